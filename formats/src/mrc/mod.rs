@@ -1,0 +1,1 @@
+//! MRC/MRCS maps and image stacks.

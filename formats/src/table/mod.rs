@@ -1,0 +1,1 @@
+//! Particle tables: Arrow record batches with RELION labels as columns, stored in Parquet.
