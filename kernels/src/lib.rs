@@ -1,1 +1,21 @@
-//! placeholder
+//! Pure numerics for cryo-EM single-particle analysis: synchronous, single-threaded or rayon,
+//! on plain types, with no dataflow in sight. Each module is testable alone against an analytic
+//! answer or a brute-force float64 reference. Conventions (FFT scaling, centring, Euler angles,
+//! CTF sign) follow RELION 3.1 and are isolated in [`grid`], [`fft`], [`euler`] and [`ctf`].
+
+pub mod euler;
+pub mod symmetry;
+pub mod healpix;
+pub mod sampling;
+pub mod grid;
+pub mod fft;
+pub mod ctf;
+pub mod shift;
+pub mod projector;
+pub mod backprojector;
+pub mod reconstruct;
+pub mod mask;
+pub mod filter;
+pub mod fsc;
+pub mod spectrum;
+pub mod rescale;

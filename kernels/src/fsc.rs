@@ -1,0 +1,1 @@
+//! Fourier shell correlation between two volumes and the resolution at a threshold.

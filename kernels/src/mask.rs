@@ -1,0 +1,1 @@
+//! Real-space masks: soft spheres and soft-edged masks from a map threshold with extension.

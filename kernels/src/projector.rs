@@ -1,0 +1,1 @@
+//! Fourier-space projection: central slices of a padded, centred volume transform.

@@ -1,0 +1,1 @@
+//! Reconstruction from backprojected grids: τ²-regularised division and gridding correction.

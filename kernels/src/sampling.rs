@@ -1,0 +1,1 @@
+//! Orientation sampling: HEALPix directions × psi, symmetry reduction, oversampling children and local neighbourhoods.

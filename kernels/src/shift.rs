@@ -1,0 +1,1 @@
+//! Sub-pixel shifts of Fourier images and volumes by phase ramps.

@@ -1,0 +1,1 @@
+//! Rotationally averaged power spectra per Fourier shell.
