@@ -15,6 +15,8 @@
 //!
 //! All angles crossing this module's boundary are in **degrees**.
 
+use std::f64::consts::PI;
+
 use glam::{DMat3, DVec3};
 
 /// Below this `|sin tilt|` a matrix is treated as a pure rotation about z (tilt 0 or 180°) and
@@ -54,9 +56,9 @@ impl EulerAngles {
 /// RELION's rotation matrix `A = Rz(psi)·Ry(tilt)·Rz(rot)` for angles in degrees.
 /// `A.row(2)` is the viewing direction; see the module doc.
 pub fn euler_to_matrix(rot_deg: f64, tilt_deg: f64, psi_deg: f64) -> DMat3 {
-    let (sa, ca) = rot_deg.to_radians().sin_cos();
-    let (sb, cb) = tilt_deg.to_radians().sin_cos();
-    let (sg, cg) = psi_deg.to_radians().sin_cos();
+    let (sa, ca) = deg_to_rad(rot_deg).sin_cos();
+    let (sb, cb) = deg_to_rad(tilt_deg).sin_cos();
+    let (sg, cg) = deg_to_rad(psi_deg).sin_cos();
     DMat3::from_rows(
         DVec3::new(cg * cb * ca - sg * sa, cg * cb * sa + sg * ca, -cg * sb),
         DVec3::new(-sg * cb * ca - cg * sa, -sg * cb * sa + cg * ca, sg * sb),
@@ -85,17 +87,17 @@ pub fn matrix_to_euler(a: &DMat3) -> (f64, f64, f64) {
         (0.0, std::f64::consts::PI, m(1, 0).atan2(-m(0, 0)))
     };
     (
-        wrap_degrees(rot.to_degrees()),
-        tilt.to_degrees(),
-        wrap_degrees(psi.to_degrees()),
+        wrap_degrees(rad_to_deg(rot)),
+        rad_to_deg(tilt),
+        wrap_degrees(rad_to_deg(psi)),
     )
 }
 
 /// Unit viewing direction `(sin tilt·cos rot, sin tilt·sin rot, cos tilt)` in map coordinates
 /// for (rot, tilt) in degrees; equals `euler_to_matrix(rot, tilt, psi).row(2)` for any psi.
 pub fn euler_to_direction(rot_deg: f64, tilt_deg: f64) -> DVec3 {
-    let (sa, ca) = rot_deg.to_radians().sin_cos();
-    let (sb, cb) = tilt_deg.to_radians().sin_cos();
+    let (sa, ca) = deg_to_rad(rot_deg).sin_cos();
+    let (sb, cb) = deg_to_rad(tilt_deg).sin_cos();
     DVec3::new(sb * ca, sb * sa, cb)
 }
 
@@ -103,13 +105,24 @@ pub fn euler_to_direction(rot_deg: f64, tilt_deg: f64) -> DVec3 {
 /// rot in (−180, 180], tilt in [0, 180]; rot = 0 on the poles.
 pub fn direction_to_euler(dir: DVec3) -> (f64, f64) {
     let r_xy = dir.x.hypot(dir.y);
-    let tilt = r_xy.atan2(dir.z).to_degrees();
+    let tilt = rad_to_deg(r_xy.atan2(dir.z));
     let rot = if r_xy > GIMBAL_LOCK_SIN * dir.length() {
-        wrap_degrees(dir.y.atan2(dir.x).to_degrees())
+        wrap_degrees(rad_to_deg(dir.y.atan2(dir.x)))
     } else {
         0.0
     };
     (rot, tilt)
+}
+
+/// Degrees to radians with RELION's rounding (`x·π/180`, its `DEG2RAD`), so that angles on the
+/// exact borders of asymmetric units land on the same side as in RELION.
+pub fn deg_to_rad(angle_deg: f64) -> f64 {
+    angle_deg * PI / 180.0
+}
+
+/// Radians to degrees with RELION's rounding (`x·180/π`, its `RAD2DEG`).
+pub fn rad_to_deg(angle_rad: f64) -> f64 {
+    angle_rad * 180.0 / PI
 }
 
 /// An angle in degrees wrapped into (−180, 180].
@@ -125,7 +138,7 @@ pub fn rotation_angle_between(a1: &DMat3, a2: &DMat3) -> f64 {
     let m = |i: usize, j: usize| d.row(i)[j];
     let twice_sin = DVec3::new(m(2, 1) - m(1, 2), m(0, 2) - m(2, 0), m(1, 0) - m(0, 1)).length();
     let twice_cos = m(0, 0) + m(1, 1) + m(2, 2) - 1.0;
-    twice_sin.atan2(twice_cos).to_degrees()
+    rad_to_deg(twice_sin.atan2(twice_cos))
 }
 
 /// RELION's pose-change metric (`calculateAngularDistance`, used to monitor convergence): the
@@ -135,7 +148,7 @@ pub fn mean_row_angle_between(a1: &DMat3, a2: &DMat3) -> f64 {
     (0..3)
         .map(|i| {
             let (u, v) = (a1.row(i), a2.row(i));
-            u.cross(v).length().atan2(u.dot(v)).to_degrees()
+            rad_to_deg(u.cross(v).length().atan2(u.dot(v)))
         })
         .sum::<f64>()
         / 3.0
@@ -185,13 +198,37 @@ mod tests {
         assert_mat_eq(&euler_to_matrix(90.0, 90.0, 90.0), &expected, 1e-15);
         // Explicit product of the elementary matrices for a generic triple.
         let rz_of = |t: f64| {
-            let (s, c) = t.to_radians().sin_cos();
+            let (s, c) = deg_to_rad(t).sin_cos();
             DMat3::from_rows(DVec3::new(c, s, 0.0), DVec3::new(-s, c, 0.0), DVec3::Z)
         };
-        let (s, c) = 37.0f64.to_radians().sin_cos();
+        let (s, c) = deg_to_rad(37.0).sin_cos();
         let ry_37 = DMat3::from_rows(DVec3::new(c, 0.0, -s), DVec3::Y, DVec3::new(s, 0.0, c));
         let product = rz_of(-121.0) * ry_37 * rz_of(23.0);
         assert_mat_eq(&euler_to_matrix(23.0, 37.0, -121.0), &product, 1e-14);
+    }
+
+    /// RELION oracle: a 32³ map (1 Å/px) holding one voxel at map position (5, −3, 7) from the
+    /// centre, projected by `relion_project --i pt.mrc --ang ang.star --o proj` (3.1.3) at the
+    /// angles below; the brightest pixel of each projection, relative to the image centre, must be
+    /// `(A·r).x, (A·r).y` rounded to the nearest pixel.
+    #[test]
+    fn point_projects_where_relion_project_puts_it() {
+        let r = DVec3::new(5.0, -3.0, 7.0);
+        let relion_peaks = [
+            ((0.0, 0.0, 0.0), (5.0, -3.0)),
+            ((90.0, 0.0, 0.0), (-3.0, -5.0)),
+            ((0.0, 90.0, 0.0), (-7.0, -3.0)),
+            ((0.0, 0.0, 90.0), (-3.0, -5.0)),
+            ((30.0, 40.0, 50.0), (-5.0, -1.0)),
+            ((-120.0, 135.0, 10.0), (-4.0, 7.0)),
+        ];
+        for ((rot, tilt, psi), (px, py)) in relion_peaks {
+            let image = euler_to_matrix(rot, tilt, psi) * r;
+            assert!(
+                (image.x - px).abs() <= 0.5 && (image.y - py).abs() <= 0.5,
+                "({rot}, {tilt}, {psi}): A·r = {image}, RELION peak at ({px}, {py})"
+            );
+        }
     }
 
     #[test]
