@@ -69,7 +69,10 @@ pub struct Table {
 impl Table {
     /// An empty table with `rows` rows and no columns yet.
     pub fn with_rows(rows: usize) -> Self {
-        Table { columns: Vec::new(), rows }
+        Table {
+            columns: Vec::new(),
+            rows,
+        }
     }
 
     /// Build a table from columns; `None` if their lengths differ or a label repeats.
@@ -106,7 +109,12 @@ impl Table {
     /// Append a column, or replace the one with the same label. Panics if its length differs
     /// from [`Table::rows`] — a programming error, not an input error.
     pub fn set_column(&mut self, column: Column) {
-        assert_eq!(column.data.len(), self.rows, "column {} has the wrong length", column.label);
+        assert_eq!(
+            column.data.len(),
+            self.rows,
+            "column {} has the wrong length",
+            column.label
+        );
         match self.columns.iter_mut().find(|c| c.label == column.label) {
             Some(existing) => *existing = column,
             None => self.columns.push(column),

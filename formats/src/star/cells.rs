@@ -1,0 +1,162 @@
+//! Turning token text into typed cells: loop columns and key–value items get the type their
+//! label has in the registry ([`super::labels::kind_of`]); numeric cells are parsed straight
+//! into `f64`/`i64` vectors without an intermediate `String`.
+
+use super::document::{ColumnData, Value};
+use super::labels::{ValueKind, kind_of};
+use super::number::{parse_f64, parse_i64};
+
+/// A cell whose text is not a value of the label's kind; says what was expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrongKind {
+    /// The kind the label requires.
+    pub expected: ValueKind,
+}
+
+impl WrongKind {
+    /// A message naming the offending text and the expected kind, e.g.
+    /// ``expected a real number, found `abc` ``.
+    pub fn message(&self, found: &str) -> String {
+        let expected = match self.expected {
+            ValueKind::Float => "a real number",
+            ValueKind::Int => "an integer",
+            ValueKind::Text => "text",
+        };
+        format!("expected {expected}, found `{}`", abbreviate(found))
+    }
+}
+
+/// The first 60 characters of `text`, with `…` when cut, for error messages.
+pub fn abbreviate(text: &str) -> String {
+    const LIMIT: usize = 60;
+    match text.char_indices().nth(LIMIT) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// Parse one key–value item's value according to its label's kind.
+pub fn parse_value(label: &str, text: &str) -> Result<Value, WrongKind> {
+    let expected = kind_of(label);
+    match expected {
+        ValueKind::Float => parse_f64(text).map(Value::Float),
+        ValueKind::Int => parse_i64(text).map(Value::Int),
+        ValueKind::Text => Some(Value::Text(text.to_owned())),
+    }
+    .ok_or(WrongKind { expected })
+}
+
+/// A loop column being filled row by row.
+#[derive(Debug)]
+pub struct ColumnBuilder(ColumnData);
+
+impl ColumnBuilder {
+    /// An empty column typed for `label`.
+    pub fn for_label(label: &str) -> Self {
+        ColumnBuilder(match kind_of(label) {
+            ValueKind::Float => ColumnData::Float(Vec::new()),
+            ValueKind::Int => ColumnData::Int(Vec::new()),
+            ValueKind::Text => ColumnData::Text(Vec::new()),
+        })
+    }
+
+    /// Append the cell written as `text`.
+    pub fn push(&mut self, text: &str) -> Result<(), WrongKind> {
+        match &mut self.0 {
+            ColumnData::Float(cells) => match parse_f64(text) {
+                Some(value) => cells.push(value),
+                None => {
+                    return Err(WrongKind {
+                        expected: ValueKind::Float,
+                    });
+                }
+            },
+            ColumnData::Int(cells) => match parse_i64(text) {
+                Some(value) => cells.push(value),
+                None => {
+                    return Err(WrongKind {
+                        expected: ValueKind::Int,
+                    });
+                }
+            },
+            ColumnData::Text(cells) => cells.push(text.to_owned()),
+        }
+        Ok(())
+    }
+
+    /// The finished cells, with spare capacity released.
+    pub fn finish(self) -> ColumnData {
+        match self.0 {
+            ColumnData::Float(mut cells) => {
+                cells.shrink_to_fit();
+                ColumnData::Float(cells)
+            }
+            ColumnData::Int(mut cells) => {
+                cells.shrink_to_fit();
+                ColumnData::Int(cells)
+            }
+            ColumnData::Text(mut cells) => {
+                cells.shrink_to_fit();
+                ColumnData::Text(cells)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_typed_by_label() {
+        let mut defocus = ColumnBuilder::for_label("rlnDefocusU");
+        defocus.push("15000.5").unwrap();
+        defocus.push("nan").unwrap();
+        assert_eq!(
+            defocus.push("abc"),
+            Err(WrongKind {
+                expected: ValueKind::Float
+            })
+        );
+        match defocus.finish() {
+            ColumnData::Float(cells) => assert_eq!((cells.len(), cells[0]), (2, 15000.5)),
+            other => panic!("expected floats, got {other:?}"),
+        }
+        let mut group = ColumnBuilder::for_label("rlnOpticsGroup");
+        group.push("2.000000").unwrap();
+        assert_eq!(
+            group.push("1.5"),
+            Err(WrongKind {
+                expected: ValueKind::Int
+            })
+        );
+        assert_eq!(group.finish(), ColumnData::Int(vec![2]));
+        let mut unknown = ColumnBuilder::for_label("wrpPickingScore");
+        unknown.push("0.5").unwrap();
+        assert_eq!(unknown.finish(), ColumnData::Text(vec!["0.5".into()]));
+    }
+
+    #[test]
+    fn values_are_typed_by_label() {
+        assert_eq!(
+            parse_value("rlnFinalResolution", "3.21"),
+            Ok(Value::Float(3.21))
+        );
+        assert_eq!(parse_value("rlnNrClasses", "1"), Ok(Value::Int(1)));
+        assert_eq!(
+            parse_value("rlnMaskName", "m.mrc"),
+            Ok(Value::Text("m.mrc".into()))
+        );
+        let error = parse_value("rlnNrClasses", "one").unwrap_err();
+        assert_eq!(error.message("one"), "expected an integer, found `one`");
+    }
+
+    #[test]
+    fn long_texts_are_abbreviated_in_messages() {
+        let long = "x".repeat(100);
+        let short = abbreviate(&long);
+        assert_eq!(short.chars().count(), 61);
+        assert!(short.ends_with('…'));
+        assert_eq!(abbreviate("short"), "short");
+    }
+}
