@@ -1,1 +1,8 @@
-//! placeholder
+//! Job assembly, iteration drivers, checkpoints and the `cryoflux` command line.
+//!
+//! The binary (`src/main.rs`) only parses arguments ([`cli`]) and calls [`commands::run`];
+//! each subcommand lives in its own file under [`commands`].
+
+pub mod cli;
+pub mod commands;
+pub mod logging;

@@ -8,8 +8,10 @@
 
 pub mod atomic;
 pub mod error;
+pub mod kind;
 pub mod mrc;
 pub mod star;
 pub mod table;
 
 pub use error::{Error, Result};
+pub use kind::FileKind;

@@ -1,0 +1,14 @@
+//! One file per subcommand; [`run`] dispatches a parsed [`Command`] to it.
+
+mod convert;
+mod info;
+
+use crate::cli::Command;
+
+/// Run one subcommand to completion.
+pub fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Convert(args) => convert::run(&args),
+        Command::Info(args) => info::run(&args),
+    }
+}
