@@ -19,7 +19,10 @@ fn assert_error(text: &str, line: usize, field: Option<&str>, needle: &str) {
         None => format!("line {line}:"),
     };
     assert!(message.contains(&place), "expected `{place}` in: {message}");
-    assert!(message.contains(needle), "expected `{needle}` in: {message}");
+    assert!(
+        message.contains(needle),
+        "expected `{needle}` in: {message}"
+    );
 }
 
 #[test]
@@ -33,7 +36,10 @@ fn relion_31_particle_file() {
     assert_eq!(star.blocks.len(), 2);
     let optics = star.block("optics").unwrap().table.as_ref().unwrap();
     assert_eq!(optics.ints("rlnOpticsGroup"), Some(&[1][..]));
-    assert_eq!(optics.texts("rlnOpticsGroupName").unwrap(), ["opticsGroup1"]);
+    assert_eq!(
+        optics.texts("rlnOpticsGroupName").unwrap(),
+        ["opticsGroup1"]
+    );
     let particles = star.block("particles").unwrap().table.as_ref().unwrap();
     assert_eq!(particles.rows(), 1);
     assert_eq!(particles.floats("rlnDefocusU"), Some(&[10000.0][..]));
@@ -47,9 +53,15 @@ fn key_value_items_and_loop_in_one_block() {
     let block = &star.blocks[0];
     assert_eq!(block.pair("rlnCurrentResolution"), Some(&Value::Float(7.5)));
     assert_eq!(block.pair("rlnNrClasses"), Some(&Value::Int(1)));
-    assert_eq!(block.pair("rlnSymmetryGroup"), Some(&Value::Text("C 1".into())));
+    assert_eq!(
+        block.pair("rlnSymmetryGroup"),
+        Some(&Value::Text("C 1".into()))
+    );
     assert_eq!(block.pair("rlnMaskName"), Some(&Value::Text(String::new())));
-    assert_eq!(block.table.as_ref().unwrap().ints("rlnSpectralIndex"), Some(&[0, 1][..]));
+    assert_eq!(
+        block.table.as_ref().unwrap().ints("rlnSpectralIndex"),
+        Some(&[0, 1][..])
+    );
 }
 
 #[test]
@@ -68,8 +80,14 @@ fn whitespace_comments_and_line_ends() {
     let star = parse(text).unwrap();
     assert_eq!(star.blocks[0].name, "");
     let table = star.blocks[0].table.as_ref().unwrap();
-    assert_eq!(table.texts("rlnImageName").unwrap(), ["1@s.mrcs", "2@s.mrcs", "3@s.mrcs"]);
-    assert_eq!(table.floats("rlnDefocusU"), Some(&[100.5, 200.0, 300.0][..]));
+    assert_eq!(
+        table.texts("rlnImageName").unwrap(),
+        ["1@s.mrcs", "2@s.mrcs", "3@s.mrcs"]
+    );
+    assert_eq!(
+        table.floats("rlnDefocusU"),
+        Some(&[100.5, 200.0, 300.0][..])
+    );
 }
 
 #[test]
@@ -83,11 +101,17 @@ fn loops_end_at_stop_data_loop_or_eof() {
     let text = "data_a\nloop_\n_rlnClassNumber\n1\nstop_\ndata_b\nloop_\n_rlnClassNumber\n2\n\
                 data_c\nloop_\n_rlnClassNumber\ndata_d\nloop_\n_rlnClassNumber\n4";
     let star = parse(text).unwrap();
-    let rows: Vec<usize> =
-        star.blocks.iter().map(|b| b.table.as_ref().map_or(99, |t| t.rows())).collect();
+    let rows: Vec<usize> = star
+        .blocks
+        .iter()
+        .map(|b| b.table.as_ref().map_or(99, |t| t.rows()))
+        .collect();
     assert_eq!(rows, [1, 1, 0, 1], "a loop with zero rows is valid");
     let empty = star.block("c").unwrap().table.as_ref().unwrap();
-    assert_eq!(empty.column("rlnClassNumber").unwrap().data, ColumnData::Int(vec![]));
+    assert_eq!(
+        empty.column("rlnClassNumber").unwrap().data,
+        ColumnData::Int(vec![])
+    );
 }
 
 #[test]
@@ -96,8 +120,14 @@ fn quoted_values_follow_the_star_rule() {
                 \"_not_a_label\" 'data_not_a_block'\n";
     let star = parse(text).unwrap();
     let table = star.blocks[0].table.as_ref().unwrap();
-    assert_eq!(table.texts("rlnMicrographName").unwrap(), ["a b", "", "_not_a_label"]);
-    assert_eq!(table.texts("rlnGroupName").unwrap(), ["it's", "x\"y", "data_not_a_block"]);
+    assert_eq!(
+        table.texts("rlnMicrographName").unwrap(),
+        ["a b", "", "_not_a_label"]
+    );
+    assert_eq!(
+        table.texts("rlnGroupName").unwrap(),
+        ["it's", "x\"y", "data_not_a_block"]
+    );
 }
 
 #[test]
@@ -105,7 +135,11 @@ fn unknown_labels_are_kept_as_text() {
     let star = parse("data_\nloop_\n_wrpPickScore #1\n_rlnDefocusU #2\n0.75 1\n").unwrap();
     let table = star.blocks[0].table.as_ref().unwrap();
     assert_eq!(table.texts("wrpPickScore").unwrap(), ["0.75"]);
-    assert_eq!(table.columns()[0].label, "wrpPickScore", "file order is kept");
+    assert_eq!(
+        table.columns()[0].label,
+        "wrpPickScore",
+        "file order is kept"
+    );
 }
 
 #[test]
@@ -137,55 +171,101 @@ fn empty_input_has_no_blocks() {
 #[test]
 fn error_non_number_in_float_column() {
     let text = "data_\nloop_\n_rlnImageName\n_rlnDefocusU\n1@a.mrcs 100\n2@a.mrcs abc\n";
-    assert_error(text, 6, Some("rlnDefocusU"), "expected a real number, found `abc`");
+    assert_error(
+        text,
+        6,
+        Some("rlnDefocusU"),
+        "expected a real number, found `abc`",
+    );
 }
 
 #[test]
 fn error_fraction_in_int_column() {
     let text = "data_\nloop_\n_rlnImageName\n_rlnOpticsGroup\n1@a.mrcs 1.5\n";
-    assert_error(text, 5, Some("rlnOpticsGroup"), "expected an integer, found `1.5`");
+    assert_error(
+        text,
+        5,
+        Some("rlnOpticsGroup"),
+        "expected an integer, found `1.5`",
+    );
 }
 
 #[test]
 fn error_empty_string_in_numeric_column() {
-    assert_error("data_\nloop_\n_rlnDefocusU\n\"\"\n", 4, Some("rlnDefocusU"), "found ``");
+    assert_error(
+        "data_\nloop_\n_rlnDefocusU\n\"\"\n",
+        4,
+        Some("rlnDefocusU"),
+        "found ``",
+    );
 }
 
 #[test]
 fn error_non_number_in_key_value_item() {
     let text = "data_general\n_rlnFinalResolution three\n";
-    assert_error(text, 2, Some("rlnFinalResolution"), "expected a real number, found `three`");
+    assert_error(
+        text,
+        2,
+        Some("rlnFinalResolution"),
+        "expected a real number, found `three`",
+    );
 }
 
 #[test]
 fn error_row_too_short() {
-    let text = "data_\nloop_\n_rlnImageName\n_rlnDefocusU\n_rlnDefocusV\n1@a.mrcs 1 2\n2@a.mrcs 1\n";
-    assert_error(text, 7, None, "row has 2 values but the loop_ at line 2 declares 3 labels");
+    let text =
+        "data_\nloop_\n_rlnImageName\n_rlnDefocusU\n_rlnDefocusV\n1@a.mrcs 1 2\n2@a.mrcs 1\n";
+    assert_error(
+        text,
+        7,
+        None,
+        "row has 2 values but the loop_ at line 2 declares 3 labels",
+    );
 }
 
 #[test]
 fn error_row_too_long() {
     let text = "data_\nloop_\n_rlnImageName\n_rlnDefocusU\n1@a.mrcs 1 2 3\n";
-    assert_error(text, 5, None, "row has 4 values but the loop_ at line 2 declares 2 labels");
+    assert_error(
+        text,
+        5,
+        None,
+        "row has 4 values but the loop_ at line 2 declares 2 labels",
+    );
 }
 
 #[test]
 fn error_unterminated_quote() {
     let text = "data_\nloop_\n_rlnImageName\n_rlnGroupName\n1@a.mrcs \"group one\n";
     assert_error(text, 5, None, "unterminated \" quote starting at column 10");
-    assert_error("data_\n_rlnMaskName 'mask.mrc\n", 2, None, "unterminated ' quote");
+    assert_error(
+        "data_\n_rlnMaskName 'mask.mrc\n",
+        2,
+        None,
+        "unterminated ' quote",
+    );
 }
 
 #[test]
 fn error_duplicate_label_in_loop_header() {
     let text = "data_p\nloop_\n_rlnImageName #1\n_rlnDefocusU #2\n_rlnImageName #3\n";
-    assert_error(text, 5, Some("rlnImageName"), "appears twice in block data_p (first at line 3)");
+    assert_error(
+        text,
+        5,
+        Some("rlnImageName"),
+        "appears twice in block data_p (first at line 3)",
+    );
 }
 
 #[test]
 fn error_duplicate_label_in_block() {
     let text = "data_g\n_rlnNrClasses 1\nloop_\n_rlnNrClasses\n1\n";
-    assert_error(text, 4, Some("rlnNrClasses"), "appears twice in block data_g (first at line 2)");
+    assert_error(
+        text,
+        4,
+        Some("rlnNrClasses"),
+        "appears twice in block data_g (first at line 2)",
+    );
     let text = "data_g\n_rlnNrClasses 1\n_rlnNrClasses 2\n";
     assert_error(text, 3, Some("rlnNrClasses"), "appears twice");
 }
@@ -193,38 +273,91 @@ fn error_duplicate_label_in_block() {
 #[test]
 fn same_label_in_different_blocks_is_fine() {
     let star = parse("data_a\n_rlnNrClasses 1\ndata_b\n_rlnNrClasses 2\n").unwrap();
-    assert_eq!(star.block("b").unwrap().pair("rlnNrClasses"), Some(&Value::Int(2)));
+    assert_eq!(
+        star.block("b").unwrap().pair("rlnNrClasses"),
+        Some(&Value::Int(2))
+    );
 }
 
 #[test]
 fn error_value_before_any_block() {
-    assert_error("# comment\n1@a.mrcs 3\n", 2, None, "value `1@a.mrcs` before any data_ block");
-    assert_error("_rlnNrClasses 1\n", 1, Some("rlnNrClasses"), "label before any data_ block");
-    assert_error("loop_\n_rlnNrClasses\n", 1, None, "loop_ before any data_ block");
+    assert_error(
+        "# comment\n1@a.mrcs 3\n",
+        2,
+        None,
+        "value `1@a.mrcs` before any data_ block",
+    );
+    assert_error(
+        "_rlnNrClasses 1\n",
+        1,
+        Some("rlnNrClasses"),
+        "label before any data_ block",
+    );
+    assert_error(
+        "loop_\n_rlnNrClasses\n",
+        1,
+        None,
+        "loop_ before any data_ block",
+    );
 }
 
 #[test]
 fn error_label_without_value() {
-    assert_error("data_\n_rlnFinalResolution\n", 2, Some("rlnFinalResolution"), "has no value");
-    assert_error("data_\n_rlnFinalResolution # 3.2\n", 2, Some("rlnFinalResolution"), "no value");
+    assert_error(
+        "data_\n_rlnFinalResolution\n",
+        2,
+        Some("rlnFinalResolution"),
+        "has no value",
+    );
+    assert_error(
+        "data_\n_rlnFinalResolution # 3.2\n",
+        2,
+        Some("rlnFinalResolution"),
+        "no value",
+    );
 }
 
 #[test]
 fn error_value_outside_loop() {
-    assert_error("data_a\n_rlnNrClasses 1\n17\n", 3, None, "`17` outside a loop_");
+    assert_error(
+        "data_a\n_rlnNrClasses 1\n17\n",
+        3,
+        None,
+        "`17` outside a loop_",
+    );
 }
 
 #[test]
 fn error_extra_text_on_item_or_keyword_lines() {
-    assert_error("data_a\n_rlnNrClasses 1 2\n", 2, None, "unexpected `2` after `1`");
+    assert_error(
+        "data_a\n_rlnNrClasses 1 2\n",
+        2,
+        None,
+        "unexpected `2` after `1`",
+    );
     assert_error("data_a b\n", 1, None, "unexpected `b` after `data_a`");
-    assert_error("data_a\nloop_ _rlnX\n", 2, None, "unexpected `_rlnX` after `loop_`");
-    assert_error("data_a\nloop_\n_rlnX 5\n", 3, None, "unexpected `5` after `rlnX`");
+    assert_error(
+        "data_a\nloop_ _rlnX\n",
+        2,
+        None,
+        "unexpected `_rlnX` after `loop_`",
+    );
+    assert_error(
+        "data_a\nloop_\n_rlnX 5\n",
+        3,
+        None,
+        "unexpected `5` after `rlnX`",
+    );
 }
 
 #[test]
 fn error_loop_without_labels() {
-    assert_error("data_a\nloop_\n1 2\n", 3, None, "loop_ has no labels before its first row");
+    assert_error(
+        "data_a\nloop_\n1 2\n",
+        3,
+        None,
+        "loop_ has no labels before its first row",
+    );
     assert_error("data_a\nloop_\n\ndata_b\n", 2, None, "loop_ has no labels");
 }
 
@@ -236,8 +369,18 @@ fn error_second_loop_in_a_block() {
 
 #[test]
 fn error_bare_underscore_and_save_frames() {
-    assert_error("data_a\n_ 1\n", 2, None, "`_` must be followed by a label name");
-    assert_error("data_a\nsave_frame\n", 2, None, "not part of RELION's STAR dialect");
+    assert_error(
+        "data_a\n_ 1\n",
+        2,
+        None,
+        "`_` must be followed by a label name",
+    );
+    assert_error(
+        "data_a\nsave_frame\n",
+        2,
+        None,
+        "not part of RELION's STAR dialect",
+    );
 }
 
 #[test]
@@ -246,11 +389,16 @@ fn error_invalid_utf8_names_the_line() {
     let path = dir.path().join("bad.star");
     std::fs::write(&path, b"data_\nloop_\n_rlnImageName\n\xff@a.mrcs\n").unwrap();
     let message = StarFile::read(&path).unwrap_err().to_string();
-    assert!(message.contains("bad.star: line 4: ") && message.contains("UTF-8"), "{message}");
+    assert!(
+        message.contains("bad.star: line 4: ") && message.contains("UTF-8"),
+        "{message}"
+    );
 }
 
 #[test]
 fn error_missing_file_names_it() {
-    let message = StarFile::read(Path::new("/no/such/dir/x.star")).unwrap_err().to_string();
+    let message = StarFile::read(Path::new("/no/such/dir/x.star"))
+        .unwrap_err()
+        .to_string();
     assert!(message.starts_with("/no/such/dir/x.star: "), "{message}");
 }
