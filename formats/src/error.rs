@@ -26,11 +26,11 @@ impl std::fmt::Display for TextLocation {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The operating system refused a read, write, create or rename.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {cause}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        /// What the operating system said (shown in the message, not repeated as a source).
+        cause: std::io::Error,
     },
     /// A text file (STAR) broke its grammar or a column held a value of the wrong kind.
     #[error("{}: {location}: {message}", path.display())]
@@ -53,7 +53,7 @@ pub enum Error {
 impl Error {
     /// An I/O error on `path`.
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
-        Error::Io { path: path.as_ref().to_path_buf(), source }
+        Error::Io { path: path.as_ref().to_path_buf(), cause: source }
     }
 
     /// A syntax or value error at `line` (1-based) of `path`, optionally about `field`.
