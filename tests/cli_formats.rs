@@ -150,3 +150,27 @@ fn bad_star_fails_cleanly_and_writes_nothing() {
         "no temporary files left"
     );
 }
+
+#[test]
+fn info_describes_mrc_stacks() {
+    if !have_python(&["mrcfile", "numpy"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let stack = dir.path().join("s.mrcs");
+    python(&format!(
+        "import mrcfile, numpy as np\n\
+         with mrcfile.new({stack:?}) as m:\n\
+         \x20   m.set_data(np.arange(3*8*6, dtype=np.float32).reshape(3, 8, 6)); m.voxel_size = 1.5; m.set_image_stack()"
+    ));
+    let info = cryoflux_ok(&["info", stack.to_str().unwrap()]);
+    assert!(
+        info.contains("image stack: 6 × 8 × 3 voxels, mode 2 (float32)"),
+        "{info}"
+    );
+    assert!(info.contains("pixel size: 1.5 × 1.5 Å; 3 images"), "{info}");
+    assert!(
+        info.contains("computed statistics: min 0 max 143 mean 71.5"),
+        "{info}"
+    );
+}

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use cryoflux_formats::FileKind;
+use cryoflux_formats::mrc::MrcFile;
 use cryoflux_formats::star::{ColumnData, StarFile, Value, labels};
 use cryoflux_formats::table::read_parquet;
 
@@ -15,7 +16,7 @@ pub fn run(args: &InfoArgs) -> anyhow::Result<()> {
     let text = match FileKind::from_path(path)? {
         FileKind::Star => describe_star(&StarFile::read(path)?),
         FileKind::Parquet => describe_parquet(path)?,
-        FileKind::Mrc => anyhow::bail!("{}: MRC description is not available yet", path.display()),
+        FileKind::Mrc => describe_mrc(&MrcFile::open(path)?)?,
     };
     print!("{text}");
     Ok(())
@@ -91,6 +92,40 @@ fn describe_parquet(path: &Path) -> anyhow::Result<String> {
     for (_, block) in others {
         let rows = block.table.as_ref().map_or(0, |t| t.rows());
         out += &format!("  with block data_{} ({} rows)\n", block.name, rows);
+    }
+    Ok(out)
+}
+
+/// Mode, size, voxel size, header and computed statistics, and the first non-finite voxel.
+fn describe_mrc(file: &MrcFile) -> anyhow::Result<String> {
+    let [nx, ny, nz] = file.dims();
+    let [px, py, pz] = file.voxel_size();
+    let header = file.header();
+    let computed = file.stats()?;
+    let is_stack = header.ispg == 0 && nz > 1;
+    let mut out = format!(
+        "MRC {}: {nx} × {ny} × {nz} voxels, mode {} ({}), {:?} endian\n",
+        if is_stack { "image stack" } else { "volume" },
+        file.mode().code(),
+        file.mode().name(),
+        header.endian,
+    );
+    out += &if is_stack {
+        format!("pixel size: {px} × {py} Å; {nz} images\n")
+    } else {
+        format!("voxel size: {px} × {py} × {pz} Å\n")
+    };
+    let stored = header.stats();
+    out += &format!(
+        "header statistics:   min {} max {} mean {} rms {}\n",
+        stored.min, stored.max, stored.mean, stored.rms
+    );
+    out += &format!(
+        "computed statistics: min {} max {} mean {} rms {}\n",
+        computed.min, computed.max, computed.mean, computed.rms
+    );
+    if let Some(bad) = file.find_non_finite()? {
+        out += &format!("warning: {bad}\n");
     }
     Ok(out)
 }
