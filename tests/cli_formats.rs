@@ -174,3 +174,46 @@ fn info_describes_mrc_stacks() {
         "{info}"
     );
 }
+
+#[test]
+fn relion30_particles_are_upgraded_like_relion_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = repo_file("formats/tests/data/star/relion30_particles.star");
+    let parquet = dir.path().join("p.parquet");
+    let upgraded = dir.path().join("upgraded.star");
+    cryoflux_ok(&["convert", old.to_str().unwrap(), parquet.to_str().unwrap()]);
+    cryoflux_ok(&[
+        "convert",
+        parquet.to_str().unwrap(),
+        upgraded.to_str().unwrap(),
+    ]);
+
+    let ours = StarFile::read(&upgraded).unwrap();
+    let relion = StarFile::read(&repo_file(
+        "formats/tests/data/star/relion30_particles_converted_by_relion.star",
+    ))
+    .unwrap();
+    for block in ["optics", "particles"] {
+        let (a, b) = (ours.block(block).unwrap(), relion.block(block).unwrap());
+        let (a, b) = (a.table.as_ref().unwrap(), b.table.as_ref().unwrap());
+        assert_eq!(a.rows(), b.rows(), "{block}");
+        for label in [
+            "rlnImagePixelSize",
+            "rlnOriginXAngst",
+            "rlnOriginYAngst",
+            "rlnVoltage",
+        ] {
+            if let (Some(x), Some(y)) = (a.floats(label), b.floats(label)) {
+                for (x, y) in x.iter().zip(y) {
+                    assert!((x - y).abs() < 1e-5, "{block} {label}: {x} vs {y}");
+                }
+            } else {
+                assert_eq!(
+                    a.column(label).is_some(),
+                    b.column(label).is_some(),
+                    "{block} {label}"
+                );
+            }
+        }
+    }
+}
