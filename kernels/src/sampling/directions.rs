@@ -129,7 +129,14 @@ mod tests {
         // and the count is about npix/|G|. Only for groups where RELION's cut achieves this: its
         // I2/I4 units and the coarse C7/D7 lists leave gaps of up to ~1.6 pixel radii, and for
         // groups with inversion or mirrors its direction copies are not the physical ones.
-        for (symbol, order) in [("D2", 2), ("C4", 3), ("D3", 3), ("T", 3), ("O", 3), ("I1", 3)] {
+        for (symbol, order) in [
+            ("D2", 2),
+            ("C4", 3),
+            ("D3", 3),
+            ("T", 3),
+            ("O", 3),
+            ("I1", 3),
+        ] {
             let symmetry = SymmetryGroup::parse(symbol).unwrap();
             let healpix = Healpix::new(order).unwrap();
             let kept = directions(order, symbol);
