@@ -290,15 +290,12 @@ fn transpose<C: Copy + Send + Sync>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grid::test_noise::uniform;
     use crate::grid::{FourierImage, Image, Volume};
-
-    fn pseudo_random(i: usize) -> f32 {
-        ((i as f64 * 12.9898).sin() * 43758.5453).fract() as f32
-    }
 
     #[test]
     fn round_trip_is_identity_in_2d_and_3d() {
-        let img = Image::from_vec(12, 1.0, (0..144).map(pseudo_random).collect()).unwrap();
+        let img = Image::from_vec(12, 1.0, uniform(5, 144)).unwrap();
         let back = inverse(&forward(&img));
         let err = img
             .data()
@@ -307,7 +304,7 @@ mod tests {
             .map(|(a, b)| (a - b).abs())
             .fold(0.0, f32::max);
         assert!(err < 1e-5, "2D round-trip error {err}");
-        let vol = Volume::from_vec(10, 2.0, (0..1000).map(pseudo_random).collect()).unwrap();
+        let vol = Volume::from_vec(10, 2.0, uniform(3, 1000)).unwrap();
         let back = inverse(&forward(&vol));
         let err = vol
             .data()
@@ -323,7 +320,7 @@ mod tests {
     fn parseval_holds_with_relion_scaling() {
         // Σ|x|² = n^D · Σ_full |X|²; on the half array, kx = 1 … n/2−1 count twice.
         let n = 8;
-        let vol = Volume::from_vec(n, 1.0, (0..512).map(pseudo_random).collect()).unwrap();
+        let vol = Volume::from_vec(n, 1.0, uniform(1, 512)).unwrap();
         let f = forward(&vol);
         let mut full = 0.0;
         for (i, v) in f.data().iter().enumerate() {
@@ -388,7 +385,7 @@ mod tests {
     #[test]
     fn slice_variants_check_lengths_and_run_in_f64() {
         assert!(forward_slice::<f64, 3>(&[0.0; 10], 4).is_err());
-        let data: Vec<f64> = (0..64).map(|i| pseudo_random(i) as f64).collect();
+        let data: Vec<f64> = uniform(5, 64).iter().map(|&v| v as f64).collect();
         let f = forward_slice::<f64, 3>(&data, 4).unwrap();
         let back = inverse_slice::<f64, 3>(&f, 4).unwrap();
         assert!(data.iter().zip(&back).all(|(a, b)| (a - b).abs() < 1e-12));

@@ -46,17 +46,14 @@ pub fn shift<const D: usize>(f: &mut HalfGrid<Complex32, D>, shift: [f64; D]) {
 mod tests {
     use super::*;
     use crate::fft::{forward, inverse};
+    use crate::grid::test_noise::uniform;
     use crate::grid::{Image, Volume};
-
-    fn noise(i: usize) -> f32 {
-        ((i as f64 * 78.233).sin() * 43758.5453).fract() as f32
-    }
 
     #[test]
     fn integer_shift_is_a_circular_roll() {
         let n = 12;
         let p = 1.5;
-        let img = Image::from_vec(n, p, (0..n * n).map(noise).collect()).unwrap();
+        let img = Image::from_vec(n, p, uniform(2, n * n)).unwrap();
         let mut f = forward(&img);
         shift(&mut f, [2.0 * p, -3.0 * p]);
         let out = inverse(&f);
@@ -71,7 +68,7 @@ mod tests {
     #[test]
     fn shifting_forth_and_back_is_identity_in_3d() {
         let n = 8;
-        let vol = Volume::from_vec(n, 1.0, (0..n * n * n).map(noise).collect()).unwrap();
+        let vol = Volume::from_vec(n, 1.0, uniform(3, n * n * n)).unwrap();
         let mut f = forward(&vol);
         let original = f.clone();
         shift(&mut f, [0.37, -1.6, 2.25]);
@@ -94,7 +91,7 @@ mod tests {
     #[test]
     fn integer_z_shift_of_a_volume_rolls_along_z() {
         let n = 6;
-        let vol = Volume::from_vec(n, 2.0, (0..n * n * n).map(noise).collect()).unwrap();
+        let vol = Volume::from_vec(n, 2.0, uniform(3, n * n * n)).unwrap();
         let mut f = forward(&vol);
         shift(&mut f, [0.0, 0.0, 2.0]);
         let out = inverse(&f);

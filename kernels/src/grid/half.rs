@@ -116,6 +116,12 @@ impl<T, const D: usize> HalfGrid<T, D> {
         kx == 0 && (ky < 0 || (ky == 0 && kz < 0))
     }
 
+    /// Shell round(|k|) of value `index`.
+    pub fn shell(&self, index: usize) -> usize {
+        let [kx, ky, kz] = self.frequency(index);
+        super::shell_of(kx * kx + ky * ky + kz * kz)
+    }
+
     /// Spatial frequency (Å⁻¹) of shell or frequency index `k` in this box.
     pub fn frequency_angstrom(&self, k: f64) -> f64 {
         k / (self.n as f64 * self.pixel_size)
