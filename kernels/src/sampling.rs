@@ -65,6 +65,15 @@ pub struct OrientationSampling {
 
 impl OrientationSampling {
     /// The grid at HEALPix `order` (0–13) for `symmetry`, with RELION's default psi step.
+    ///
+    /// ```
+    /// use cryoflux_kernels::{sampling::OrientationSampling, symmetry::SymmetryGroup};
+    /// let d2 = SymmetryGroup::parse("D2").unwrap();
+    /// let sampling = OrientationSampling::new(2, &d2).unwrap(); // 15° steps
+    /// assert_eq!((sampling.directions().len(), sampling.psis().len()), (48, 24));
+    /// let a = sampling.matrix(0, 0).unwrap(); // RELION's A for (rot, tilt, psi = 0)
+    /// assert!((a.row(2) - sampling.directions()[0].vector()).length() < 1e-12);
+    /// ```
     pub fn new(order: u32, symmetry: &SymmetryGroup) -> Result<Self, SamplingError> {
         Self::with_options(order, symmetry, SamplingOptions::default())
     }
@@ -188,6 +197,7 @@ impl OrientationSampling {
     /// The 8^`oversampling` fine orientations of coarse orientation (`idir`, `ipsi`), in
     /// RELION's order: for each child direction (HEALPix children at order + oversampling,
     /// face y outer, x inner), each child psi. Oversampling 0 gives the coarse orientation.
+    /// Child psi values are not wrapped (the first child of ψ = 0 is negative), as in RELION.
     pub fn oversampled(
         &self,
         idir: usize,

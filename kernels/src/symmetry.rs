@@ -56,6 +56,16 @@ pub struct SymmetryGroup {
 
 impl SymmetryGroup {
     /// The group named by a RELION symbol (case-insensitive), e.g. `"C1"`, `"d7"`, `"I3"`.
+    ///
+    /// ```
+    /// use cryoflux_kernels::{euler::euler_to_matrix, symmetry::SymmetryGroup};
+    /// let c4 = SymmetryGroup::parse("c4").unwrap();
+    /// assert_eq!(c4.order(), 4);
+    /// // rot + 90° is a C4 symmetry mate: zero angular error.
+    /// let (a, b) = (euler_to_matrix(10.0, 30.0, 40.0), euler_to_matrix(100.0, 30.0, 40.0));
+    /// assert!(c4.angular_distance(&a, &b) < 1e-9);
+    /// assert!(SymmetryGroup::parse("X7").is_err());
+    /// ```
     pub fn parse(symbol: &str) -> Result<Self, SymmetryError> {
         Ok(Self::new(PointGroup::parse(symbol)?))
     }
