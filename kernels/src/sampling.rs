@@ -28,6 +28,17 @@ pub enum SamplingError {
     /// A psi step that is not a positive number of degrees up to 360.
     #[error("psi step {0} degrees is invalid; expected a finite value in (0, 360]")]
     PsiStep(f64),
+    /// No direction survived the symmetry reduction and tilt limit (RELION's icosahedral cuts
+    /// are empty at order 1 for I, I2, I3, Ih, I3h; RELION then fails too).
+    #[error(
+        "no viewing direction left at HEALPix order {order} for symmetry {symmetry}; use a finer order or a looser tilt limit"
+    )]
+    NoDirections {
+        /// The coarse HEALPix order.
+        order: u32,
+        /// The point group, canonical spelling.
+        symmetry: String,
+    },
     /// A direction or psi index beyond the sampling.
     #[error("{what} index {index} is out of range; the sampling has {len}")]
     Index {
@@ -95,6 +106,12 @@ impl OrientationSampling {
         let psi_step_deg = 360.0 / nr_psi as f64;
         let psis = (0..nr_psi).map(|j| j as f64 * psi_step_deg).collect();
         let directions = directions::reduced_directions(healpix, symmetry, options.limit_tilt_deg);
+        if directions.is_empty() {
+            return Err(SamplingError::NoDirections {
+                order,
+                symmetry: symmetry.point_group().to_string(),
+            });
+        }
         let direction_copies = directions
             .iter()
             .flat_map(|d| {
@@ -149,7 +166,7 @@ impl OrientationSampling {
         self.directions.len() * self.psis.len()
     }
 
-    /// True when no direction survived (only possible with a tilt limit).
+    /// Always false: construction fails rather than produce an empty sampling.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
