@@ -1,9 +1,9 @@
 //! Command-line grammar. Flags mirror RELION's names where RELION has one (`--i`, `--o`), so a
 //! RELION user's habits carry over; each also has a clearer long alias.
 
-use std::path::PathBuf;
-
 use clap::{Parser, Subcommand};
+
+use crate::commands;
 
 /// cryoflux: cryo-EM single-particle refinement as a dataflow.
 ///
@@ -28,63 +28,12 @@ pub enum Command {
     /// `.star` ↔ `.parquet`/`.pq`. The conversion is lossless both ways: optics groups and
     /// any other blocks travel in the Parquet file's metadata. RELION 3.0 particle files are
     /// upgraded to 3.1 form (optics groups, origins in Å) on the way.
-    Convert(ConvertArgs),
+    Convert(commands::convert::ConvertArgs),
     /// Describe a file: STAR (blocks, columns, rows, optics groups), MRC/MRCS (mode, size,
     /// voxel size, statistics) or Parquet (schema, rows).
-    Info(InfoArgs),
-}
-
-/// Arguments of `cryoflux convert`.
-#[derive(Debug, clap::Args)]
-pub struct ConvertArgs {
-    /// Input file: a RELION STAR file or a Parquet particle table.
-    #[arg(value_name = "IN", required_unless_present = "input_flag")]
-    pub input: Option<PathBuf>,
-    /// Output file; its extension (.star, .parquet) picks the format.
-    #[arg(value_name = "OUT", required_unless_present = "output_flag")]
-    pub output: Option<PathBuf>,
-    /// Input file, RELION style (same as IN).
-    #[arg(
-        long = "i",
-        visible_alias = "input",
-        value_name = "FILE",
-        conflicts_with = "input"
-    )]
-    pub input_flag: Option<PathBuf>,
-    /// Output file, RELION style (same as OUT).
-    #[arg(
-        long = "o",
-        visible_alias = "output",
-        value_name = "FILE",
-        conflicts_with = "output"
-    )]
-    pub output_flag: Option<PathBuf>,
-}
-
-impl ConvertArgs {
-    /// The input path, whichever way it was given.
-    pub fn input(&self) -> &std::path::Path {
-        self.input
-            .as_deref()
-            .or(self.input_flag.as_deref())
-            .expect("clap requires an input")
-    }
-
-    /// The output path, whichever way it was given.
-    pub fn output(&self) -> &std::path::Path {
-        self.output
-            .as_deref()
-            .or(self.output_flag.as_deref())
-            .expect("clap requires an output")
-    }
-}
-
-/// Arguments of `cryoflux info`.
-#[derive(Debug, clap::Args)]
-pub struct InfoArgs {
-    /// The file to describe (.star, .mrc, .mrcs, .map, .parquet).
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    Info(commands::info::InfoArgs),
+    /// Measure throughput against a baseline run on the same machine (reports ratios).
+    Bench(commands::bench::BenchArgs),
 }
 
 #[cfg(test)]

@@ -3,7 +3,52 @@
 use anyhow::Context;
 use cryoflux_formats::table::{read_particle_table, write_particle_table};
 
-use crate::cli::ConvertArgs;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `cryoflux convert`.
+#[derive(Debug, clap::Args)]
+pub struct ConvertArgs {
+    /// Input file: a RELION STAR file or a Parquet particle table.
+    #[arg(value_name = "IN", required_unless_present = "input_flag")]
+    pub input: Option<PathBuf>,
+    /// Output file; its extension (.star, .parquet) picks the format.
+    #[arg(value_name = "OUT", required_unless_present = "output_flag")]
+    pub output: Option<PathBuf>,
+    /// Input file, RELION style (same as IN).
+    #[arg(
+        long = "i",
+        visible_alias = "input",
+        value_name = "FILE",
+        conflicts_with = "input"
+    )]
+    pub input_flag: Option<PathBuf>,
+    /// Output file, RELION style (same as OUT).
+    #[arg(
+        long = "o",
+        visible_alias = "output",
+        value_name = "FILE",
+        conflicts_with = "output"
+    )]
+    pub output_flag: Option<PathBuf>,
+}
+
+impl ConvertArgs {
+    /// The input path, whichever way it was given.
+    pub fn input(&self) -> &Path {
+        self.input
+            .as_deref()
+            .or(self.input_flag.as_deref())
+            .expect("clap requires an input")
+    }
+
+    /// The output path, whichever way it was given.
+    pub fn output(&self) -> &Path {
+        self.output
+            .as_deref()
+            .or(self.output_flag.as_deref())
+            .expect("clap requires an output")
+    }
+}
 
 /// Read the input table and write it in the format of the output's extension.
 pub fn run(args: &ConvertArgs) -> anyhow::Result<()> {

@@ -1,6 +1,6 @@
 //! `cryoflux info FILE`: what a STAR, MRC/MRCS or Parquet file holds, in a user's terms.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use cryoflux_formats::FileKind;
@@ -8,7 +8,13 @@ use cryoflux_formats::mrc::MrcFile;
 use cryoflux_formats::star::{ColumnData, StarFile, Value, labels};
 use cryoflux_formats::table::read_parquet;
 
-use crate::cli::InfoArgs;
+/// Arguments of `cryoflux info`.
+#[derive(Debug, clap::Args)]
+pub struct InfoArgs {
+    /// The file to describe (.star, .mrc, .mrcs, .map, .parquet).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
 
 /// Print a description of the file to standard output.
 pub fn run(args: &InfoArgs) -> anyhow::Result<()> {

@@ -1,7 +1,8 @@
 //! One file per subcommand; [`run`] dispatches a parsed [`Command`] to it.
 
-mod convert;
-mod info;
+pub mod bench;
+pub mod convert;
+pub mod info;
 
 use crate::cli::Command;
 
@@ -10,5 +11,6 @@ pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Convert(args) => convert::run(&args),
         Command::Info(args) => info::run(&args),
+        Command::Bench(args) => bench::run(&args),
     }
 }

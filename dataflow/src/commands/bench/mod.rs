@@ -1,0 +1,29 @@
+//! `cryoflux bench …`: throughput measurements reported as ratios against a baseline measured
+//! in the same run on the same machine (never as pass/fail timings).
+
+pub mod io;
+mod timing;
+
+use clap::Subcommand;
+
+/// Arguments of `cryoflux bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// What to measure.
+    #[command(subcommand)]
+    pub target: BenchTarget,
+}
+
+/// The benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchTarget {
+    /// File input: STAR parse vs Python starfile, Parquet read, MRC stack read vs raw disk read.
+    Io(io::BenchIoArgs),
+}
+
+/// Run the chosen benchmark and print its report.
+pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    match &args.target {
+        BenchTarget::Io(io_args) => io::run(io_args),
+    }
+}
