@@ -72,9 +72,10 @@ pub fn soft_mask_outside<const D: usize>(
 }
 
 /// A soft mask grown from a map, like `relion_mask_create`: voxels ≥ `threshold` form the
-/// initial binary mask; it is dilated by `extend` pixels (eroded when negative: a voxel within
-/// |extend| of the outside is removed); voxels outside it at distance d < `soft_width` pixels
-/// get ½ + ½·cos(π·d/soft_width). Values are in [0, 1].
+/// initial binary mask; it is dilated by `extend` pixels (voxels at distance < extend from it
+/// join) or, for negative `extend`, eroded (voxels at distance < |extend| from the outside
+/// leave); voxels outside it at distance d < `soft_width` pixels get ½ + ½·cos(π·d/soft_width).
+/// Values are in [0, 1]. Matches `relion_mask_create` voxel for voxel on a test map.
 pub fn mask_from_map(
     map: &Volume,
     threshold: f64,
@@ -93,11 +94,11 @@ pub fn mask_from_map(
     let mut binary: Vec<bool> = map.data().iter().map(|&v| v as f64 >= threshold).collect();
     if extend > 0.0 {
         let d2 = squared_distance_to(&binary, n);
-        binary = d2.iter().map(|&d| d <= extend * extend).collect();
+        binary = d2.iter().map(|&d| d < extend * extend).collect();
     } else if extend < 0.0 {
         let outside: Vec<bool> = binary.iter().map(|b| !b).collect();
         let d2 = squared_distance_to(&outside, n);
-        binary = d2.iter().map(|&d| d > extend * extend).collect();
+        binary = d2.iter().map(|&d| d >= extend * extend).collect();
     }
     let d2 = squared_distance_to(&binary, n);
     let values = d2
@@ -147,11 +148,12 @@ mod tests {
             }
         })
         .unwrap();
-        let m = mask_from_map(&map, 0.5, 2.0, 4.0).unwrap();
-        assert_eq!(m.get(10, 8, 8), Some(1.0)); // distance 2: inside the extension
-        assert!((m.get(12, 8, 8).unwrap() - 0.5).abs() < 1e-6); // distance 2 beyond it: half-way down the edge
+        let m = mask_from_map(&map, 0.5, 3.0, 4.0).unwrap();
+        assert_eq!(m.get(10, 8, 8), Some(1.0)); // distance 2 < 3: inside the extension
+        assert!((m.get(11, 8, 8).unwrap() - 0.5 - 0.5 * (PI / 4.0).cos() as f32).abs() < 1e-6); // 1 beyond it
+        assert!((m.get(12, 8, 8).unwrap() - 0.5).abs() < 1e-6); // 2 beyond it: half-way down the edge
         assert_eq!(m.get(14, 8, 8), Some(0.0));
-        let eroded = mask_from_map(&m, 0.99, -1.0, 0.0).unwrap();
+        let eroded = mask_from_map(&m, 0.99, -2.0, 0.0).unwrap();
         assert_eq!(eroded.get(8, 8, 8), Some(1.0));
         assert_eq!(eroded.get(10, 8, 8), Some(0.0));
         assert!(mask_from_map(&map, 0.5, 1.0, -1.0).is_err());

@@ -39,15 +39,15 @@ pub fn resample<const D: usize>(
     Ok(fft::inverse(&window_fourier(&fft::forward(grid), new_n)?))
 }
 
-/// Resamples to (about) `pixel_size` Å: new box round(n·p/pixel_size) made even (rounded up), as
-/// `relion_image_handler --rescale_angpix`; the exact new pixel size is p·n/new_n.
+/// Resamples to (about) `pixel_size` Å: new box round(n·p/pixel_size) made even by rounding down,
+/// as `relion_image_handler --rescale_angpix` does; the exact new pixel size is p·n/new_n.
 pub fn rescale_to_pixel_size<const D: usize>(
     grid: &RealGrid<D>,
     pixel_size: f64,
 ) -> Result<RealGrid<D>, GridError> {
     crate::grid::check_pixel_size("target pixel size (Å)", pixel_size)?;
     let mut new_n = (grid.n() as f64 * grid.pixel_size() / pixel_size).round() as usize;
-    new_n += new_n % 2;
+    new_n -= new_n % 2;
     resample(grid, new_n)
 }
 
