@@ -20,7 +20,8 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(all.len(), file.image_len() * file.image_count());
     if file.image_count() > 0 {
         let last = file.read_image(file.image_count() - 1).expect("last image");
-        assert_eq!(last[..], all[all.len() - file.image_len()..]);
+        let bits = |values: &[f32]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&last), bits(&all[all.len() - file.image_len()..]));
     }
     let _ = file.find_non_finite().expect("scan");
     let _ = file.stats().expect("stats");
