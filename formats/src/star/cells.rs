@@ -60,6 +60,34 @@ impl ColumnBuilder {
         })
     }
 
+    /// An empty column of the same type.
+    pub fn empty_like(&self) -> Self {
+        ColumnBuilder(match &self.0 {
+            ColumnData::Float(_) => ColumnData::Float(Vec::new()),
+            ColumnData::Int(_) => ColumnData::Int(Vec::new()),
+            ColumnData::Text(_) => ColumnData::Text(Vec::new()),
+        })
+    }
+
+    /// Make room for `rows` more cells.
+    pub fn reserve(&mut self, rows: usize) {
+        match &mut self.0 {
+            ColumnData::Float(cells) => cells.reserve(rows),
+            ColumnData::Int(cells) => cells.reserve(rows),
+            ColumnData::Text(cells) => cells.reserve(rows),
+        }
+    }
+
+    /// Move the cells of `other` (a column of the same type) to the end of this one.
+    pub fn append(&mut self, other: ColumnBuilder) {
+        match (&mut self.0, other.0) {
+            (ColumnData::Float(cells), ColumnData::Float(more)) => cells.extend(more),
+            (ColumnData::Int(cells), ColumnData::Int(more)) => cells.extend(more),
+            (ColumnData::Text(cells), ColumnData::Text(more)) => cells.extend(more),
+            _ => unreachable!("chunks of one column are built by empty_like and share its type"),
+        }
+    }
+
     /// Append the cell written as `text`.
     pub fn push(&mut self, text: &str) -> Result<(), WrongKind> {
         match &mut self.0 {

@@ -32,6 +32,7 @@ mod number;
 mod parse;
 mod particles;
 mod render;
+mod rows;
 mod upgrade;
 mod write;
 

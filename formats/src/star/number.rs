@@ -37,35 +37,23 @@ fn fast_decimal(bytes: &[u8]) -> Option<f64> {
         _ => (false, bytes),
     };
     let mut mantissa: u64 = 0;
-    let mut digits = 0usize;
-    let mut fraction_digits = 0i32;
-    let mut seen_point = false;
-    let mut index = 0;
-    while index < rest.len() {
-        match rest[index] {
-            digit @ b'0'..=b'9' => {
-                if digits == 19 {
-                    return None;
-                }
-                mantissa = mantissa * 10 + u64::from(digit - b'0');
-                digits += 1;
-                fraction_digits += i32::from(seen_point);
-            }
-            b'.' if !seen_point => seen_point = true,
-            b'e' | b'E' => break,
-            _ => return None,
-        }
-        index += 1;
+    let integer_digits = take_digits(rest, &mut mantissa);
+    let mut index = integer_digits;
+    let mut fraction_digits = 0;
+    if rest.get(index) == Some(&b'.') {
+        fraction_digits = take_digits(&rest[index + 1..], &mut mantissa);
+        index += 1 + fraction_digits;
     }
-    if digits == 0 {
+    let digits = integer_digits + fraction_digits;
+    if digits == 0 || digits > 19 {
         return None;
     }
-    let exponent = if index < rest.len() {
-        small_exponent(&rest[index + 1..])?
-    } else {
-        0
+    let exponent = match rest.get(index) {
+        None => 0,
+        Some(b'e' | b'E') => small_exponent(&rest[index + 1..])?,
+        Some(_) => return None,
     };
-    let power = exponent - fraction_digits;
+    let power = exponent - fraction_digits as i32;
     if mantissa > 1 << 53 || !(-22..=22).contains(&power) {
         return None;
     }
@@ -76,6 +64,21 @@ fn fast_decimal(bytes: &[u8]) -> Option<f64> {
         magnitude / EXACT_POWERS_OF_TEN[(-power) as usize]
     };
     Some(if negative { -value } else { value })
+}
+
+/// Accumulate the leading decimal digits of `bytes` into `mantissa` (wrapping once there are
+/// more than 19, which the caller rejects); returns how many there were.
+fn take_digits(bytes: &[u8], mantissa: &mut u64) -> usize {
+    let mut count = 0;
+    for &byte in bytes {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        *mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(digit));
+        count += 1;
+    }
+    count
 }
 
 /// The exponent after `e`: optional sign and one to three digits.

@@ -15,7 +15,8 @@ use std::path::Path;
 
 use super::cells::{ColumnBuilder, abbreviate, parse_value};
 use super::document::{Column, DataBlock, StarFile, Table};
-use super::lexer::{Token, Tokens, UnterminatedQuote};
+use super::lexer::{Keyword, LineKind, Tokens, classify, is_label, keyword, next_line};
+use super::rows::{OpenLoop, next_token, read_rows};
 use crate::error::{Error, Result};
 
 impl StarFile {
@@ -39,8 +40,16 @@ impl StarFile {
             labels_seen: HashMap::new(),
             open: None,
         };
-        for (index, line) in text.lines().enumerate() {
-            parser.line(line, index + 1)?;
+        let (mut offset, mut number) = (0, 1);
+        while let Some((line, next)) = next_line(text, offset) {
+            if let Some(open) = parser.open.as_mut().filter(|open| !open.labels.is_empty())
+                && classify(line) == LineKind::Values
+            {
+                (offset, number) = read_rows(text, offset, number, open, path)?;
+                continue;
+            }
+            parser.line(line, number)?;
+            (offset, number) = (next, number + 1);
         }
         parser.finish_loop()?;
         Ok(StarFile {
@@ -49,48 +58,12 @@ impl StarFile {
     }
 }
 
-/// A `loop_` being read: its labels, the typed columns filled so far, and whether its rows
-/// have started (after which a `_label` line is a key–value item, not another column).
-struct OpenLoop {
-    line: usize,
-    labels: Vec<String>,
-    columns: Vec<ColumnBuilder>,
-    in_rows: bool,
-}
-
 struct Parser<'p> {
     path: &'p Path,
     blocks: Vec<DataBlock>,
     /// Labels of the current block (items and loop columns) with the line that defined them.
     labels_seen: HashMap<String, usize>,
     open: Option<OpenLoop>,
-}
-
-/// The reserved words of STAR that can start a line, matched case-insensitively.
-enum Keyword<'a> {
-    Data(&'a str),
-    Loop,
-    Stop,
-    Unsupported,
-}
-
-fn keyword<'a>(token: &Token<'a>) -> Option<Keyword<'a>> {
-    let text = token.text;
-    if token.quoted || !text.is_char_boundary(5.min(text.len())) {
-        return None;
-    }
-    let (head, tail) = text.split_at(5.min(text.len()));
-    if head.eq_ignore_ascii_case("data_") {
-        Some(Keyword::Data(tail))
-    } else if head.eq_ignore_ascii_case("loop_") && tail.is_empty() {
-        Some(Keyword::Loop)
-    } else if head.eq_ignore_ascii_case("stop_") && tail.is_empty() {
-        Some(Keyword::Stop)
-    } else if head.eq_ignore_ascii_case("save_") || text.eq_ignore_ascii_case("global_") {
-        Some(Keyword::Unsupported)
-    } else {
-        None
-    }
 }
 
 impl Parser<'_> {
@@ -128,14 +101,8 @@ impl Parser<'_> {
                     first.text
                 ),
             )),
-            None if !first.quoted && first.text.starts_with('_') => {
-                self.label(&first.text[1..], tokens, number)
-            }
-            None => match self.open.as_mut() {
-                Some(open) if !open.labels.is_empty() => {
-                    open.in_rows = true;
-                    row(path, open, first, tokens, number)
-                }
+            None if is_label(&first) => self.label(&first.text[1..], tokens, number),
+            None => match self.open {
                 Some(_) => Err(Error::syntax(
                     path,
                     number,
@@ -261,63 +228,6 @@ impl Parser<'_> {
         }
         Ok(())
     }
-}
-
-/// Read one loop row: exactly one value per label, typed by its column.
-fn row(
-    path: &Path,
-    open: &mut OpenLoop,
-    first: Token<'_>,
-    mut tokens: Tokens<'_>,
-    line: usize,
-) -> Result<()> {
-    let expected = open.columns.len();
-    let mut cell = Some(first);
-    for (index, column) in open.columns.iter_mut().enumerate() {
-        let Some(token) = cell else {
-            return Err(Error::syntax(
-                path,
-                line,
-                None,
-                count_message(index, expected, open.line),
-            ));
-        };
-        column.push(token.text).map_err(|wrong| {
-            Error::syntax(
-                path,
-                line,
-                Some(&open.labels[index]),
-                wrong.message(token.text),
-            )
-        })?;
-        cell = next_token(path, &mut tokens, line)?;
-    }
-    if cell.is_some() {
-        let found = expected + 1 + tokens.filter(|token| token.is_ok()).count();
-        return Err(Error::syntax(
-            path,
-            line,
-            None,
-            count_message(found, expected, open.line),
-        ));
-    }
-    Ok(())
-}
-
-fn count_message(found: usize, expected: usize, loop_line: usize) -> String {
-    format!(
-        "loop row has {found} values but the loop_ at line {loop_line} declares {expected} labels"
-    )
-}
-
-fn next_token<'a>(path: &Path, tokens: &mut Tokens<'a>, line: usize) -> Result<Option<Token<'a>>> {
-    tokens
-        .next()
-        .transpose()
-        .map_err(|UnterminatedQuote { quote, column }| {
-            let message = format!("unterminated {quote} quote starting at column {column}");
-            Error::syntax(path, line, None, message)
-        })
 }
 
 /// Fail if anything but a comment follows on the line.
