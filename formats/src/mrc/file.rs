@@ -222,9 +222,8 @@ impl MrcFile {
         }
         Ok(())
     }
-}
 
-impl MrcFile {
+    /// An error unless `range` lies within `0..image_count()`.
     fn check_range(&self, range: &Range<usize>) -> Result<()> {
         let count = self.image_count();
         if range.start > range.end || range.end > count {

@@ -522,12 +522,12 @@ mod tests {
     #[test]
     fn nonsense_dims() {
         for (offset, value, name) in [
-            (0, 0, "NX = 0"),
+            (0, 0i32, "NX = 0"),
             (4, -5, "NY = -5"),
             (8, 1 << 25, "NZ = 33554432"),
         ] {
             let mut bytes = sample(Endian::Little).to_bytes();
-            bytes[offset..offset + 4].copy_from_slice(&(value as i32).to_le_bytes());
+            bytes[offset..offset + 4].copy_from_slice(&value.to_le_bytes());
             let err = message(parse(&bytes));
             assert!(
                 err.contains(name) && err.contains("expected a size between 1"),

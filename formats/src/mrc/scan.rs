@@ -40,8 +40,10 @@ impl fmt::Display for NonFinite {
 }
 
 impl MrcFile {
-    /// Min, max, mean and RMS deviation computed from the data (not the header); `None` is
-    /// impossible for an opened file, which always has at least one voxel.
+    /// Min, max, mean and RMS deviation computed from the data (compare [`Header::stats`], the
+    /// recorded values, which other programs often leave stale). Reads every image once.
+    ///
+    /// [`Header::stats`]: super::Header::stats
     pub fn stats(&self) -> Result<Stats> {
         let mut acc = StatsAccumulator::new();
         self.for_each_image(|_, image| {
