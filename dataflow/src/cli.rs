@@ -10,7 +10,14 @@ use crate::commands;
 /// Reads and writes RELION's STAR and MRC files, so RELION users can switch without converting
 /// anything, and Parquet particle tables for pandas/polars/Arrow users.
 #[derive(Debug, Parser)]
-#[command(name = "cryoflux", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "cryoflux",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    args_override_self = true
+)]
 pub struct Cli {
     /// More log output (-v debug, -vv trace). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]

@@ -1,8 +1,10 @@
 //! Job assembly, iteration drivers, checkpoints and the `cryoflux` command line.
 //!
 //! The binary (`src/main.rs`) only parses arguments ([`cli`]) and calls [`commands::run`];
-//! each subcommand lives in its own file under [`commands`].
+//! each subcommand lives in its own file under [`commands`]. Any subcommand can also be driven
+//! by a YAML file whose keys are its flags ([`config`]).
 
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod logging;

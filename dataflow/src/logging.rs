@@ -1,5 +1,7 @@
 //! Log set-up: `tracing` to standard error, level from `-v` flags or `RUST_LOG`.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// Install the global subscriber. `verbosity` 0 logs info, 1 debug, 2 or more trace;
@@ -15,6 +17,7 @@ pub fn init(verbosity: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
 }

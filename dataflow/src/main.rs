@@ -1,13 +1,39 @@
-//! The `cryoflux` command: parse the arguments, run the job, report errors as one paragraph.
+//! The `cryoflux` command: expand a YAML configuration if one is given, parse the arguments, run
+//! the job, report errors as one paragraph.
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use clap::error::{ContextKind, ContextValue};
+use cryoflux_dataflow::{cli::Cli, commands, config, logging};
 
 fn main() -> ExitCode {
-    let cli = cryoflux_dataflow::cli::Cli::parse();
-    cryoflux_dataflow::logging::init(cli.verbose);
-    match cryoflux_dataflow::commands::run(cli.command) {
+    let (args, origins) = match config::expand(std::env::args_os().collect()) {
+        Ok(expanded) => expanded,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let from_config = match error.get(ContextKind::InvalidArg) {
+                Some(ContextValue::String(flag)) => origins.locate(flag),
+                _ => None,
+            };
+            match from_config {
+                Some(location) => {
+                    eprintln!("error in configuration {location}:");
+                    let _ = error.print();
+                    return ExitCode::from(2);
+                }
+                None => error.exit(),
+            }
+        }
+    };
+    logging::init(cli.verbose);
+    match commands::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");

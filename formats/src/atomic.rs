@@ -17,11 +17,12 @@ where
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".cryoflux-")
-        .suffix(".partial")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(path, e))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".cryoflux-").suffix(".partial");
+    // Outputs are ordinary files (rw-r--r--), not private temporary files.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let mut temp = builder.tempfile_in(dir).map_err(|e| Error::io(path, e))?;
     {
         let mut writer = BufWriter::with_capacity(1 << 20, temp.as_file_mut());
         fill(&mut writer)?;
@@ -40,7 +41,10 @@ mod tests {
     fn writes_whole_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.txt");
-        write_atomically(&path, |w| w.write_all(b"hello").map_err(|e| Error::io("x", e))).unwrap();
+        write_atomically(&path, |w| {
+            w.write_all(b"hello").map_err(|e| Error::io("x", e))
+        })
+        .unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"hello");
     }
 
@@ -54,6 +58,10 @@ mod tests {
         });
         assert!(result.is_err());
         assert!(!path.exists());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "temporary file left behind");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "temporary file left behind"
+        );
     }
 }
