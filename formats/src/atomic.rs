@@ -3,9 +3,75 @@
 //! never a half-written one.
 
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
 
 use crate::error::{Error, Result};
+
+/// A file being written at a temporary sibling of its destination. [`AtomicFile::commit`]
+/// flushes it to disk and renames it into place; dropping it without committing deletes it, so
+/// the destination never holds a partial file.
+#[derive(Debug)]
+pub struct AtomicFile {
+    destination: PathBuf,
+    temp: NamedTempFile,
+}
+
+impl AtomicFile {
+    /// Start writing `destination` (nothing appears there until [`AtomicFile::commit`]).
+    pub fn create(destination: &Path) -> Result<AtomicFile> {
+        let dir = match destination.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".cryoflux-").suffix(".partial");
+        // Outputs are ordinary files (rw-r--r--), not private temporary files.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+        let temp = builder
+            .tempfile_in(dir)
+            .map_err(|e| Error::io(destination, e))?;
+        Ok(AtomicFile {
+            destination: destination.to_path_buf(),
+            temp,
+        })
+    }
+
+    /// The destination path, for error messages.
+    pub fn destination(&self) -> &Path {
+        &self.destination
+    }
+
+    /// The temporary file, to write (and seek) in.
+    pub fn file_mut(&mut self) -> &mut std::fs::File {
+        self.temp.as_file_mut()
+    }
+
+    /// Flush the data to disk and rename the file to its destination.
+    pub fn commit(self) -> Result<()> {
+        let destination = self.destination;
+        self.temp
+            .as_file()
+            .sync_all()
+            .map_err(|e| Error::io(&destination, e))?;
+        self.temp
+            .persist(&destination)
+            .map_err(|e| Error::io(&destination, e.error))?;
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.temp.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.temp.flush()
+    }
+}
 
 /// Create `path` by running `fill` on a buffered writer to a temporary sibling file, then
 /// renaming it into place. If `fill` fails the temporary file is removed and `path` is untouched.
@@ -13,24 +79,13 @@ pub fn write_atomically<F>(path: &Path, fill: F) -> Result<()>
 where
     F: FnOnce(&mut BufWriter<&mut std::fs::File>) -> Result<()>,
 {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".cryoflux-").suffix(".partial");
-    // Outputs are ordinary files (rw-r--r--), not private temporary files.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    let mut temp = builder.tempfile_in(dir).map_err(|e| Error::io(path, e))?;
+    let mut file = AtomicFile::create(path)?;
     {
-        let mut writer = BufWriter::with_capacity(1 << 20, temp.as_file_mut());
+        let mut writer = BufWriter::with_capacity(1 << 20, file.file_mut());
         fill(&mut writer)?;
         writer.flush().map_err(|e| Error::io(path, e))?;
     }
-    temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    temp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    file.commit()
 }
 
 #[cfg(test)]

@@ -10,12 +10,11 @@
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use tempfile::NamedTempFile;
-
 use super::codec::{Endian, encode_le, stored_value};
 use super::header::{HEADER_LEN, Header, MAP_STAMP, MAX_DIM, MRC2014_VERSION};
 use super::mode::Mode;
 use super::stats::{Stats, StatsAccumulator};
+use crate::atomic::AtomicFile;
 use crate::error::{Error, Result};
 
 /// Storage type of written files.
@@ -90,7 +89,7 @@ pub fn write_volume(
 #[derive(Debug)]
 pub struct MrcStackWriter {
     path: PathBuf,
-    out: BufWriter<NamedTempFile>,
+    out: BufWriter<AtomicFile>,
     size: [usize; 2],
     voxel_size: f32,
     mode: Mode,
@@ -136,16 +135,7 @@ impl MrcStackWriter {
                 format!("voxel size {voxel_size} Å, expected a positive number of Å"),
             ));
         }
-        let dir = match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
-        let temp = tempfile::Builder::new()
-            .prefix(".cryoflux-")
-            .suffix(".partial")
-            .tempfile_in(dir)
-            .map_err(|e| Error::io(path, e))?;
-        let mut out = BufWriter::with_capacity(1 << 20, temp);
+        let mut out = BufWriter::with_capacity(1 << 20, AtomicFile::create(path)?);
         out.write_all(&[0u8; HEADER_LEN])
             .map_err(|e| Error::io(path, e))?;
         Ok(MrcStackWriter {
@@ -240,14 +230,11 @@ impl MrcStackWriter {
             .out
             .into_inner()
             .map_err(|e| Error::io(&path, e.into_error()))?;
-        let finalise = |temp: &mut NamedTempFile| -> std::io::Result<()> {
-            temp.seek(SeekFrom::Start(0))?;
-            temp.write_all(&header.to_bytes())?;
-            temp.as_file().sync_all()
-        };
-        finalise(&mut temp).map_err(|e| Error::io(&path, e))?;
-        temp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
-        Ok(())
+        let file = temp.file_mut();
+        file.seek(SeekFrom::Start(0))
+            .and_then(|_| file.write_all(&header.to_bytes()))
+            .map_err(|e| Error::io(&path, e))?;
+        temp.commit()
     }
 }
 
