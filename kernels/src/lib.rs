@@ -19,3 +19,6 @@ pub mod filter;
 pub mod fsc;
 pub mod spectrum;
 pub mod rescale;
+pub mod phase_randomise;
+pub mod guinier;
+pub mod sharpening;
