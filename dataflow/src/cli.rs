@@ -41,6 +41,13 @@ pub enum Command {
     Info(commands::info::InfoArgs),
     /// Measure throughput against a baseline run on the same machine (reports ratios).
     Bench(commands::bench::BenchArgs),
+    /// Simulate ground-truth particles (uniform random or given poses, CTF, noise at a set SNR)
+    /// of a map (default: the bundled HIV-1 protease map), as particles.mrcs, particles.star
+    /// and truth.star.
+    Simulate(commands::simulate::SimulateArgs),
+    /// Project a map at the poses of a STAR file (or one pose), optionally with CTF, like
+    /// relion_project: writes OUT.mrcs and OUT.star.
+    Project(commands::project::ProjectArgs),
 }
 
 #[cfg(test)]

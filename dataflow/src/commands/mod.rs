@@ -3,6 +3,8 @@
 pub mod bench;
 pub mod convert;
 pub mod info;
+pub mod project;
+pub mod simulate;
 
 use crate::cli::Command;
 
@@ -12,5 +14,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Convert(args) => convert::run(&args),
         Command::Info(args) => info::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
+        Command::Project(args) => project::run(&args),
     }
 }

@@ -1,0 +1,83 @@
+//! Density maps for simulation and projection: the bundled ground-truth map and maps read from
+//! MRC files, both as cubic kernel [`Volume`]s (box N even, voxel size in Å).
+//!
+//! The bundled map is HIV-1 protease (PDB 1HPV, 1551 atoms, ~57 Å across) in a 48-voxel box at
+//! 1.8 Å/voxel, electrons per Å³, band-limited below 0.95 Nyquist, float16 (mode 12); it was
+//! made by `tools/pdb_to_map.py`, whose header records its provenance.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use cryoflux_formats::mrc::MrcFile;
+use cryoflux_kernels::grid::Volume;
+
+/// File name of the bundled map, shown in messages and STAR headers.
+pub const DEFAULT_MAP_NAME: &str = "1hpv_box48_1.8A.mrc";
+
+const DEFAULT_MAP: &[u8] = include_bytes!("../../assets/1hpv_box48_1.8A.mrc");
+
+/// The bundled map (box 48, 1.8 Å/voxel).
+pub fn default_map() -> anyhow::Result<Volume> {
+    let mrc = MrcFile::from_bytes(
+        format!("<bundled {DEFAULT_MAP_NAME}>"),
+        DEFAULT_MAP.to_vec(),
+    )?;
+    volume_from_mrc(&mrc, None)
+}
+
+/// Reads a cubic map from an MRC file; `angpix` (Å) overrides the header's voxel size.
+pub fn read_map(path: &Path, angpix: Option<f64>) -> anyhow::Result<Volume> {
+    volume_from_mrc(&MrcFile::open(path)?, angpix)
+}
+
+/// The map held by `mrc`, checked to be a cubic box of even side with a usable voxel size.
+fn volume_from_mrc(mrc: &MrcFile, angpix: Option<f64>) -> anyhow::Result<Volume> {
+    let path = mrc.path().display();
+    let [nx, ny, nz] = mrc.dims();
+    if nx != ny || ny != nz {
+        bail!("{path}: the map is {nx} × {ny} × {nz} voxels; expected a cubic map (N × N × N)");
+    }
+    if nx % 2 == 1 {
+        bail!("{path}: the map's box of {nx} voxels is odd; expected an even box");
+    }
+    let voxel = angpix.unwrap_or_else(|| header_voxel_size(mrc));
+    if !(voxel.is_finite() && voxel > 0.0) {
+        bail!(
+            "{path}: voxel size {voxel} Å is not usable; expected a positive size (set --angpix)"
+        );
+    }
+    let data = mrc.read_all()?;
+    Volume::from_vec(nx, voxel, data).with_context(|| format!("{path}: cannot use the map"))
+}
+
+/// The header's voxel size in Å as the decimal it was meant to be: the float32 value (cell
+/// length over sampling, e.g. 86.4/48 = 1.8000001) rounded to 6 significant digits, below the
+/// header's float32 precision, so that STAR files and CTFs see 1.8.
+pub fn header_voxel_size(mrc: &MrcFile) -> f64 {
+    let stored = f64::from(mrc.voxel_size()[0]);
+    format!("{stored:.5e}").parse().unwrap_or(stored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_map_is_the_centred_protease() {
+        let map = default_map().unwrap();
+        assert_eq!(map.n(), 48);
+        assert_eq!(map.pixel_size(), 1.8);
+        // Electrons: ~10211 in all (sum × voxel volume), centre of mass on voxel 24.
+        let electrons = map.sum() * 1.8f64.powi(3);
+        assert!((electrons - 10211.0).abs() < 50.0, "{electrons}");
+        let mut centre = [0.0; 3];
+        for (i, &v) in map.data().iter().enumerate() {
+            let r = Volume::logical_of(48, i);
+            for k in 0..3 {
+                centre[k] += v.max(0.0) as f64 * r[k] as f64;
+            }
+        }
+        let total: f64 = map.data().iter().map(|&v| v.max(0.0) as f64).sum();
+        assert!(centre.iter().all(|c| (c / total).abs() < 0.1), "{centre:?}");
+    }
+}

@@ -1,0 +1,413 @@
+//! End to end: `cryoflux simulate` and `cryoflux project` on the bundled map (box 48), checked
+//! against RELION 3.1.3's `relion_project` (same poses, origins and CTFs), against each other
+//! (noise-free simulations are projections at the truth poses), and for determinism, uniform
+//! orientations, the requested SNR and clear errors on bad input.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use cryoflux_dataflow::simulate::assets::default_map;
+use cryoflux_formats::mrc::{MrcFile, WriteMode, write_volume};
+use cryoflux_formats::star::StarFile;
+
+/// Pearson correlation of two images (invariant to scale and offset).
+fn pearson(a: &[f32], b: &[f32]) -> f64 {
+    let n = a.len() as f64;
+    let mean = |v: &[f32]| v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+    let (ma, mb) = (mean(a), mean(b));
+    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+    for (&x, &y) in a.iter().zip(b) {
+        let (x, y) = (f64::from(x) - ma, f64::from(y) - mb);
+        ab += x * y;
+        aa += x * x;
+        bb += y * y;
+    }
+    ab / (aa * bb).sqrt()
+}
+
+/// Variance of an image's pixels.
+fn variance(v: &[f32]) -> f64 {
+    let n = v.len() as f64;
+    let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+    v.iter()
+        .map(|&x| (f64::from(x) - mean).powi(2))
+        .sum::<f64>()
+        / n
+}
+
+/// All images of a stack, one `Vec` each.
+fn images(path: &Path) -> Vec<Vec<f32>> {
+    let stack = MrcFile::open(path).unwrap();
+    (0..stack.image_count())
+        .map(|i| stack.read_image(i).unwrap())
+        .collect()
+}
+
+/// `cryoflux simulate --o DIR ARGS…` into `dir`; returns DIR.
+fn simulate(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let out = dir.join(name);
+    let mut all = vec!["simulate", "--o", out.to_str().unwrap()];
+    all.extend_from_slice(args);
+    cryoflux_ok(&all);
+    out
+}
+
+/// The bundled map as a float32 MRC in `dir` (RELION 3.1 does not read float16).
+fn map_file(dir: &Path) -> PathBuf {
+    let map = default_map().unwrap();
+    let path = dir.join("map.mrc");
+    let n = map.n();
+    write_volume(
+        &path,
+        map.data(),
+        [n; 3],
+        map.pixel_size() as f32,
+        WriteMode::Float32,
+    )
+    .unwrap();
+    path
+}
+
+/// One float column of the particles table of a STAR file.
+fn column(star: &Path, label: &str) -> Vec<f64> {
+    let star = StarFile::read(star).unwrap();
+    let table = star.block("particles").unwrap().table.as_ref().unwrap();
+    table.floats(label).unwrap().to_vec()
+}
+
+#[test]
+fn project_and_noise_free_simulation_match_relion_project() {
+    if !have_tool("relion_project") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let map = map_file(dir.path());
+    // 20 poses with origins up to ±6 Å and CTFs (astigmatic, 300 kV, Cs 2.7, Q0 0.1).
+    let sim = simulate(
+        dir.path(),
+        "sim",
+        &["--n", "20", "--no_noise", "--max_offset", "6"],
+    );
+    let truth = sim.join("truth.star");
+    let ours = dir.path().join("ours.mrcs");
+    cryoflux_ok(&[
+        "project",
+        "--i",
+        map.to_str().unwrap(),
+        "--o",
+        ours.to_str().unwrap(),
+        "--ang",
+        truth.to_str().unwrap(),
+        "--ctf",
+    ]);
+    run_tool(
+        dir.path(),
+        "relion_project",
+        &[
+            "--i",
+            "map.mrc",
+            "--o",
+            "relion",
+            "--ang",
+            "sim/truth.star",
+            "--ctf",
+        ],
+    );
+    let relion = images(&dir.path().join("relion.mrcs"));
+    let projected = images(&ours);
+    let simulated = images(&sim.join("particles.mrcs"));
+    assert_eq!(relion.len(), 20);
+    for i in 0..20 {
+        let c = pearson(&projected[i], &relion[i]);
+        assert!(
+            c >= 0.999,
+            "image {i}: cryoflux project vs relion_project r = {c}"
+        );
+        let c = pearson(&simulated[i], &relion[i]);
+        assert!(
+            c >= 0.999,
+            "image {i}: cryoflux simulate vs relion_project r = {c}"
+        );
+    }
+    // Same normalisation as relion_project (line integrals in map units × pixels).
+    let scale: f64 = relion
+        .iter()
+        .flatten()
+        .zip(projected.iter().flatten())
+        .map(|(&r, &p)| f64::from(r) * f64::from(p))
+        .sum::<f64>()
+        / projected
+            .iter()
+            .flatten()
+            .map(|&p| f64::from(p).powi(2))
+            .sum::<f64>();
+    assert!((scale - 1.0).abs() < 1e-3, "scale {scale}");
+    // The test can fail: a neighbour's pose does not match.
+    assert!(pearson(&projected[0], &relion[1]) < 0.9);
+}
+
+#[test]
+fn single_projection_without_ang_writes_stack_and_star() {
+    let dir = tempfile::tempdir().unwrap();
+    let map = map_file(dir.path());
+    let out = dir.path().join("one");
+    cryoflux_ok(&[
+        "project",
+        "--i",
+        map.to_str().unwrap(),
+        "--o",
+        out.to_str().unwrap(),
+        "--rot",
+        "10",
+        "--tilt",
+        "-20",
+        "--psi",
+        "30",
+        "--xoff",
+        "2",
+    ]);
+    let stack = images(&dir.path().join("one.mrcs"));
+    assert_eq!(stack.len(), 1);
+    assert!(variance(&stack[0]) > 0.0);
+    let star = dir.path().join("one.star");
+    assert_eq!(column(&star, "rlnAngleTilt"), vec![-20.0]);
+    // --xoff is in pixels (RELION), the STAR origin in Å.
+    let origin = column(&star, "rlnOriginXAngst")[0];
+    assert!((origin - 3.6).abs() < 1e-5, "{origin}");
+}
+
+#[test]
+fn simulation_is_deterministic_whatever_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    // 300 particles span two generation chunks.
+    let args = ["--n", "300", "--seed", "7"];
+    let one = simulate(dir.path(), "j1", &[&args[..], &["--j", "1"]].concat());
+    let two = simulate(dir.path(), "j2", &[&args[..], &["--j", "2"]].concat());
+    let other = simulate(dir.path(), "seed8", &["--n", "300", "--seed", "8"]);
+    let bytes = |d: &Path, f: &str| std::fs::read(d.join(f)).unwrap();
+    assert!(bytes(&one, "particles.mrcs") == bytes(&two, "particles.mrcs"));
+    assert!(bytes(&one, "particles.mrcs") != bytes(&other, "particles.mrcs"));
+    for label in ["rlnAngleRot", "rlnOriginXAngst", "rlnDefocusU"] {
+        let truth = |d: &Path| column(&d.join("truth.star"), label);
+        assert_eq!(truth(&one), truth(&two), "{label}");
+        assert_ne!(truth(&one), truth(&other), "{label}");
+    }
+}
+
+#[test]
+fn noise_free_images_are_projections_at_the_true_poses() {
+    let dir = tempfile::tempdir().unwrap();
+    let map = map_file(dir.path());
+    let sim = simulate(
+        dir.path(),
+        "sim",
+        &["--n", "40", "--no_noise", "--seed", "3"],
+    );
+    let projected = dir.path().join("projected.mrcs");
+    cryoflux_ok(&[
+        "project",
+        "--i",
+        map.to_str().unwrap(),
+        "--o",
+        projected.to_str().unwrap(),
+        "--ang",
+        sim.join("truth.star").to_str().unwrap(),
+        "--ctf",
+    ]);
+    let simulated = images(&sim.join("particles.mrcs"));
+    let projected = images(&projected);
+    for (i, (s, p)) in simulated.iter().zip(&projected).enumerate() {
+        let c = pearson(s, p);
+        assert!(c >= 0.99, "particle {i}: r = {c}");
+    }
+    // Without the CTF the images no longer match: the CTF was applied.
+    let plain = dir.path().join("plain.mrcs");
+    cryoflux_ok(&[
+        "project",
+        "--i",
+        map.to_str().unwrap(),
+        "--o",
+        plain.to_str().unwrap(),
+        "--ang",
+        sim.join("truth.star").to_str().unwrap(),
+    ]);
+    let plain = images(&plain);
+    let mean_r = (0..40)
+        .map(|i| pearson(&simulated[i], &plain[i]))
+        .sum::<f64>()
+        / 40.0;
+    assert!(mean_r < 0.9, "mean r without CTF {mean_r}");
+}
+
+#[test]
+fn orientations_are_uniform_and_origins_within_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = simulate(
+        dir.path(),
+        "sim",
+        &[
+            "--n",
+            "500",
+            "--no_ctf",
+            "--max_offset",
+            "4",
+            "--seed",
+            "11",
+        ],
+    );
+    let truth = sim.join("truth.star");
+    let tilt = column(&truth, "rlnAngleTilt");
+    let psi = column(&truth, "rlnAnglePsi");
+    let n = tilt.len() as f64;
+    assert_eq!(tilt.len(), 500);
+    // The viewing direction's z is cos(tilt): uniform on the sphere ⇒ mean 0, mean square 1/3.
+    let z: Vec<f64> = tilt.iter().map(|t| t.to_radians().cos()).collect();
+    let mean_z = z.iter().sum::<f64>() / n;
+    let mean_z2 = z.iter().map(|v| v * v).sum::<f64>() / n;
+    assert!(mean_z.abs() < 0.1, "mean z {mean_z}");
+    assert!((mean_z2 - 1.0 / 3.0).abs() < 0.05, "mean z² {mean_z2}");
+    let mean_cos_psi = psi.iter().map(|p| p.to_radians().cos()).sum::<f64>() / n;
+    assert!(mean_cos_psi.abs() < 0.1, "mean cos psi {mean_cos_psi}");
+    let x = column(&truth, "rlnOriginXAngst");
+    assert!(x.iter().all(|v| v.abs() <= 4.0));
+    let mean_abs = x.iter().map(|v| v.abs()).sum::<f64>() / n;
+    assert!((mean_abs - 2.0).abs() < 0.3, "mean |origin x| {mean_abs}");
+    // No CTF asked for: no defocus columns.
+    let star = StarFile::read(&sim.join("particles.star")).unwrap();
+    let table = star.block("particles").unwrap().table.as_ref().unwrap();
+    assert!(table.column("rlnDefocusU").is_none());
+    assert!(table.column("rlnAngleRot").is_none());
+}
+
+#[test]
+fn measured_snr_matches_the_requested_snr() {
+    let dir = tempfile::tempdir().unwrap();
+    for snr in ["0.05", "1.5"] {
+        let common = ["--n", "100", "--seed", "5", "--snr", snr];
+        let noisy = simulate(dir.path(), &format!("noisy{snr}"), &common);
+        let clean = simulate(
+            dir.path(),
+            &format!("clean{snr}"),
+            &[&common[..], &["--no_noise"]].concat(),
+        );
+        let noisy = images(&noisy.join("particles.mrcs"));
+        let clean = images(&clean.join("particles.mrcs"));
+        let signal = clean.iter().map(|c| variance(c)).sum::<f64>() / clean.len() as f64;
+        let noise = noisy
+            .iter()
+            .zip(&clean)
+            .map(|(a, b)| {
+                let diff: Vec<f32> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+                variance(&diff)
+            })
+            .sum::<f64>()
+            / noisy.len() as f64;
+        let requested: f64 = snr.parse().unwrap();
+        let measured = signal / noise;
+        assert!(
+            (measured / requested - 1.0).abs() < 0.1,
+            "requested SNR {requested}, measured {measured}"
+        );
+        assert!((noise - 1.0).abs() < 0.05, "noise variance {noise}");
+    }
+}
+
+/// Runs cryoflux expecting failure; returns stderr.
+fn cryoflux_fails(args: &[&str]) -> String {
+    let output = run_cryoflux(args);
+    assert!(!output.status.success(), "cryoflux {args:?} succeeded");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn bad_input_is_refused_with_the_file_and_field_named_and_nothing_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_arg = out.to_str().unwrap();
+
+    let flat = dir.path().join("flat.mrc");
+    write_volume(
+        &flat,
+        &vec![0.5; 8 * 8 * 6],
+        [8, 8, 6],
+        2.0,
+        WriteMode::Float32,
+    )
+    .unwrap();
+    let err = cryoflux_fails(&["simulate", "--map", flat.to_str().unwrap(), "--o", out_arg]);
+    assert!(err.contains("flat.mrc") && err.contains("cubic"), "{err}");
+
+    let missing = dir.path().join("nowhere.mrc");
+    let err = cryoflux_fails(&[
+        "simulate",
+        "--map",
+        missing.to_str().unwrap(),
+        "--o",
+        out_arg,
+    ]);
+    assert!(err.contains("nowhere.mrc"), "{err}");
+
+    let poses = dir.path().join("poses.star");
+    std::fs::write(
+        &poses,
+        "data_poses\nloop_\n_rlnAngleRot #1\n_rlnAnglePsi #2\n10 20\n30 40\n",
+    )
+    .unwrap();
+    let err = cryoflux_fails(&[
+        "simulate",
+        "--poses",
+        poses.to_str().unwrap(),
+        "--o",
+        out_arg,
+    ]);
+    assert!(
+        err.contains("poses.star") && err.contains("rlnAngleTilt") && !err.contains("rlnAngleRot"),
+        "{err}"
+    );
+    let map = map_file(dir.path());
+    let stack = dir.path().join("out.mrcs");
+    let err = cryoflux_fails(&[
+        "project",
+        "--i",
+        map.to_str().unwrap(),
+        "--o",
+        stack.to_str().unwrap(),
+        "--ang",
+        poses.to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("poses.star") && err.contains("rlnAngleTilt"),
+        "{err}"
+    );
+    assert!(!stack.exists());
+
+    let with_tilt = dir.path().join("tilted.star");
+    std::fs::write(
+        &with_tilt,
+        "data_poses\nloop_\n_rlnAngleRot #1\n_rlnAngleTilt #2\n_rlnAnglePsi #3\n10 20 30\n",
+    )
+    .unwrap();
+    let err = cryoflux_fails(&[
+        "project",
+        "--i",
+        map.to_str().unwrap(),
+        "--o",
+        stack.to_str().unwrap(),
+        "--ang",
+        with_tilt.to_str().unwrap(),
+        "--ctf",
+    ]);
+    assert!(
+        err.contains("tilted.star") && err.contains("rlnDefocusU"),
+        "{err}"
+    );
+    assert!(!stack.exists());
+
+    let err = cryoflux_fails(&["simulate", "--n", "0", "--o", out_arg]);
+    assert!(err.contains("number of particles"), "{err}");
+    let err = cryoflux_fails(&["simulate", "--snr", "0", "--n", "5", "--o", out_arg]);
+    assert!(err.contains("SNR"), "{err}");
+    assert!(!out.exists(), "nothing may be written on bad input");
+}
