@@ -147,7 +147,7 @@ fn centre_and_scale<T: FftFloat>(data: &mut [Complex<T>], n: usize, scale: T) {
             let iy = row % n;
             let iz = row / n;
             for (ix, v) in values.iter_mut().enumerate() {
-                *v = if (ix + iy + iz) % 2 == 0 {
+                *v = if (ix + iy + iz).is_multiple_of(2) {
                     *v * scale
                 } else {
                     *v * -scale

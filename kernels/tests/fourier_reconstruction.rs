@@ -113,7 +113,7 @@ fn tau2_prior_attenuates_where_the_fsc_is_low() {
     let bp = accumulate(&truth, 100, false);
     let plain = reconstruct(&bp, &ReconstructOptions::default()).unwrap();
     let regularised_with = |f: f64| {
-        let spectrum = tau2_from_fsc(&bp, &vec![f; N / 2 + 1], 1.0, false);
+        let spectrum = tau2_from_fsc(&bp, &[f; N / 2 + 1], 1.0, false);
         let options = ReconstructOptions {
             regularisation: Some(Regularisation::new(&spectrum, 1.0)),
             ..Default::default()

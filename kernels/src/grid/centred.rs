@@ -116,13 +116,36 @@ impl<T: FourierValue> CentredGrid<T> {
     /// when q_x < 0; neighbours outside the grid count as zero.
     pub fn interpolate(&self, q: [f64; 3], method: Interpolation) -> T {
         let (q, flip) = friedel(q);
-        let mut acc = T::default();
-        for_each_neighbour(q, method, |[x, y, z], w| {
-            if let Some(i) = self.index_of(x, y, z) {
-                acc += self.data[i].scale(w);
+        let value = match (method, self.trilinear_cell(q)) {
+            (Interpolation::Trilinear, Some((i, [fx, fy, fz]))) => {
+                // Fast path: all 8 neighbours inside the grid.
+                let (nx, ny) = self.dims();
+                let d = &self.data;
+                let lerp = |a: T, b: T, f: f64| {
+                    let mut r = a.scale(1.0 - f);
+                    r += b.scale(f);
+                    r
+                };
+                let plane = |i: usize| {
+                    lerp(
+                        lerp(d[i], d[i + 1], fx),
+                        lerp(d[i + nx], d[i + nx + 1], fx),
+                        fy,
+                    )
+                };
+                lerp(plane(i), plane(i + nx * ny), fz)
             }
-        });
-        if flip { acc.conj() } else { acc }
+            _ => {
+                let mut acc = T::default();
+                for_each_neighbour(q, method, |[x, y, z], w| {
+                    if let Some(i) = self.index_of(x, y, z) {
+                        acc += self.data[i].scale(w);
+                    }
+                });
+                acc
+            }
+        };
+        if flip { value.conj() } else { value }
     }
 
     /// Adds `value` at real-valued frequency `q`, spread over the same neighbours and weights
@@ -130,11 +153,47 @@ impl<T: FourierValue> CentredGrid<T> {
     pub fn splat(&mut self, q: [f64; 3], value: T, method: Interpolation) {
         let (q, flip) = friedel(q);
         let value = if flip { value.conj() } else { value };
+        if let (Interpolation::Trilinear, Some((i, [fx, fy, fz]))) =
+            (method, self.trilinear_cell(q))
+        {
+            let (nx, ny) = self.dims();
+            let d = &mut self.data;
+            let (v0, v1) = (value.scale(1.0 - fz), value.scale(fz));
+            for (base, vz) in [(i, v0), (i + nx * ny, v1)] {
+                let (r0, r1) = (vz.scale(1.0 - fy), vz.scale(fy));
+                for (row, vy) in [(base, r0), (base + nx, r1)] {
+                    d[row] += vy.scale(1.0 - fx);
+                    d[row + 1] += vy.scale(fx);
+                }
+            }
+            return;
+        }
         for_each_neighbour(q, method, |[x, y, z], w| {
             if let Some(i) = self.index_of(x, y, z) {
                 self.data[i] += value.scale(w);
             }
         });
+    }
+
+    /// For q_x ≥ 0: storage index of the lower corner of q's trilinear cell and q's fractional
+    /// position in it, when the whole cell lies inside the grid.
+    fn trilinear_cell(&self, q: [f64; 3]) -> Option<(usize, [f64; 3])> {
+        let (nx, ny) = self.dims();
+        let off = self.radius as f64 + 1.0;
+        let base = [q[0].floor(), (q[1] + off).floor(), (q[2] + off).floor()];
+        let inside = base[0] >= 0.0
+            && base[0] + 1.0 < nx as f64
+            && base[1] >= 0.0
+            && base[1] + 1.0 < ny as f64
+            && base[2] >= 0.0
+            && base[2] + 1.0 < ny as f64;
+        inside.then(|| {
+            let i = (base[2] as usize * ny + base[1] as usize) * nx + base[0] as usize;
+            (
+                i,
+                [q[0] - base[0], q[1] + off - base[1], q[2] + off - base[2]],
+            )
+        })
     }
 
     /// Adds another grid of the same radius value by value (accumulator reduction).

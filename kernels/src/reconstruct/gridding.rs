@@ -60,19 +60,17 @@ pub(super) fn density_compensation(
         })
         .collect();
     let blob_radius = BLOB_RADIUS_PER_PAD * pad as f64;
-    let half = (m / 2) as f64;
+    // The blob's transform depends only on the integer squared distance from the origin m/2.
+    let half = (m / 2) as i64;
+    let max_r2 = 3 * half * half;
+    let table: Vec<f64> = (0..=max_r2)
+        .map(|r2| blob_fourier((r2 as f64).sqrt() / m as f64, blob_radius, BLOB_ALPHA))
+        .collect();
     let blob: Vec<f64> = (0..m * m * m)
         .map(|i| {
-            let (x, y, z) = (
-                (i % m) as f64 - half,
-                ((i / m) % m) as f64 - half,
-                (i / (m * m)) as f64 - half,
-            );
-            blob_fourier(
-                (x * x + y * y + z * z).sqrt() / m as f64,
-                blob_radius,
-                BLOB_ALPHA,
-            )
+            let c = |a: usize| a as i64 - half;
+            let (x, y, z) = (c(i % m), c((i / m) % m), c(i / (m * m)));
+            table[(x * x + y * y + z * z) as usize]
         })
         .collect();
     let mut v: Vec<f64> = inside.iter().map(|&a| if a { 1.0 } else { 0.0 }).collect();
