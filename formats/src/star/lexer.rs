@@ -1,9 +1,11 @@
-//! Splitting one STAR line into tokens, without allocating.
+//! The lexical layer of STAR, without allocating: splitting text into lines (`\n` or `\r\n`),
+//! lines into tokens, recognising reserved words, and telling structure lines from value lines.
 //!
-//! Tokens are separated by spaces or tabs (or any other ASCII control character). A `#` at the start of a token begins a comment that
-//! runs to the end of the line (`#` inside a token, as in `x#y`, is kept). A token starting with
-//! `"` or `'` is quoted: STAR's rule is that the same quote closes it only when followed by
-//! whitespace or the end of the line, so `'it's'` is the value `it's` and `""` is the empty value.
+//! Tokens are separated by spaces or tabs (or any other ASCII control character). A `#` at the
+//! start of a token begins a comment that runs to the end of the line (`#` inside a token, as in
+//! `x#y`, is kept). A token starting with `"` or `'` is quoted: STAR's rule is that the same
+//! quote closes it only when followed by whitespace or the end of the line, so `'it's'` is the
+//! value `it's` and `""` is the empty value.
 
 /// One token of a line: its text (without quotes) and whether it was quoted. Quoted tokens are
 /// always values, never keywords or labels.
