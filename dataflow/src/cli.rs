@@ -48,6 +48,14 @@ pub enum Command {
     /// Project a map at the poses of a STAR file (or one pose), optionally with CTF, like
     /// relion_project: writes OUT.mrcs and OUT.star.
     Project(commands::project::ProjectArgs),
+    /// Reconstruct a map from particles at known poses (optionally CTF-corrected and
+    /// symmetrised), like relion_reconstruct.
+    Reconstruct(commands::reconstruct::ReconstructArgs),
+    /// Map and image operations like relion_image_handler: rescale, re-box, low/high-pass,
+    /// B-factor, statistics, FSC between two maps.
+    Image(commands::image::ImageArgs),
+    /// Soft masks like relion_mask_create: threshold, extend and soften a map, or a soft sphere.
+    Mask(commands::mask::MaskArgs),
 }
 
 #[cfg(test)]

@@ -8,4 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod logging;
+pub mod maps;
+pub mod particles;
+pub mod reconstruct;
 pub mod simulate;

@@ -2,8 +2,11 @@
 
 pub mod bench;
 pub mod convert;
+pub mod image;
 pub mod info;
+pub mod mask;
 pub mod project;
+pub mod reconstruct;
 pub mod simulate;
 
 use crate::cli::Command;
@@ -16,5 +19,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Project(args) => project::run(&args),
+        Command::Reconstruct(args) => reconstruct::run(&args),
+        Command::Image(args) => image::run(&args),
+        Command::Mask(args) => mask::run(&args),
     }
 }
