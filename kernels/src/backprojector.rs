@@ -165,16 +165,22 @@ impl BackProjector {
 
     /// RELION's `symmetriseReconstructions`: (a) makes the kx = 0 plane Hermitian by summing
     /// each pair (0, y, z), (0, −y, −z) (data conjugated) into both; (b) for a point group
-    /// given by its non-identity operators `ops` (matrices acting on map coordinates), adds
-    /// to every k within the inserted sphere the interpolated data and weight at R·k for each
-    /// operator (no division by the group order). Call it (with `&[]` for C1) before
-    /// [`crate::reconstruct`] and before taking FSCs.
+    /// given by its operators `ops` (matrices acting on map coordinates, e.g.
+    /// `SymmetryGroup::operators()`; identity matrices in the list are ignored), adds to every k
+    /// within the inserted sphere the interpolated data and weight at R·k for each
+    /// non-identity operator (no division by the group order). Call it (with `&[]` for C1)
+    /// before [`crate::reconstruct`] and before taking FSCs.
     pub fn symmetrise(&mut self, ops: &[DMat3]) {
         hermitian_kx0(&mut self.data);
         hermitian_kx0(&mut self.weight);
+        let ops: Vec<DMat3> = ops
+            .iter()
+            .filter(|r| !r.abs_diff_eq(DMat3::IDENTITY, 1e-9))
+            .copied()
+            .collect();
         if !ops.is_empty() {
-            self.data = apply_point_group(&self.data, ops, self.interpolation);
-            self.weight = apply_point_group(&self.weight, ops, self.interpolation);
+            self.data = apply_point_group(&self.data, &ops, self.interpolation);
+            self.weight = apply_point_group(&self.weight, &ops, self.interpolation);
         }
     }
 
