@@ -22,3 +22,4 @@ pub mod rescale;
 pub mod phase_randomise;
 pub mod guinier;
 pub mod sharpening;
+pub mod estep;

@@ -1,0 +1,100 @@
+//! The E-step numerical core of 3D auto-refinement, for one particle at a time (refine.md §1).
+//!
+//! Pipeline for one particle, each step in its own file:
+//! 1. [`FourierWindow`] (`window.rs`): the non-redundant Fourier pixels of the current image
+//!    size, sorted by |k| so that any smaller window (the coarse pass) is a prefix; shared by
+//!    all particles of an iteration.
+//! 2. [`PreparedParticle`] (`particle.rs`): pre-shift by the rounded old offset, mask, FFT,
+//!    gather the window pixels (masked and unmasked images, CTF, 1/σ²), power beyond the window.
+//! 3. [`TranslationGrid`] (`translations.rs`, Å and pixels) and [`OrientationPlan`] /
+//!    [`CoarseOrientation`] (`orientations.rs`, degrees): the hidden-variable grid and priors.
+//! 4. [`Scorer`] (`scorer.rs`): d²(θ) or −CC for batches of (rotation, translation) pairs;
+//!    [`CpuScorer`] (`diff2.rs`, f32 SoA inner loops) and the float64 brute-force
+//!    [`ReferenceScorer`] (`reference.rs`) that any other implementation (GPU) is tested against.
+//! 5. `posterior.rs`: weights with priors, the 700 cut, significance threshold, Pmax, dLL.
+//! 6. [`search`] (`passes.rs`): coarse pass → significant set → fine pass → kept samples;
+//!    cross-correlation mode in `cc.rs`.
+//! 7. [`contribute`] (`contributions.rs`): backprojection of the kept samples and the
+//!    particle's sufficient statistics (noise, norm, scale, offsets, directions).
+//!
+//! Threading: everything here is single-threaded per particle, on purpose. A particle's work
+//! (a few ms to a few hundred ms) is the unit the dataflow spreads over workers; nesting rayon
+//! inside it would only add scheduling overhead and contention on the same cores. All sums run
+//! in a fixed order, so results are deterministic.
+//!
+//! Units: frequencies are integer indices of the particle box N (k/(N·p) Å⁻¹); translations
+//! are Å in the public API and pixels of the N box inside the scorers; angles are degrees,
+//! rotations RELION's matrix `A` ([`crate::euler`]); σ², powers and d² are in RELION's FFT
+//! units (forward transform divided by N²).
+
+mod cc;
+mod contributions;
+mod diff2;
+mod noise;
+mod orientations;
+mod particle;
+mod passes;
+mod posterior;
+mod reference;
+mod scorer;
+mod translations;
+mod window;
+
+#[cfg(test)]
+mod testkit;
+
+pub use cc::correlation;
+pub use contributions::{ContributionSettings, ParticleContribution, contribute};
+pub use diff2::CpuScorer;
+pub use orientations::{
+    CoarseOrientation, OrientationPlan, global_orientations, local_orientations,
+};
+pub use particle::{MaskFill, ParticleInput, ParticleMask, PreparedParticle};
+pub use passes::{ParticleSearch, SearchResult, WeightedPose, search};
+pub use posterior::{
+    LOG_WEIGHT_CUTOFF, Significance, Weights, log_likelihood, significance, weights,
+};
+pub use reference::ReferenceScorer;
+pub use scorer::{Metric, ScoreRequest, Scorer};
+pub use translations::{TranslationGrid, TranslationSearch};
+pub use window::{FourierWindow, PhaseRamp};
+
+use crate::grid::GridError;
+use crate::sampling::SamplingError;
+
+/// Why an E-step kernel refused its input: a grid or sampling problem, or a parameter that is
+/// inconsistent (named, with what was found and what was expected).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EstepError {
+    /// A box, pixel size or shape problem from the Fourier-side kernels.
+    #[error(transparent)]
+    Grid(#[from] GridError),
+    /// A bad orientation-sampling query (order, index).
+    #[error(transparent)]
+    Sampling(#[from] SamplingError),
+    /// An E-step parameter outside its valid range or inconsistent with another.
+    #[error("{what}: found {found}, expected {expected}")]
+    Invalid {
+        /// The parameter, with its unit.
+        what: &'static str,
+        /// What was found.
+        found: String,
+        /// What was expected, in words.
+        expected: String,
+    },
+}
+
+impl EstepError {
+    /// Shorthand for [`EstepError::Invalid`].
+    pub(crate) fn invalid(
+        what: &'static str,
+        found: impl std::fmt::Display,
+        expected: impl Into<String>,
+    ) -> Self {
+        Self::Invalid {
+            what,
+            found: found.to_string(),
+            expected: expected.into(),
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! The two-pass search of one particle (refine.md §1.6): all coarse orientations × coarse
+//! translations at the coarse window size → significant coarse samples (0.999 of the mass) →
+//! their oversampled children (8^o orientations × 4^o translations each) at the current size →
+//! fine weights, the kept set and the particle's statistics (Pmax, dLL, best pose).
+//!
+//! In cross-correlation mode ([`Metric::NegativeCc`], refine.md §1.8) each pass keeps only its
+//! best sample: the fine pass searches the children of the best coarse sample, and the best
+//! fine sample gets weight 1.
+
+use glam::DMat3;
+
+use super::cc::winner;
+use super::posterior::{Weights, log_likelihood, significance, weights};
+use super::scorer::{Metric, ScoreRequest, Scorer};
+use super::{CoarseOrientation, EstepError, OrientationPlan, PreparedParticle, TranslationGrid};
+use crate::euler::EulerAngles;
+use crate::projector::Projector;
+
+/// Everything the search of one particle needs.
+#[derive(Debug, Clone, Copy)]
+pub struct ParticleSearch<'a> {
+    /// The reference of the particle's half set.
+    pub projector: &'a Projector,
+    /// The prepared particle (its window's current size is the fine-pass size).
+    pub particle: &'a PreparedParticle<'a>,
+    /// The iteration's perturbed orientation grid.
+    pub plan: &'a OrientationPlan<'a>,
+    /// The coarse orientations to evaluate, with priors.
+    pub orientations: &'a [CoarseOrientation],
+    /// The coarse translations, with priors.
+    pub translations: &'a TranslationGrid,
+    /// Window size (pixels, even) of the coarse pass.
+    pub coarse_size: usize,
+    /// Mass fraction kept in each pass (`--adaptive_fraction`, 0.999).
+    pub adaptive_fraction: f64,
+    /// Cap on significant coarse samples (`--maxsig`), or `None`.
+    pub max_significant: Option<usize>,
+    /// Likelihood (d²) or cross-correlation search.
+    pub metric: Metric,
+}
+
+/// One fine sample with its normalised posterior weight.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WeightedPose {
+    /// Rotation (RELION's matrix A, perturbation included).
+    pub rotation: DMat3,
+    /// Index of its coarse direction in the sampling (for pdf_direction).
+    pub direction: usize,
+    /// Translation in Å relative to the rounded previous offset (perturbation included).
+    pub translation_angst: [f64; 2],
+    /// Posterior weight w̄ = w/Σw over all fine samples evaluated (1 for the CC winner).
+    pub weight: f64,
+}
+
+impl WeightedPose {
+    /// The rotation as RELION's Euler angles in degrees (rlnAngleRot/Tilt/Psi).
+    pub fn angles(&self) -> EulerAngles {
+        EulerAngles::from_matrix(&self.rotation)
+    }
+
+    /// The particle's origin in Å for this pose (rlnOriginX/YAngst): rounded previous offset
+    /// plus the translation.
+    pub fn origin_angst(&self, particle: &PreparedParticle<'_>) -> [f64; 2] {
+        let p = particle.pixel_size();
+        let o = particle.rounded_offset_px();
+        [
+            o[0] as f64 * p + self.translation_angst[0],
+            o[1] as f64 * p + self.translation_angst[1],
+        ]
+    }
+}
+
+/// What the search of one particle found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchResult {
+    /// Coarse samples evaluated (orientations × translations).
+    pub coarse_samples: usize,
+    /// Significant coarse samples (rlnNrOfSignificantSamples).
+    pub significant_samples: usize,
+    /// Fine samples evaluated.
+    pub fine_samples: usize,
+    /// Fine samples with weight ≥ the fine threshold, grouped by rotation (pair order).
+    pub kept: Vec<WeightedPose>,
+    /// Σ w̄ over the kept samples (> adaptive fraction, < 1).
+    pub kept_mass: f64,
+    /// The fine sample with the largest weight (the pose written to data.star).
+    pub best: WeightedPose,
+    /// Pmax over the fine samples (rlnMaxValueProbDistribution); 1 in CC mode.
+    pub max_probability: f64,
+    /// dLL (rlnLogLikeliContribution); in CC mode the best correlation coefficient.
+    pub log_likelihood: f64,
+    /// Smallest fine score (min d², or −best CC).
+    pub min_score: f64,
+}
+
+/// Which coarse pairs survive pass 1: a flag per (orientation, translation) pair.
+fn significant_coarse(
+    search: &ParticleSearch<'_>,
+    scores: &[f64],
+) -> Result<(Vec<bool>, usize), EstepError> {
+    let mut keep = vec![false; scores.len()];
+    match search.metric {
+        Metric::Diff2 => {
+            let nt = search.translations.len();
+            let priors: Vec<f64> = (0..scores.len())
+                .map(|i| search.orientations[i / nt].prior * search.translations.priors()[i % nt])
+                .collect();
+            let w = weights(scores, &priors)?;
+            let s = significance(&w.weights, search.adaptive_fraction, search.max_significant)?;
+            keep.iter_mut()
+                .zip(&w.weights)
+                .for_each(|(k, &w)| *k = w >= s.threshold);
+            Ok((keep, s.count))
+        }
+        Metric::NegativeCc => {
+            if let Some(i) = winner(scores) {
+                keep[i] = true;
+            }
+            Ok((keep, 1))
+        }
+    }
+}
+
+/// The fine samples of pass 2: rotations (with their coarse orientation), translations in Å,
+/// scored pairs and their priors.
+#[derive(Default)]
+struct FineSet {
+    rotations: Vec<DMat3>,
+    rotation_origin: Vec<usize>,
+    translations_angst: Vec<[f64; 2]>,
+    pairs: Vec<(u32, u32)>,
+    priors: Vec<f64>,
+}
+
+impl FineSet {
+    fn build(search: &ParticleSearch<'_>, keep: &[bool]) -> Result<Self, EstepError> {
+        let grid = search.translations;
+        let nt = grid.len();
+        let mut set = FineSet::default();
+        let mut first_child = vec![usize::MAX; nt];
+        let per_coarse = 1usize << (2 * grid.oversampling());
+        for (o, orientation) in search.orientations.iter().enumerate() {
+            let coarse_ts: Vec<usize> = (0..nt).filter(|&t| keep[o * nt + t]).collect();
+            if coarse_ts.is_empty() {
+                continue;
+            }
+            for &t in &coarse_ts {
+                if first_child[t] == usize::MAX {
+                    first_child[t] = set.translations_angst.len();
+                    set.translations_angst
+                        .extend(grid.fine_angst(t).unwrap_or_default());
+                }
+            }
+            for rotation in search.plan.fine_matrices(orientation)? {
+                let r = set.rotations.len() as u32;
+                set.rotations.push(rotation);
+                set.rotation_origin.push(o);
+                for &t in &coarse_ts {
+                    let prior = orientation.prior * grid.priors()[t];
+                    for c in 0..per_coarse {
+                        set.pairs.push((r, (first_child[t] + c) as u32));
+                        set.priors.push(prior);
+                    }
+                }
+            }
+        }
+        Ok(set)
+    }
+
+    fn pose(&self, search: &ParticleSearch<'_>, pair: usize, weight: f64) -> WeightedPose {
+        let (r, t) = self.pairs[pair];
+        WeightedPose {
+            rotation: self.rotations[r as usize],
+            direction: search.orientations[self.rotation_origin[r as usize]].direction,
+            translation_angst: self.translations_angst[t as usize],
+            weight,
+        }
+    }
+}
+
+fn check(search: &ParticleSearch<'_>) -> Result<(), EstepError> {
+    if search.orientations.is_empty() {
+        return Err(EstepError::invalid(
+            "coarse orientations",
+            0,
+            "at least one",
+        ));
+    }
+    let (p, q) = (
+        search.particle.pixel_size(),
+        search.translations.pixel_size(),
+    );
+    if (p - q).abs() > 1e-4 * p {
+        return Err(EstepError::invalid(
+            "translation grid pixel size (Å)",
+            q,
+            format!("the particle's {p} Å"),
+        ));
+    }
+    search.particle.window().len_for(search.coarse_size)?;
+    Ok(())
+}
+
+/// Runs both passes for one particle with `scorer`; see the module doc.
+pub fn search(
+    search: &ParticleSearch<'_>,
+    scorer: &dyn Scorer,
+) -> Result<SearchResult, EstepError> {
+    check(search)?;
+    let grid = search.translations;
+    let nt = grid.len();
+    let coarse_rotations = search
+        .orientations
+        .iter()
+        .map(|o| search.plan.coarse_matrix(o))
+        .collect::<Result<Vec<_>, _>>()?;
+    let coarse_translations: Vec<[f64; 2]> = grid
+        .coarse_angst()
+        .iter()
+        .map(|&t| grid.to_pixels(t))
+        .collect();
+    let coarse_pairs: Vec<(u32, u32)> = (0..coarse_rotations.len() as u32)
+        .flat_map(|r| (0..nt as u32).map(move |t| (r, t)))
+        .collect();
+    let mut scores = Vec::new();
+    scorer.score(
+        &ScoreRequest {
+            projector: search.projector,
+            particle: search.particle,
+            size: search.coarse_size,
+            metric: search.metric,
+            rotations: &coarse_rotations,
+            translations_px: &coarse_translations,
+            pairs: &coarse_pairs,
+        },
+        &mut scores,
+    )?;
+    let (keep, significant_samples) = significant_coarse(search, &scores)?;
+
+    let fine = FineSet::build(search, &keep)?;
+    let fine_translations: Vec<[f64; 2]> = fine
+        .translations_angst
+        .iter()
+        .map(|&t| grid.to_pixels(t))
+        .collect();
+    scorer.score(
+        &ScoreRequest {
+            projector: search.projector,
+            particle: search.particle,
+            size: search.particle.window().current_size(),
+            metric: search.metric,
+            rotations: &fine.rotations,
+            translations_px: &fine_translations,
+            pairs: &fine.pairs,
+        },
+        &mut scores,
+    )?;
+    let base = SearchResult {
+        coarse_samples: coarse_pairs.len(),
+        significant_samples,
+        fine_samples: fine.pairs.len(),
+        kept: Vec::new(),
+        kept_mass: 1.0,
+        best: fine.pose(search, 0, 1.0),
+        max_probability: 1.0,
+        log_likelihood: 0.0,
+        min_score: 0.0,
+    };
+    match search.metric {
+        Metric::NegativeCc => {
+            let i = winner(&scores).unwrap_or(0);
+            let best = fine.pose(search, i, 1.0);
+            Ok(SearchResult {
+                kept: vec![best],
+                best,
+                log_likelihood: -scores[i],
+                min_score: scores[i],
+                ..base
+            })
+        }
+        Metric::Diff2 => {
+            let w: Weights = weights(&scores, &fine.priors)?;
+            let s = significance(&w.weights, search.adaptive_fraction, None)?;
+            let kept: Vec<WeightedPose> = (0..scores.len())
+                .filter(|&i| w.weights[i] >= s.threshold)
+                .map(|i| fine.pose(search, i, w.weights[i] / w.sum))
+                .collect();
+            let best_index =
+                (0..scores.len()).fold(0, |b, i| if w.weights[i] > w.weights[b] { i } else { b });
+            Ok(SearchResult {
+                kept_mass: kept.iter().map(|p| p.weight).sum(),
+                kept,
+                best: fine.pose(search, best_index, w.weights[best_index] / w.sum),
+                max_probability: w.max_probability(),
+                log_likelihood: log_likelihood(&w, search.particle.log_norm()),
+                min_score: w.min_diff2,
+                ..base
+            })
+        }
+    }
+}

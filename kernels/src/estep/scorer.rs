@@ -1,0 +1,96 @@
+//! The scoring interface of the E-step inner loop: a batch of (rotation, translation) pairs of
+//! one particle in, one score per pair out. Implementations: [`CpuScorer`](super::CpuScorer)
+//! (fast, f32), [`ReferenceScorer`](super::ReferenceScorer) (float64 brute force, the oracle
+//! every implementation is tested against); a GPU implementation (cudarc, behind a `cuda`
+//! feature) would implement the same trait, with the projector grid and the particle arrays
+//! uploaded once and the pairs processed in one launch.
+
+use glam::DMat3;
+
+use super::{EstepError, PreparedParticle};
+use crate::projector::Projector;
+
+/// What a score is (lower is better for both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// d²(θ) of refine.md §1.4: Σ_{k ∈ window, r > 0} |S·CTF·P_R − X_t|²/(2σ²(r)) plus
+    /// ½·Σ|X|² beyond the current window.
+    Diff2,
+    /// −CC(θ) of refine.md §1.8: −Σ Re(CTF·P_R·conj X_t)/(‖CTF·P_R‖·‖X_t‖) over the window
+    /// without DC.
+    NegativeCc,
+}
+
+/// One batch of scores for one particle.
+#[derive(Debug, Clone, Copy)]
+pub struct ScoreRequest<'a> {
+    /// The reference (one half set's map), same box and pixel size as the particle.
+    pub projector: &'a Projector,
+    /// The particle.
+    pub particle: &'a PreparedParticle<'a>,
+    /// Window size in pixels (even, ≤ current size): coarse_size in pass 1, current_size in
+    /// pass 2.
+    pub size: usize,
+    /// Which score.
+    pub metric: Metric,
+    /// Rotations (RELION's matrix A, perturbation included).
+    pub rotations: &'a [DMat3],
+    /// Translations t in pixels of the particle box (x, y): the image is moved by +t
+    /// (X_t(k) = X(k)·exp(−2πi·k·t/N)) before the comparison.
+    pub translations_px: &'a [[f64; 2]],
+    /// (rotation index, translation index) pairs to score. Pairs sharing a rotation should be
+    /// consecutive: implementations may project once per run of equal rotation indices.
+    pub pairs: &'a [(u32, u32)],
+}
+
+impl ScoreRequest<'_> {
+    /// Checks that the projector matches the particle box and that every pair indexes the
+    /// lists; returns the number of window pixels of `size`.
+    pub fn validate(&self) -> Result<usize, EstepError> {
+        let window = self.particle.window();
+        crate::grid::check_same_box(
+            "projector box vs particle box",
+            window.ori_size(),
+            self.projector.ori_size(),
+        )?;
+        let (p, q) = (self.particle.pixel_size(), self.projector.pixel_size());
+        if (p - q).abs() > 1e-4 * p {
+            return Err(EstepError::invalid(
+                "projector pixel size (Å)",
+                q,
+                format!("the particle's {p} Å"),
+            ));
+        }
+        let pixels = window.len_for(self.size)?;
+        let (nr, nt) = (self.rotations.len(), self.translations_px.len());
+        if let Some(&(r, t)) = self
+            .pairs
+            .iter()
+            .find(|&&(r, t)| r as usize >= nr || t as usize >= nt)
+        {
+            return Err(EstepError::invalid(
+                "score pair (rotation, translation)",
+                format!("({r}, {t})"),
+                format!("indices below ({nr}, {nt})"),
+            ));
+        }
+        if let Some(t) = self
+            .translations_px
+            .iter()
+            .find(|t| !(t[0].is_finite() && t[1].is_finite()))
+        {
+            return Err(EstepError::invalid(
+                "translation (pixels)",
+                format!("{t:?}"),
+                "finite",
+            ));
+        }
+        Ok(pixels)
+    }
+}
+
+/// Scores batches of poses of one particle; see the module doc.
+pub trait Scorer {
+    /// Clears `out` and writes one score per pair of `request`, in pair order.
+    fn score(&self, request: &ScoreRequest<'_>, out: &mut Vec<f64>) -> Result<(), EstepError>;
+}
