@@ -56,6 +56,9 @@ pub enum Command {
     Image(commands::image::ImageArgs),
     /// Soft masks like relion_mask_create: threshold, extend and soften a map, or a soft sphere.
     Mask(commands::mask::MaskArgs),
+    /// Masked, phase-randomisation-corrected FSC, resolution and B-factor sharpening of two half
+    /// maps with EMDB-ready outputs (STAR, FSC XML, plots), like relion_postprocess.
+    Postprocess(commands::postprocess::PostprocessArgs),
 }
 
 #[cfg(test)]

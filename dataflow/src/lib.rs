@@ -10,5 +10,6 @@ pub mod config;
 pub mod logging;
 pub mod maps;
 pub mod particles;
+pub mod postprocess;
 pub mod reconstruct;
 pub mod simulate;

@@ -5,6 +5,7 @@ pub mod convert;
 pub mod image;
 pub mod info;
 pub mod mask;
+pub mod postprocess;
 pub mod project;
 pub mod reconstruct;
 pub mod simulate;
@@ -22,5 +23,6 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Reconstruct(args) => reconstruct::run(&args),
         Command::Image(args) => image::run(&args),
         Command::Mask(args) => mask::run(&args),
+        Command::Postprocess(args) => postprocess::run(&args),
     }
 }
