@@ -18,7 +18,7 @@ pub struct SimulateArgs {
     /// box 48, 1.8 Å/voxel).
     #[arg(long, value_name = "FILE")]
     pub map: Option<PathBuf>,
-    /// Voxel size of --map in Å, overriding its header.
+    /// Voxel size of the map in Å, overriding its header (or the bundled map's 1.8 Å).
     #[arg(long, value_name = "Å")]
     pub angpix: Option<f64>,
     /// Output directory: particles.mrcs, particles.star, truth.star.
@@ -109,7 +109,14 @@ pub struct SimulateArgs {
 pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     let (map, map_name) = match &args.map {
         Some(path) => (read_map(path, args.angpix)?, path.display().to_string()),
-        None => (default_map()?, format!("bundled {DEFAULT_MAP_NAME}")),
+        None => {
+            let map = default_map()?;
+            let map = match args.angpix {
+                Some(a) => map.with_pixel_size(a).context("--angpix")?,
+                None => map,
+            };
+            (map, format!("bundled {DEFAULT_MAP_NAME}"))
+        }
     };
     let poses = match &args.poses {
         None => PoseSource::Random {
