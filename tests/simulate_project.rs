@@ -1,5 +1,6 @@
 //! End to end: `cryoflux simulate` and `cryoflux project` on the bundled map (box 48), checked
-//! against RELION 3.1.3's `relion_project` (same poses, origins and CTFs), against each other
+//! against RELION 3.1.3's `relion_project` (same poses, origins and CTFs) and `relion_reconstruct`
+//! (RELION reads the simulated particles and recovers the map), against each other
 //! (noise-free simulations are projections at the truth poses), and for determinism, uniform
 //! orientations, the requested SNR and clear errors on bad input.
 
@@ -146,6 +147,47 @@ fn project_and_noise_free_simulation_match_relion_project() {
     assert!((scale - 1.0).abs() < 1e-3, "scale {scale}");
     // The test can fail: a neighbour's pose does not match.
     assert!(pearson(&projected[0], &relion[1]) < 0.9);
+}
+
+#[test]
+fn relion_reconstruct_recovers_the_map_from_simulated_particles() {
+    if !have_tool("relion_reconstruct") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    map_file(dir.path());
+    // Relative output: image names are resolved from the working directory, as RELION does.
+    let status = cryoflux()
+        .current_dir(dir.path())
+        .args([
+            "simulate", "--o", "sim", "--n", "300", "--snr", "1", "--seed", "2",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    for (star, ctf) in [("sim/truth.star", true), ("sim/truth.star", false)] {
+        let mut args = vec!["--i", star, "--o", "rec.mrc", "--angpix", "1.8"];
+        if ctf {
+            args.push("--ctf");
+        }
+        run_tool(dir.path(), "relion_reconstruct", &args);
+        let truth = MrcFile::open(dir.path().join("map.mrc")).unwrap();
+        let rec = MrcFile::open(dir.path().join("rec.mrc")).unwrap();
+        let r = pearson(&truth.read_all().unwrap(), &rec.read_all().unwrap());
+        if ctf {
+            assert!(r > 0.8, "map vs RELION reconstruction with CTF: r = {r}");
+        } else {
+            // Ignoring the CTF the images simulated with it cannot give the map back.
+            assert!(
+                r < 0.8,
+                "map vs reconstruction without CTF correction: r = {r}"
+            );
+        }
+    }
 }
 
 #[test]

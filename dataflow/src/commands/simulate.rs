@@ -161,13 +161,15 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         .context("cannot start the worker threads")?;
     let summary = pool.install(|| simulate(&map, &config, &args.output))?;
     tracing::info!(
-        "simulated {} particles of {map_name} (box {}, {} Å/px), SNR {}{}, in {:.2} s \
-         ({:.0} particles/s) → {}, {}, {}",
+        "simulated {} particles of {map_name} (box {}, {} Å/px), SNR {}{} (signal variance {:.4e}, \
+         noise σ {:.4e} before scaling to unit noise), in {:.2} s ({:.0} particles/s) → {}, {}, {}",
         summary.particles,
         map.n(),
         map.pixel_size(),
         args.snr,
-        if args.no_noise { " (noise-free)" } else { "" },
+        if args.no_noise { ", noise-free" } else { "" },
+        summary.mean_signal_variance,
+        summary.noise_sigma,
         summary.seconds,
         summary.particles as f64 / summary.seconds,
         summary.stack.display(),
