@@ -478,3 +478,49 @@ fn bad_input_is_refused_with_the_file_and_field_named_and_nothing_written() {
     assert!(err.contains("SNR"), "{err}");
     assert!(!out.exists(), "nothing may be written on bad input");
 }
+
+#[test]
+fn pdb_to_map_places_gaussian_atoms_around_the_centre_of_mass() {
+    if !have_python(&["numpy", "mrcfile"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pdb = dir.path().join("two.pdb");
+    // A carbon and an oxygen 10 Å apart on x, plus a water that must be left out.
+    std::fs::write(
+        &pdb,
+        "ATOM      1  CA  GLY A   1       0.000   0.000   0.000  1.00 20.00           C\n\
+         ATOM      2  O   GLY A   1      10.000   0.000   0.000  1.00 20.00           O\n\
+         HETATM    3  O   HOH A   2       5.000   5.000   5.000  1.00 20.00           O\n",
+    )
+    .unwrap();
+    let map = dir.path().join("two.mrc");
+    let script = repo_file("tools/pdb_to_map.py");
+    run_tool(
+        dir.path(),
+        "python3",
+        &[
+            script.to_str().unwrap(),
+            pdb.to_str().unwrap(),
+            map.to_str().unwrap(),
+            "--box",
+            "16",
+            "--angpix",
+            "2",
+        ],
+    );
+    let mrc = MrcFile::open(&map).unwrap();
+    assert_eq!(mrc.dims(), [16, 16, 16]);
+    assert_eq!(mrc.voxel_size()[0], 2.0);
+    let data = mrc.read_all().unwrap();
+    // 6 + 8 electrons (electrons per Å³ × 8 Å³ per voxel).
+    let electrons = data.iter().map(|&v| f64::from(v)).sum::<f64>() * 8.0;
+    assert!((electrons - 14.0).abs() < 0.01, "{electrons}");
+    // Centre of mass on voxel 8: C at −5.71 Å, O at +4.29 Å; the density is highest there.
+    let value = |x: usize| data[(8 * 16 + 8) * 16 + x];
+    let (carbon, oxygen) = (value(5), value(10));
+    assert!(
+        oxygen > carbon && carbon > 4.0 * value(8).abs(),
+        "{carbon} {oxygen}"
+    );
+}
