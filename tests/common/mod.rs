@@ -109,3 +109,94 @@ pub fn repo_file(relative: &str) -> PathBuf {
         .join("..")
         .join(relative)
 }
+
+// ---- Maps side by side (reconstruct_relion, image_mask) ----
+
+/// Pearson correlation of two equally long arrays (invariant to scale and offset).
+pub fn correlation(a: &[f32], b: &[f32]) -> f64 {
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "correlation of arrays of different lengths"
+    );
+    let n = a.len() as f64;
+    let mean = |v: &[f32]| v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+    let (ma, mb) = (mean(a), mean(b));
+    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+    for (&x, &y) in a.iter().zip(b) {
+        let (x, y) = (f64::from(x) - ma, f64::from(y) - mb);
+        ab += x * y;
+        aa += x * x;
+        bb += y * y;
+    }
+    ab / (aa * bb).sqrt()
+}
+
+/// An MRC file's voxels (x fastest), its size [nx, ny, nz] and its voxel size in Å.
+pub fn read_mrc(path: &Path) -> (Vec<f32>, [usize; 3], f32) {
+    let file = cryoflux_formats::mrc::MrcFile::open(path).unwrap();
+    (file.read_all().unwrap(), file.dims(), file.voxel_size()[0])
+}
+
+/// The bundled 1HPV map (box 48, 1.8 Å) written as float32 `truth.mrc` in `dir` (RELION 3.1
+/// cannot read the bundled float16 file).
+pub fn bundled_map_float32(dir: &Path) -> PathBuf {
+    let map = cryoflux_dataflow::simulate::assets::default_map().unwrap();
+    let path = dir.join("truth.mrc");
+    cryoflux_formats::mrc::write_volume(
+        &path,
+        map.data(),
+        [map.n(); 3],
+        map.pixel_size() as f32,
+        cryoflux_formats::mrc::WriteMode::Float32,
+    )
+    .unwrap();
+    path
+}
+
+/// Run `cryoflux` with `args` expecting failure; returns its stderr.
+pub fn cryoflux_fails(args: &[&str]) -> String {
+    let output = run_cryoflux(args);
+    assert!(!output.status.success(), "cryoflux {args:?} succeeded");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// An FSC curve as `cryoflux image --fsc` prints it.
+#[derive(Debug, Clone)]
+pub struct FscCurve {
+    /// FSC per shell 0 … N/2.
+    pub values: Vec<f64>,
+    /// Last shell before the curve first drops below 0.5.
+    pub shell_05: usize,
+    /// Last shell before the curve first drops below 0.143.
+    pub shell_0143: usize,
+}
+
+/// The FSC between two maps, from `cryoflux image --i a --fsc b`.
+pub fn cryoflux_fsc(a: &Path, b: &Path) -> FscCurve {
+    let text = cryoflux_ok(&[
+        "image",
+        "--i",
+        a.to_str().unwrap(),
+        "--fsc",
+        b.to_str().unwrap(),
+    ]);
+    let values = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split_whitespace().nth(2).unwrap().parse().unwrap())
+        .collect();
+    let shell_at = |threshold: &str| -> usize {
+        let line = text
+            .lines()
+            .find(|l| l.contains(&format!("FSC = {threshold}:")))
+            .unwrap();
+        let shell = line.rsplit("(shell ").next().unwrap();
+        shell.trim_end_matches(')').parse().unwrap()
+    };
+    FscCurve {
+        values,
+        shell_05: shell_at("0.5"),
+        shell_0143: shell_at("0.143"),
+    }
+}

@@ -175,12 +175,13 @@ fn stats_report(name: &str, grids: &Grids) -> String {
                 (lo.min(v), hi.max(v))
             });
         format!(
-            "{label} : (x,y,z,n)= {} x {} x {} x 1 ; avg= {mean:.6} stddev= {:.6} minval= {min} \
+            "{label} : (x,y,z,n)= {} x {} x {} x 1 ; avg= {} stddev= {} minval= {min} \
              maxval= {max}; angpix = {pixel}\n",
             dims[0],
             dims[1],
             dims[2],
-            var.sqrt()
+            mean as f32,
+            var.sqrt() as f32
         )
     };
     let n = grids.box_size();
@@ -245,7 +246,7 @@ mod tests {
                 .unwrap();
         let report = stats_report("a.mrc", &Grids::Image(image));
         assert!(
-            report.contains("avg= 7.500000 stddev= 4.609772 minval= 0 maxval= 15"),
+            report.contains("avg= 7.5 stddev= 4.609772 minval= 0 maxval= 15"),
             "{report}"
         );
     }

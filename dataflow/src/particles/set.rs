@@ -226,7 +226,7 @@ fn check_file_geometry(
     {
         bail!(
             "{}: optics group {} has rlnImagePixelSize {star} Å, but the header of {stack} says \
-             {header} Å; expected them to agree (fix one, or pass --trust_star_angpix to use \
+             {header:.4} Å; expected them to agree (fix one, or pass --trust_star_angpix to use \
              the STAR value)",
             path.display(),
             group.number
