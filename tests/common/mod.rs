@@ -200,3 +200,148 @@ pub fn cryoflux_fsc(a: &Path, b: &Path) -> FscCurve {
         shell_0143: shell_at("0.143"),
     }
 }
+
+// ---- Post-processing (postprocess_relion) ----
+
+/// A deterministic SplitMix64 stream for test data: uniform and Gaussian deviates.
+pub struct TestRng(u64);
+
+impl TestRng {
+    /// The stream of `seed`.
+    pub fn new(seed: u64) -> Self {
+        TestRng(seed)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn uniform(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Standard normal (Box–Muller).
+    pub fn gaussian(&mut self) -> f64 {
+        let u = 1.0 - self.uniform();
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
+    }
+}
+
+/// Write a volume as a float32 MRC map.
+pub fn write_test_map(path: &Path, map: &cryoflux_kernels::grid::Volume) {
+    let n = map.n();
+    cryoflux_formats::mrc::write_volume(
+        path,
+        map.data(),
+        [n, n, n],
+        map.pixel_size() as f32,
+        cryoflux_formats::mrc::WriteMode::Float32,
+    )
+    .unwrap();
+}
+
+/// File names of a synthetic post-processing job in a directory.
+pub struct HalfMapFiles {
+    /// `run_half1_class001_unfil.mrc` (half 2 is found from it, as RELION does).
+    pub half1: PathBuf,
+    /// `run_half2_class001_unfil.mrc`.
+    pub half2: PathBuf,
+    /// The noise-free map both halves share, `truth.mrc`.
+    pub truth: PathBuf,
+    /// A soft sphere around the particle, `mask.mrc`.
+    pub mask: PathBuf,
+}
+
+/// Two half maps whose FSC falls off steeply at a definite resolution, written into `dir`.
+///
+/// Box 64 at 1.5 Å. Truth: 400 point atoms within 18 px of the centre, blurred by B = 150 Å².
+/// Each half adds independent Gaussian noise coloured by the same B and by 1/√SNR(|k|), where
+/// SNR falls log-linearly from 1 at |k| = 18 to 0.004 at |k| = 20 (≈ 5.3–4.8 Å), so the masked
+/// FSC crosses 0.143 near shell 20 and stays just positive beyond. Mask: soft sphere of radius
+/// 21 px with a 5 px cosine edge.
+pub fn synthetic_half_maps(dir: &Path) -> HalfMapFiles {
+    use cryoflux_kernels::fft::{forward, inverse};
+    use cryoflux_kernels::filter::apply_radial;
+    use cryoflux_kernels::grid::Volume;
+    use cryoflux_kernels::mask::soft_sphere;
+
+    let (n, p, bfactor, noise_sigma) = (64usize, 1.5, 150.0, 0.015);
+    let envelope = |k: f64| (-bfactor * (k / (n as f64 * p)).powi(2) / 4.0).exp();
+    let snr = |k: f64| (0.004f64.ln() * ((k - 18.0) / 2.0).clamp(0.0, 1.0)).exp();
+    let mut rng = TestRng::new(3);
+
+    let mut atoms = Volume::zeros(n, p).unwrap();
+    let mut placed = 0;
+    while placed < 400 {
+        let r: Vec<i64> = (0..3).map(|_| (rng.uniform() * 37.0) as i64 - 18).collect();
+        if r.iter().map(|c| c * c).sum::<i64>() <= 18 * 18 {
+            let [x, y, z] = [0, 1, 2].map(|i| (r[i] + n as i64 / 2) as usize);
+            atoms.data_mut()[(z * n + y) * n + x] += 1.0;
+            placed += 1;
+        }
+    }
+    let mut f = forward(&atoms);
+    apply_radial(&mut f, envelope);
+    let truth = inverse(&f);
+
+    let files = HalfMapFiles {
+        half1: dir.join("run_half1_class001_unfil.mrc"),
+        half2: dir.join("run_half2_class001_unfil.mrc"),
+        truth: dir.join("truth.mrc"),
+        mask: dir.join("mask.mrc"),
+    };
+    for path in [&files.half1, &files.half2] {
+        let white: Vec<f32> = (0..n * n * n).map(|_| rng.gaussian() as f32).collect();
+        let mut noise = forward(&Volume::from_vec(n, p, white).unwrap());
+        apply_radial(&mut noise, |k| noise_sigma * envelope(k) / snr(k).sqrt());
+        let noise = inverse(&noise);
+        let data = truth
+            .data()
+            .iter()
+            .zip(noise.data())
+            .map(|(t, e)| t + e)
+            .collect();
+        write_test_map(path, &Volume::from_vec(n, p, data).unwrap());
+    }
+    write_test_map(&files.truth, &truth);
+    write_test_map(&files.mask, &soft_sphere(n, p, 21.0, 5.0).unwrap());
+    files
+}
+
+/// The key–value items of block `data_general` and the loop tables of `data_fsc` and
+/// `data_guinier` of a postprocess STAR file.
+pub struct PostprocessStar {
+    /// `data_general`.
+    pub general: cryoflux_formats::star::DataBlock,
+    /// `data_fsc`'s table.
+    pub fsc: cryoflux_formats::star::Table,
+    /// `data_guinier`'s table.
+    pub guinier: cryoflux_formats::star::Table,
+}
+
+impl PostprocessStar {
+    /// Read `path` (panics with the reason if a block is missing).
+    pub fn read(path: &Path) -> Self {
+        let star = cryoflux_formats::star::StarFile::read(path).unwrap();
+        let table = |name: &str| {
+            star.block(name)
+                .and_then(|b| b.table.clone())
+                .unwrap_or_else(|| panic!("{}: no data_{name} table", path.display()))
+        };
+        PostprocessStar {
+            general: star.block("general").expect("data_general").clone(),
+            fsc: table("fsc"),
+            guinier: table("guinier"),
+        }
+    }
+
+    /// A real-valued item of `data_general`.
+    pub fn number(&self, label: &str) -> f64 {
+        match self.general.pair(label) {
+            Some(cryoflux_formats::star::Value::Float(v)) => *v,
+            Some(cryoflux_formats::star::Value::Int(v)) => *v as f64,
+            other => panic!("{label}: {other:?}"),
+        }
+    }
+}
