@@ -167,3 +167,273 @@ pub fn contribute(
     out.direction_weights = directions.into_iter().collect();
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backprojector::BackProjectorOptions;
+    use crate::estep::testkit::{
+        N, PIXEL, blob_projector, blob_volume, particle_input, simulate, test_ctf, white_sigma2,
+    };
+    use crate::estep::{FourierWindow, MaskFill};
+    use crate::euler::euler_to_matrix;
+    use crate::grid::test_noise::uniform;
+    use crate::reconstruct::{ReconstructOptions, reconstruct};
+
+    fn pose(rotation: glam::DMat3, translation_angst: [f64; 2], weight: f64) -> WeightedPose {
+        WeightedPose {
+            rotation,
+            direction: 7,
+            translation_angst,
+            weight,
+        }
+    }
+
+    fn settings() -> ContributionSettings<'static> {
+        ContributionSettings {
+            ssnr: None,
+            prior_centre_angst: [0.0, 0.0],
+        }
+    }
+
+    #[test]
+    fn backprojected_noiseless_particles_at_exact_poses_reconstruct_the_map() {
+        let truth = blob_volume(N, PIXEL, 5);
+        let projector = blob_projector(5);
+        let sigma2 = white_sigma2(N, 1.0);
+        let window = FourierWindow::new(N, N).unwrap();
+        let mut bp = BackProjector::new(N, PIXEL, &BackProjectorOptions::default()).unwrap();
+        let rounded = [1, -1];
+        let u = uniform(21, 150 * 6);
+        for (i, c) in u.chunks(6).enumerate() {
+            let c: Vec<f64> = c.iter().map(|&v| v as f64 + 0.5).collect();
+            let rotation = euler_to_matrix(
+                360.0 * c[0] - 180.0,
+                (1.0 - 2.0 * c[1]).acos().to_degrees(),
+                360.0 * c[2],
+            );
+            // Sub-pixel translations of up to ±2 pixels on top of the rounded offset. (The whole
+            // pixel pre-shift drops CTF-delocalised signal at the box edge, which costs some
+            // FSC near Nyquist, as in RELION.)
+            let t_px = [4.0 * c[3] - 2.0, 4.0 * c[4] - 2.0];
+            let origin_px = [0, 1].map(|k| rounded[k] as f64 + t_px[k]);
+            let ctf = test_ctf(8000.0 + 12000.0 * c[5]);
+            let image = simulate(&projector, &rotation, origin_px, Some(&ctf), 0.0, 0);
+            let particle = PreparedParticle::new(
+                &window,
+                &particle_input(
+                    &image,
+                    &sigma2,
+                    Some(ctf),
+                    rounded,
+                    MaskFill::Noise { seed: i as u64 },
+                ),
+            )
+            .unwrap();
+            let t = t_px.map(|t| t * PIXEL);
+            contribute(
+                &projector,
+                &particle,
+                &[pose(rotation, t, 1.0)],
+                &settings(),
+                &mut bp,
+            )
+            .unwrap();
+        }
+        bp.symmetrise(&[]);
+        let map = reconstruct(&bp, &ReconstructOptions::default()).unwrap();
+        let fsc = crate::fsc::fsc_real(&map, &truth).unwrap();
+        println!(
+            "FSC(reconstruction, truth) at shells 4, 8, 12: {:.4} {:.4} {:.4}",
+            fsc[4], fsc[8], fsc[12]
+        );
+        assert!(fsc[1..=N / 4].iter().all(|&f| f > 0.98), "{fsc:?}");
+    }
+
+    #[test]
+    fn statistics_of_a_noisy_particle_at_its_true_pose() {
+        let projector = blob_projector(6);
+        let rotation = euler_to_matrix(10.0, 80.0, -30.0);
+        let noise_std = 0.7;
+        let sigma2 = white_sigma2(N, noise_std);
+        let image = simulate(&projector, &rotation, [0.5, 1.0], None, noise_std, 8);
+        let window = FourierWindow::new(N, 24).unwrap();
+        let particle = PreparedParticle::new(
+            &window,
+            &particle_input(&image, &sigma2, None, [0, 1], MaskFill::Noise { seed: 2 }),
+        )
+        .unwrap();
+        let mut bp = BackProjector::new(N, PIXEL, &BackProjectorOptions::default()).unwrap();
+        let poses = [pose(rotation, [0.5 * PIXEL, 0.0], 1.0)];
+        let c = contribute(&projector, &particle, &poses, &settings(), &mut bp).unwrap();
+        // Residual = noise: every non-redundant pixel 0 < r ≤ N/2 holds 2σ² on average.
+        let f = particle.masked_transform();
+        let count = (0..f.data().len())
+            .filter(|&i| !f.is_redundant(i) && (1..=N / 2).contains(&f.shell(i)))
+            .count();
+        let ratio = c.noise_power[1..].iter().sum::<f64>() / (count as f64 * 2.0 * sigma2[1]);
+        assert!((ratio - 1.0).abs() < 0.1, "noise power ratio {ratio}");
+        assert!(
+            (c.residual_power - c.noise_power.iter().sum::<f64>()).abs() < 1e-9 * c.residual_power
+        );
+        let expected_norm = noise_std * (2.0 * count as f64 / (N * N) as f64).sqrt();
+        assert!(
+            (c.norm_correction(1.0, 1.0) / expected_norm - 1.0).abs() < 0.05,
+            "{}",
+            c.norm_correction(1.0, 1.0)
+        );
+        assert!((c.norm_correction(2.0, 4.0) - 0.5 * c.norm_correction(1.0, 1.0)).abs() < 1e-12);
+        // Origin = (0, 1) px + (0.5 px, 0) = (1.5, 3.0) Å.
+        assert!((c.offset_sq_angst2 - (1.5f64.powi(2) + 3.0f64.powi(2))).abs() < 1e-9);
+        assert_eq!(c.direction_weights, vec![(7, 1.0)]);
+        assert_eq!((c.weight_sum, c.scale_xa, c.scale_aa), (1.0, 0.0, 0.0));
+    }
+
+    #[test]
+    fn scale_sums_measure_the_intensity_ratio() {
+        let projector = blob_projector(6);
+        let rotation = euler_to_matrix(-50.0, 40.0, 100.0);
+        let ctf = test_ctf(11000.0);
+        let clean = simulate(&projector, &rotation, [0.0, 0.0], Some(&ctf), 0.0, 0);
+        let bright =
+            crate::grid::Image::from_vec(N, PIXEL, clean.data().iter().map(|v| 1.5 * v).collect())
+                .unwrap();
+        let sigma2 = white_sigma2(N, 1.0);
+        let window = FourierWindow::new(N, N).unwrap();
+        let particle = PreparedParticle::new(
+            &window,
+            &particle_input(&bright, &sigma2, Some(ctf), [0, 0], MaskFill::Mean),
+        )
+        .unwrap();
+        let mut bp = BackProjector::new(N, PIXEL, &BackProjectorOptions::default()).unwrap();
+        let ssnr = vec![10.0; N / 2 + 1];
+        let s = ContributionSettings {
+            ssnr: Some(&ssnr),
+            prior_centre_angst: [0.0, 0.0],
+        };
+        let c = contribute(
+            &projector,
+            &particle,
+            &[pose(rotation, [0.0, 0.0], 1.0)],
+            &s,
+            &mut bp,
+        )
+        .unwrap();
+        assert!(
+            (c.scale_xa / c.scale_aa - 1.5).abs() < 0.03,
+            "{}",
+            c.scale_xa / c.scale_aa
+        );
+        let low = vec![1.0; N / 2 + 1];
+        let s = ContributionSettings {
+            ssnr: Some(&low),
+            ..s
+        };
+        let c = contribute(
+            &projector,
+            &particle,
+            &[pose(rotation, [0.0, 0.0], 1.0)],
+            &s,
+            &mut bp,
+        )
+        .unwrap();
+        assert_eq!((c.scale_xa, c.scale_aa), (0.0, 0.0));
+    }
+
+    #[test]
+    fn poses_sharing_a_rotation_insert_like_separate_weighted_insertions() {
+        let projector = blob_projector(7);
+        let rotation = euler_to_matrix(70.0, 120.0, 15.0);
+        let image = simulate(
+            &projector,
+            &rotation,
+            [0.3, 0.0],
+            Some(&test_ctf(9000.0)),
+            0.5,
+            3,
+        );
+        let sigma2 = white_sigma2(N, 0.5);
+        let window = FourierWindow::new(N, 24).unwrap();
+        let particle = PreparedParticle::new(
+            &window,
+            &particle_input(
+                &image,
+                &sigma2,
+                Some(test_ctf(9000.0)),
+                [0, 0],
+                MaskFill::Mean,
+            ),
+        )
+        .unwrap();
+        let poses = [
+            pose(rotation, [0.9, 0.0], 0.25),
+            pose(rotation, [0.0, 0.6], 0.75),
+        ];
+        let options = BackProjectorOptions::default();
+        let mut together = BackProjector::new(N, PIXEL, &options).unwrap();
+        let grouped =
+            contribute(&projector, &particle, &poses, &settings(), &mut together).unwrap();
+        let mut apart = BackProjector::new(N, PIXEL, &options).unwrap();
+        let mut noise = vec![0.0; N / 2 + 1];
+        for p in &poses {
+            let c = contribute(
+                &projector,
+                &particle,
+                std::slice::from_ref(p),
+                &settings(),
+                &mut apart,
+            )
+            .unwrap();
+            noise
+                .iter_mut()
+                .zip(&c.noise_power)
+                .zip(particle.power_beyond())
+                .for_each(|((n, e), b)| *n += e - b);
+        }
+        let scale = together
+            .data()
+            .data()
+            .iter()
+            .map(|v| v.norm())
+            .fold(0.0, f64::max);
+        let diff = together
+            .data()
+            .data()
+            .iter()
+            .zip(apart.data().data())
+            .map(|(a, b)| (a - b).norm())
+            .fold(0.0, f64::max);
+        assert!(scale > 0.0 && diff < 1e-5 * scale, "{diff} vs {scale}");
+        let wdiff = together
+            .weight()
+            .data()
+            .iter()
+            .zip(apart.weight().data())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            wdiff
+                < 1e-5
+                    * together
+                        .weight()
+                        .data()
+                        .iter()
+                        .fold(0.0, |m: f64, &v| m.max(v))
+        );
+        for (r, (&g, &n)) in grouped.noise_power.iter().zip(&noise).enumerate() {
+            assert!(
+                (g - particle.power_beyond()[r] - n).abs() < 1e-9 * g.abs().max(1e-30),
+                "shell {r}"
+            );
+        }
+        assert_eq!(grouped.direction_weights, vec![(7, 1.0)]);
+        let err = contribute(
+            &projector,
+            &particle,
+            &[pose(rotation, [0.0, 0.0], f64::NAN)],
+            &settings(),
+            &mut apart,
+        );
+        assert!(err.is_err());
+    }
+}

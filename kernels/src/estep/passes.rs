@@ -299,3 +299,222 @@ pub fn search(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estep::testkit::{
+        N, PIXEL, Truth, blob_projector, image_std, particle_input, simulate, test_ctf,
+        white_sigma2,
+    };
+    use crate::estep::{
+        CpuScorer, FourierWindow, MaskFill, ReferenceScorer, TranslationSearch, global_orientations,
+    };
+    use crate::euler::rotation_angle_between;
+    use crate::sampling::OrientationSampling;
+    use crate::symmetry::SymmetryGroup;
+
+    fn c1(order: u32) -> OrientationSampling {
+        OrientationSampling::new(order, &SymmetryGroup::parse("C1").unwrap()).unwrap()
+    }
+
+    fn translation_search(perturbation_angst: f64) -> TranslationSearch {
+        // Coarse step 2 px, range 2 px: 5 coarse translations, 20 fine ones.
+        TranslationSearch {
+            range_angst: 2.0 * PIXEL,
+            step_angst: 2.0 * PIXEL,
+            perturbation_angst,
+            sigma_offset_angst: 10.0 * PIXEL,
+            prior_centre_angst: [0.0, 0.0],
+        }
+    }
+
+    #[test]
+    fn noiseless_search_recovers_the_fine_pose_and_agrees_with_the_reference() {
+        let projector = blob_projector(2);
+        let sampling = c1(1);
+        let plan = OrientationPlan::new(&sampling, 1, 4.0).unwrap();
+        let orientations = global_orientations(&sampling, None).unwrap();
+        let rounded = [1, -1];
+        let grid = TranslationGrid::new(&translation_search(0.4), 1, rounded, PIXEL).unwrap();
+        let coarse_t = grid
+            .coarse_angst()
+            .iter()
+            .position(|t| t[0] > 1.0 && t[1].abs() < 1.0)
+            .unwrap();
+        let coarse = CoarseOrientation {
+            direction: 17,
+            psi: 5,
+            prior: 1.0,
+        };
+        let truth = Truth::on_fine_grid(&plan, &grid, coarse, 3, coarse_t, 2);
+        let ctf = test_ctf(12000.0);
+        let image = simulate(
+            &projector,
+            &truth.rotation,
+            truth.origin_px(rounded),
+            Some(&ctf),
+            0.0,
+            0,
+        );
+        // Pretend noise of half the signal's standard deviation: a sharp but finite posterior.
+        let sigma2 = white_sigma2(N, 0.5 * image_std(&image));
+        let window = FourierWindow::new(N, 24).unwrap();
+        let particle = PreparedParticle::new(
+            &window,
+            &particle_input(&image, &sigma2, Some(ctf), rounded, MaskFill::Mean),
+        )
+        .unwrap();
+        let s = ParticleSearch {
+            projector: &projector,
+            particle: &particle,
+            plan: &plan,
+            orientations: &orientations,
+            translations: &grid,
+            coarse_size: 12,
+            adaptive_fraction: 0.999,
+            max_significant: None,
+            metric: Metric::Diff2,
+        };
+        let fast = search(&s, &CpuScorer).unwrap();
+        assert_eq!(fast.coarse_samples, orientations.len() * grid.len());
+        assert!(rotation_angle_between(&fast.best.rotation, &truth.rotation) < 1e-9);
+        assert_eq!(fast.best.translation_angst, truth.translation_angst);
+        assert_eq!(fast.best.direction, 17);
+        let origin = fast.best.origin_angst(&particle);
+        assert!((0..2).all(|i| (origin[i] - truth.origin_px(rounded)[i] * PIXEL).abs() < 1e-12));
+        assert!(fast.max_probability > 0.5, "{}", fast.max_probability);
+        assert!(
+            fast.kept_mass >= 0.999 && fast.kept_mass <= 1.0 + 1e-12,
+            "{}",
+            fast.kept_mass
+        );
+        assert!(fast.fine_samples >= 32 * fast.significant_samples.min(1));
+
+        let slow = search(&s, &ReferenceScorer).unwrap();
+        assert_eq!(
+            (slow.significant_samples, slow.fine_samples, slow.kept.len()),
+            (fast.significant_samples, fast.fine_samples, fast.kept.len())
+        );
+        assert!(
+            (slow.log_likelihood - fast.log_likelihood).abs() < 1e-4 * fast.min_score.abs(),
+            "{} {}",
+            slow.log_likelihood,
+            fast.log_likelihood
+        );
+        for (a, b) in slow.kept.iter().zip(&fast.kept) {
+            assert!(
+                (a.weight - b.weight).abs() < 1e-3,
+                "{} {}",
+                a.weight,
+                b.weight
+            );
+        }
+
+        // Keeping the whole mass: the kept weights are all fine weights and sum to 1.
+        let all = search(
+            &ParticleSearch {
+                adaptive_fraction: 1.0,
+                ..s
+            },
+            &CpuScorer,
+        )
+        .unwrap();
+        assert!((all.kept_mass - 1.0).abs() < 1e-12, "{}", all.kept_mass);
+        assert!(all.significant_samples >= fast.significant_samples);
+        let capped = search(
+            &ParticleSearch {
+                adaptive_fraction: 1.0,
+                max_significant: Some(1),
+                ..s
+            },
+            &CpuScorer,
+        )
+        .unwrap();
+        assert_eq!(capped.significant_samples, 1);
+        assert_eq!(capped.fine_samples, 32);
+    }
+
+    #[test]
+    fn noisy_posterior_concentrates_near_the_truth() {
+        let projector = blob_projector(3);
+        let sampling = c1(2);
+        let plan = OrientationPlan::new(&sampling, 1, 0.0).unwrap();
+        let orientations = global_orientations(&sampling, None).unwrap();
+        let grid = TranslationGrid::new(&translation_search(0.0), 1, [0, 0], PIXEL).unwrap();
+        let truth = Truth::on_fine_grid(
+            &plan,
+            &grid,
+            CoarseOrientation {
+                direction: 100,
+                psi: 10,
+                prior: 1.0,
+            },
+            5,
+            0,
+            1,
+        );
+        let ctf = test_ctf(15000.0);
+        let clean = simulate(
+            &projector,
+            &truth.rotation,
+            truth.origin_px([0, 0]),
+            Some(&ctf),
+            0.0,
+            0,
+        );
+        let noise_std = 2.0 * image_std(&clean);
+        let image = simulate(
+            &projector,
+            &truth.rotation,
+            truth.origin_px([0, 0]),
+            Some(&ctf),
+            noise_std,
+            11,
+        );
+        let sigma2 = white_sigma2(N, noise_std);
+        let window = FourierWindow::new(N, N).unwrap();
+        let particle = PreparedParticle::new(
+            &window,
+            &particle_input(
+                &image,
+                &sigma2,
+                Some(ctf),
+                [0, 0],
+                MaskFill::Noise { seed: 5 },
+            ),
+        )
+        .unwrap();
+        let s = ParticleSearch {
+            projector: &projector,
+            particle: &particle,
+            plan: &plan,
+            orientations: &orientations,
+            translations: &grid,
+            coarse_size: 16,
+            adaptive_fraction: 0.999,
+            max_significant: None,
+            metric: Metric::Diff2,
+        };
+        let result = search(&s, &CpuScorer).unwrap();
+        let error: f64 = result
+            .kept
+            .iter()
+            .map(|p| p.weight * rotation_angle_between(&p.rotation, &truth.rotation))
+            .sum::<f64>()
+            / result.kept_mass;
+        let survived = result.significant_samples as f64 / result.coarse_samples as f64;
+        println!(
+            "noisy search: SNR 1/4, {} of {} coarse samples significant ({:.4} %), {} fine, {} kept, Pmax {:.3}, weighted angular error {error:.2}°",
+            result.significant_samples,
+            result.coarse_samples,
+            100.0 * survived,
+            result.fine_samples,
+            result.kept.len(),
+            result.max_probability
+        );
+        assert!(error < sampling.angular_step_deg(0), "{error}");
+        assert!(survived < 0.01, "{survived}");
+        assert!(result.kept_mass >= 0.999);
+    }
+}
