@@ -318,3 +318,66 @@ fn bad_inputs_are_refused_and_nothing_is_written() {
     let output = run_cryoflux(&["postprocess", "--i", &plain, "--o", path_str(&root)]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("--half2"));
 }
+
+#[test]
+fn sharpening_without_random_steps_reproduces_relion_maps() {
+    // With a given B-factor, no FSC weighting and a fixed low-pass, nothing depends on the
+    // phase randomisation: the maps must be RELION's, voxel for voxel.
+    if !have_tool("relion_postprocess") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    synthetic_half_maps(dir.path());
+    let flags = [
+        "--mask",
+        "mask.mrc",
+        "--adhoc_bfac",
+        "-100",
+        "--skip_fsc_weighting",
+        "--low_pass",
+        "6",
+    ];
+    std::fs::create_dir(dir.path().join("relion")).unwrap();
+    let _ = std::process::Command::new("relion_postprocess")
+        .args(["--i", "run_half1_class001_unfil.mrc", "--o", "relion/pp"])
+        .args(flags)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let ours = cryoflux()
+        .args([
+            "postprocess",
+            "--i",
+            "run_half1_class001_unfil.mrc",
+            "--o",
+            "ours/pp",
+        ])
+        .args(flags)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        ours.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    for name in ["pp.mrc", "pp_masked.mrc"] {
+        let read = |who: &str| {
+            let path = dir.path().join(who).join(name);
+            cryoflux_formats::mrc::MrcFile::open(path)
+                .unwrap()
+                .read_all()
+                .unwrap()
+        };
+        let (ours, relion) = (read("ours"), read("relion"));
+        let scale = relion.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let worst = ours
+            .iter()
+            .zip(&relion)
+            .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(
+            worst <= 1e-5 * scale,
+            "{name}: differs by {worst} (scale {scale})"
+        );
+    }
+}
