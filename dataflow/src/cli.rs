@@ -30,6 +30,9 @@ pub struct Cli {
 /// The subcommands, one file each under `commands/`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The main job on the embedded default: simulate particles from the bundled map,
+    /// reconstruct two half sets, report the gold-standard and against-truth resolutions.
+    Demo(commands::demo::DemoArgs),
     /// Convert a particle table between STAR and Parquet (format chosen by file extension).
     ///
     /// `.star` ↔ `.parquet`/`.pq`. The conversion is lossless both ways: optics groups and
