@@ -110,6 +110,7 @@ mod search_tests {
             orientations: &orientations,
             translations: &grid,
             coarse_size: 12,
+            coarse_bank: None,
             adaptive_fraction: 0.999,
             max_significant: None,
             metric: Metric::NegativeCc,
@@ -153,7 +154,7 @@ mod search_tests {
             particle: &particle,
             size: 24,
             metric: Metric::NegativeCc,
-            rotations: &rotations,
+            rotations: Rotations::Matrices(&rotations),
             translations_px: &translations,
             pairs: &pairs,
         };

@@ -8,13 +8,15 @@
 //!    gather the window pixels (masked and unmasked images, CTF, 1/σ²), power beyond the window.
 //! 3. [`TranslationGrid`] (`translations.rs`, Å and pixels) and [`OrientationPlan`] /
 //!    [`CoarseOrientation`] (`orientations.rs`, degrees): the hidden-variable grid and priors.
-//! 4. [`Scorer`] (`scorer.rs`): d²(θ) or −CC for batches of (rotation, translation) pairs;
+//! 4. Central slices on the window (`bank.rs`), optionally precomputed once per iteration for
+//!    all coarse orientations ([`ProjectionBank`]).
+//! 5. [`Scorer`] (`scorer.rs`): d²(θ) or −CC for batches of (rotation, translation) pairs;
 //!    [`CpuScorer`] (`diff2.rs`, f32 SoA inner loops) and the float64 brute-force
 //!    [`ReferenceScorer`] (`reference.rs`) that any other implementation (GPU) is tested against.
-//! 5. `posterior.rs`: weights with priors, the 700 cut, significance threshold, Pmax, dLL.
-//! 6. [`search`] (`passes.rs`): coarse pass → significant set → fine pass → kept samples;
+//! 6. `posterior.rs`: weights with priors, the 700 cut, significance threshold, Pmax, dLL.
+//! 7. [`search`] (`passes.rs`): coarse pass → significant set → fine pass → kept samples;
 //!    cross-correlation mode in `cc.rs`.
-//! 7. [`contribute`] (`contributions.rs`): backprojection of the kept samples and the
+//! 8. [`contribute`] (`contributions.rs`): backprojection of the kept samples and the
 //!    particle's sufficient statistics (noise, norm, scale, offsets, directions).
 //!
 //! Threading: everything here is single-threaded per particle, on purpose. A particle's work
@@ -27,6 +29,7 @@
 //! rotations RELION's matrix `A` ([`crate::euler`]); σ², powers and d² are in RELION's FFT
 //! units (forward transform divided by N²).
 
+mod bank;
 mod cc;
 mod contributions;
 mod diff2;
@@ -43,6 +46,7 @@ mod window;
 #[cfg(test)]
 mod testkit;
 
+pub use bank::ProjectionBank;
 pub use cc::correlation;
 pub use contributions::{ContributionSettings, ParticleContribution, contribute};
 pub use diff2::CpuScorer;
@@ -55,7 +59,7 @@ pub use posterior::{
     LOG_WEIGHT_CUTOFF, Significance, Weights, log_likelihood, significance, weights,
 };
 pub use reference::ReferenceScorer;
-pub use scorer::{Metric, ScoreRequest, Scorer};
+pub use scorer::{Metric, Rotations, ScoreRequest, Scorer};
 pub use translations::{TranslationGrid, TranslationSearch};
 pub use window::{FourierWindow, PhaseRamp};
 

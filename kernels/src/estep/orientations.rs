@@ -77,7 +77,14 @@ impl<'s> OrientationPlan<'s> {
         self.oversampling
     }
 
-    fn check(&self, o: &CoarseOrientation) -> Result<usize, EstepError> {
+    /// All perturbed coarse matrices, at index [`coarse_index`](Self::coarse_index).
+    pub fn coarse_matrices(&self) -> &[DMat3] {
+        &self.coarse
+    }
+
+    /// Index direction·n_psi + psi of a coarse orientation in [`coarse_matrices`](Self::coarse_matrices)
+    /// (and in a [`ProjectionBank`](super::ProjectionBank) built for this plan).
+    pub fn coarse_index(&self, o: &CoarseOrientation) -> Result<usize, EstepError> {
         let (dirs, psis) = (self.sampling.directions().len(), self.sampling.psis().len());
         if o.direction >= dirs {
             return Err(SamplingError::Index {
@@ -100,13 +107,13 @@ impl<'s> OrientationPlan<'s> {
 
     /// Perturbed rotation matrix of a coarse orientation.
     pub fn coarse_matrix(&self, o: &CoarseOrientation) -> Result<DMat3, EstepError> {
-        Ok(self.coarse[self.check(o)?])
+        Ok(self.coarse[self.coarse_index(o)?])
     }
 
     /// Perturbed rotation matrices of the 8^oversampling fine children of a coarse
     /// orientation, in RELION's order ([`OrientationSampling::oversampled`]).
     pub fn fine_matrices(&self, o: &CoarseOrientation) -> Result<Vec<DMat3>, EstepError> {
-        self.check(o)?;
+        self.coarse_index(o)?;
         Ok(self
             .sampling
             .oversampled(o.direction, o.psi, self.oversampling)?

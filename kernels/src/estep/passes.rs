@@ -11,8 +11,11 @@ use glam::DMat3;
 
 use super::cc::winner;
 use super::posterior::{Weights, log_likelihood, significance, weights};
-use super::scorer::{Metric, ScoreRequest, Scorer};
-use super::{CoarseOrientation, EstepError, OrientationPlan, PreparedParticle, TranslationGrid};
+use super::scorer::{Metric, Rotations, ScoreRequest, Scorer};
+use super::{
+    CoarseOrientation, EstepError, OrientationPlan, PreparedParticle, ProjectionBank,
+    TranslationGrid,
+};
 use crate::euler::EulerAngles;
 use crate::projector::Projector;
 
@@ -31,6 +34,9 @@ pub struct ParticleSearch<'a> {
     pub translations: &'a TranslationGrid,
     /// Window size (pixels, even) of the coarse pass.
     pub coarse_size: usize,
+    /// The coarse slices of `plan`, precomputed for all particles ([`ProjectionBank::for_plan`]
+    /// with the same projector, size ≥ `coarse_size`), or `None` to project per particle.
+    pub coarse_bank: Option<&'a ProjectionBank>,
     /// Mass fraction kept in each pass (`--adaptive_fraction`, 0.999).
     pub adaptive_fraction: f64,
     /// Cap on significant coarse samples (`--maxsig`), or `None`.
@@ -198,6 +204,18 @@ fn check(search: &ParticleSearch<'_>) -> Result<(), EstepError> {
         ));
     }
     search.particle.window().len_for(search.coarse_size)?;
+    if let Some(bank) = search.coarse_bank
+        && bank.len() != search.plan.coarse_matrices().len()
+    {
+        return Err(EstepError::invalid(
+            "coarse projection bank (slices)",
+            bank.len(),
+            format!(
+                "one per coarse orientation of the plan ({})",
+                search.plan.coarse_matrices().len()
+            ),
+        ));
+    }
     Ok(())
 }
 
@@ -214,12 +232,24 @@ pub fn search(
         .iter()
         .map(|o| search.plan.coarse_matrix(o))
         .collect::<Result<Vec<_>, _>>()?;
+    let bank_indices = search
+        .orientations
+        .iter()
+        .map(|o| search.plan.coarse_index(o).map(|i| i as u32))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rotations = match search.coarse_bank {
+        Some(bank) => Rotations::Bank {
+            bank,
+            indices: &bank_indices,
+        },
+        None => Rotations::Matrices(&coarse_rotations),
+    };
     let coarse_translations: Vec<[f64; 2]> = grid
         .coarse_angst()
         .iter()
         .map(|&t| grid.to_pixels(t))
         .collect();
-    let coarse_pairs: Vec<(u32, u32)> = (0..coarse_rotations.len() as u32)
+    let coarse_pairs: Vec<(u32, u32)> = (0..search.orientations.len() as u32)
         .flat_map(|r| (0..nt as u32).map(move |t| (r, t)))
         .collect();
     let mut scores = Vec::new();
@@ -229,7 +259,7 @@ pub fn search(
             particle: search.particle,
             size: search.coarse_size,
             metric: search.metric,
-            rotations: &coarse_rotations,
+            rotations,
             translations_px: &coarse_translations,
             pairs: &coarse_pairs,
         },
@@ -249,55 +279,55 @@ pub fn search(
             particle: search.particle,
             size: search.particle.window().current_size(),
             metric: search.metric,
-            rotations: &fine.rotations,
+            rotations: Rotations::Matrices(&fine.rotations),
             translations_px: &fine_translations,
             pairs: &fine.pairs,
         },
         &mut scores,
     )?;
-    let base = SearchResult {
-        coarse_samples: coarse_pairs.len(),
-        significant_samples,
-        fine_samples: fine.pairs.len(),
-        kept: Vec::new(),
-        kept_mass: 1.0,
-        best: fine.pose(search, 0, 1.0),
-        max_probability: 1.0,
-        log_likelihood: 0.0,
-        min_score: 0.0,
-    };
-    match search.metric {
+    if scores.is_empty() {
+        return Err(EstepError::invalid(
+            "fine samples",
+            0,
+            "at least one (children of the significant coarse samples)",
+        ));
+    }
+    let (kept, best, max_probability, log_likelihood, min_score) = match search.metric {
         Metric::NegativeCc => {
             let i = winner(&scores).unwrap_or(0);
             let best = fine.pose(search, i, 1.0);
-            Ok(SearchResult {
-                kept: vec![best],
-                best,
-                log_likelihood: -scores[i],
-                min_score: scores[i],
-                ..base
-            })
+            (vec![best], best, 1.0, -scores[i], scores[i])
         }
         Metric::Diff2 => {
             let w: Weights = weights(&scores, &fine.priors)?;
             let s = significance(&w.weights, search.adaptive_fraction, None)?;
-            let kept: Vec<WeightedPose> = (0..scores.len())
+            let kept = (0..scores.len())
                 .filter(|&i| w.weights[i] >= s.threshold)
                 .map(|i| fine.pose(search, i, w.weights[i] / w.sum))
                 .collect();
-            let best_index =
+            let b =
                 (0..scores.len()).fold(0, |b, i| if w.weights[i] > w.weights[b] { i } else { b });
-            Ok(SearchResult {
-                kept_mass: kept.iter().map(|p| p.weight).sum(),
+            let best = fine.pose(search, b, w.weights[b] / w.sum);
+            (
                 kept,
-                best: fine.pose(search, best_index, w.weights[best_index] / w.sum),
-                max_probability: w.max_probability(),
-                log_likelihood: log_likelihood(&w, search.particle.log_norm()),
-                min_score: w.min_diff2,
-                ..base
-            })
+                best,
+                w.max_probability(),
+                log_likelihood(&w, search.particle.log_norm()),
+                w.min_diff2,
+            )
         }
-    }
+    };
+    Ok(SearchResult {
+        coarse_samples: coarse_pairs.len(),
+        significant_samples,
+        fine_samples: fine.pairs.len(),
+        kept_mass: kept.iter().map(|p| p.weight).sum(),
+        kept,
+        best,
+        max_probability,
+        log_likelihood,
+        min_score,
+    })
 }
 
 #[cfg(test)]
@@ -372,6 +402,7 @@ mod tests {
             orientations: &orientations,
             translations: &grid,
             coarse_size: 12,
+            coarse_bank: None,
             adaptive_fraction: 0.999,
             max_significant: None,
             metric: Metric::Diff2,
@@ -390,6 +421,29 @@ mod tests {
             fast.kept_mass
         );
         assert!(fast.fine_samples >= 32 * fast.significant_samples.min(1));
+
+        // Precomputed coarse slices change nothing.
+        let bank = ProjectionBank::for_plan(&projector, &window, 12, &plan).unwrap();
+        let banked = search(
+            &ParticleSearch {
+                coarse_bank: Some(&bank),
+                ..s
+            },
+            &CpuScorer,
+        )
+        .unwrap();
+        assert_eq!(banked, fast);
+        let small = ProjectionBank::for_plan(&projector, &window, 8, &plan).unwrap();
+        assert!(
+            search(
+                &ParticleSearch {
+                    coarse_bank: Some(&small),
+                    ..s
+                },
+                &CpuScorer
+            )
+            .is_err()
+        );
 
         let slow = search(&s, &ReferenceScorer).unwrap();
         assert_eq!(
@@ -492,6 +546,7 @@ mod tests {
             orientations: &orientations,
             translations: &grid,
             coarse_size: 16,
+            coarse_bank: None,
             adaptive_fraction: 0.999,
             max_significant: None,
             metric: Metric::Diff2,

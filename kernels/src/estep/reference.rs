@@ -35,7 +35,7 @@ impl Scorer for ReferenceScorer {
         for &(r, t) in request.pairs {
             let projection = request
                 .projector
-                .project(&request.rotations[r as usize], n)?;
+                .project(&request.rotations.matrix(r as usize), n)?;
             let [tx, ty] = request.translations_px[t as usize];
             let (mut diff2, mut cross, mut a2, mut x2) = (0.0, 0.0, 0.0, 0.0);
             for (i, (x, p)) in image.data().iter().zip(projection.data()).enumerate() {
@@ -68,7 +68,7 @@ impl Scorer for ReferenceScorer {
 mod tests {
     use super::*;
     use crate::estep::testkit::{N, blob_projector, image_std, particle_input, simulate, test_ctf};
-    use crate::estep::{CpuScorer, FourierWindow, MaskFill, PreparedParticle};
+    use crate::estep::{CpuScorer, FourierWindow, MaskFill, PreparedParticle, Rotations};
     use crate::euler::euler_to_matrix;
 
     #[test]
@@ -114,7 +114,7 @@ mod tests {
                     particle: &particle,
                     size,
                     metric,
-                    rotations: &rotations,
+                    rotations: Rotations::Matrices(&rotations),
                     translations_px: &translations,
                     pairs: &pairs,
                 };
@@ -141,7 +141,7 @@ mod tests {
             particle: &particle,
             size: 26,
             metric: Metric::Diff2,
-            rotations: &rotations,
+            rotations: Rotations::Matrices(&rotations),
             translations_px: &translations,
             pairs: &pairs,
         };

@@ -7,7 +7,7 @@
 
 use glam::DMat3;
 
-use super::{EstepError, PreparedParticle};
+use super::{EstepError, PreparedParticle, ProjectionBank};
 use crate::projector::Projector;
 
 /// What a score is (lower is better for both).
@@ -33,14 +33,55 @@ pub struct ScoreRequest<'a> {
     pub size: usize,
     /// Which score.
     pub metric: Metric,
-    /// Rotations (RELION's matrix A, perturbation included).
-    pub rotations: &'a [DMat3],
+    /// Rotations (RELION's matrix A, perturbation included), or precomputed slices.
+    pub rotations: Rotations<'a>,
     /// Translations t in pixels of the particle box (x, y): the image is moved by +t
     /// (X_t(k) = X(k)·exp(−2πi·k·t/N)) before the comparison.
     pub translations_px: &'a [[f64; 2]],
     /// (rotation index, translation index) pairs to score. Pairs sharing a rotation should be
     /// consecutive: implementations may project once per run of equal rotation indices.
     pub pairs: &'a [(u32, u32)],
+}
+
+/// The rotations of a request: matrices to project, or slices precomputed in a bank.
+#[derive(Debug, Clone, Copy)]
+pub enum Rotations<'a> {
+    /// Rotation matrices; slices are made on the fly.
+    Matrices(&'a [DMat3]),
+    /// Rotation i of the pairs is slice `indices[i]` of `bank` (made from the same reference).
+    Bank {
+        /// The precomputed slices (size ≥ the request's size).
+        bank: &'a ProjectionBank,
+        /// Bank slice of each rotation.
+        indices: &'a [u32],
+    },
+}
+
+impl Rotations<'_> {
+    /// Number of rotations.
+    pub fn len(&self) -> usize {
+        match self {
+            Rotations::Matrices(m) => m.len(),
+            Rotations::Bank { indices, .. } => indices.len(),
+        }
+    }
+
+    /// Whether there is no rotation.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Matrix of rotation `i` (identity when out of range; [`ScoreRequest::validate`] rules
+    /// that out).
+    pub fn matrix(&self, i: usize) -> DMat3 {
+        let m = match self {
+            Rotations::Matrices(m) => m.get(i),
+            Rotations::Bank { bank, indices } => {
+                indices.get(i).and_then(|&j| bank.rotation(j as usize))
+            }
+        };
+        m.copied().unwrap_or(DMat3::IDENTITY)
+    }
 }
 
 impl ScoreRequest<'_> {
@@ -62,6 +103,27 @@ impl ScoreRequest<'_> {
             ));
         }
         let pixels = window.len_for(self.size)?;
+        if let Rotations::Bank { bank, indices } = self.rotations {
+            crate::grid::check_same_box(
+                "projection bank box vs particle box",
+                window.ori_size(),
+                bank.ori_size(),
+            )?;
+            if bank.size() < self.size {
+                return Err(EstepError::invalid(
+                    "projection bank size (pixels)",
+                    bank.size(),
+                    format!("at least the request's {}", self.size),
+                ));
+            }
+            if let Some(j) = indices.iter().find(|&&j| j as usize >= bank.len()) {
+                return Err(EstepError::invalid(
+                    "projection bank index",
+                    j,
+                    format!("below {}", bank.len()),
+                ));
+            }
+        }
         let (nr, nt) = (self.rotations.len(), self.translations_px.len());
         if let Some(&(r, t)) = self
             .pairs
