@@ -1,1 +1,17 @@
-//! placeholder
+//! Timely dataflow operators of 3D auto-refinement, built on `cryoflux-kernels`.
+//!
+//! One operator per file, each naming its input and output records at the top:
+//! - [`records`]: what flows (particles, per-iteration references, block partial sums, the
+//!   M-step result);
+//! - [`expectation`]: E-step over a worker's stash of particles for each broadcast reference;
+//! - [`maximisation`]: reduction of the block partials in a fixed order and the M-step (FSC,
+//!   τ², reconstruction, σ², solvent flattening) on worker 0.
+//!
+//! Determinism: particles are grouped into blocks fixed by the job (not by the worker count);
+//! each block is summed in particle-id order and the blocks are added in block order, so the
+//! result is bit-identical for any number of workers.
+
+pub mod expectation;
+pub mod maximisation;
+pub mod records;
+mod wire;

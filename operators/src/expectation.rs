@@ -1,0 +1,301 @@
+//! Expectation: the E-step of every stashed particle against its half set's reference.
+//!
+//! Input 1: [`ParticleRecord`]s (sent once, exchanged by block); input 2: the broadcast
+//! [`ReferenceMsg`]s of one epoch (both halves). Output: one [`BlockPartial`] per block the
+//! worker owns, once per epoch.
+//!
+//! For each epoch whose references are complete (and once all particles have arrived), the
+//! worker builds both halves' projectors and the iteration's orientation and translation grids,
+//! then runs, block after block and particle after particle in id order, the two-pass search
+//! of `cryoflux_kernels::estep` (global orientations at the plan's HEALPix order with one order
+//! of oversampling, translations around the previous offset) and inserts the kept samples into
+//! the block's backprojector. The particle's stashed pose becomes its best pose.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use cryoflux_kernels::ctf::{Ctf, CtfVariant};
+use cryoflux_kernels::estep::{
+    CoarseOrientation, ContributionSettings, CpuScorer, FourierWindow, MaskFill, Metric,
+    OrientationPlan, ParticleInput, ParticleMask, ParticleSearch, PreparedParticle, ProjectionBank,
+    TranslationGrid, TranslationSearch, contribute, global_orientations, search,
+};
+use cryoflux_kernels::grid::Image;
+use cryoflux_kernels::projector::{Projector, ProjectorOptions};
+use cryoflux_kernels::sampling::OrientationSampling;
+use cryoflux_kernels::symmetry::SymmetryGroup;
+use timely::container::CapacityContainerBuilder;
+use timely::dataflow::Stream;
+use timely::dataflow::channels::pact::{Exchange, Pipeline};
+use timely::dataflow::operators::Capability;
+use timely::dataflow::operators::generic::operator::Operator;
+
+use crate::records::{
+    BlockPartial, HalfSums, IterationPlan, ParticleRecord, ParticleUpdate, PoseRecord, ReferenceMsg,
+};
+
+/// Mass fraction kept by each pass of the search (RELION `--adaptive_fraction`).
+pub const ADAPTIVE_FRACTION: f64 = 0.999;
+
+/// Called with the number of particles finished, as they finish (for a progress bar).
+pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
+
+/// The expectation operator; see the module doc.
+pub fn expectation<'s>(
+    particles: Stream<'s, u64, Vec<ParticleRecord>>,
+    references: Stream<'s, u64, Vec<ReferenceMsg>>,
+    progress: Progress,
+) -> Stream<'s, u64, Vec<BlockPartial>> {
+    particles.binary_frontier::<_, CapacityContainerBuilder<Vec<BlockPartial>>, _, _, _, _>(
+        references,
+        Exchange::new(|p: &ParticleRecord| p.block),
+        Pipeline,
+        "Expectation",
+        move |initial, _info| {
+            drop(initial);
+            let mut stash: Vec<ParticleRecord> = Vec::new();
+            let mut pending: BTreeMap<u64, (Capability<u64>, Vec<ReferenceMsg>)> = BTreeMap::new();
+            move |(parts, parts_frontier), (refs, refs_frontier), output| {
+                parts.for_each(|_time, data| stash.append(data));
+                refs.for_each(|time, data| {
+                    let entry = pending
+                        .entry(*time.time())
+                        .or_insert_with(|| (time.retain(0), Vec::new()));
+                    entry.1.append(data);
+                });
+                let ready: Vec<u64> = pending
+                    .keys()
+                    .copied()
+                    .filter(|t| !parts_frontier.less_equal(t) && !refs_frontier.less_equal(t))
+                    .collect();
+                for t in ready {
+                    if let Some((cap, msgs)) = pending.remove(&t) {
+                        stash.sort_by_key(|p| (p.block, p.id));
+                        let partials = expect_all(&mut stash, &msgs, &progress);
+                        output.session(&cap).give_iterator(partials.into_iter());
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// What the E-step of one iteration shares between particles of a worker.
+struct IterationContext<'a> {
+    plan: &'a IterationPlan,
+    references: [&'a ReferenceMsg; 2],
+    projectors: [Projector; 2],
+    symmetry: SymmetryGroup,
+    window: FourierWindow,
+}
+
+/// E-step of every stashed particle (sorted by block, then id): one partial per block.
+fn expect_all(
+    stash: &mut [ParticleRecord],
+    msgs: &[ReferenceMsg],
+    progress: &Progress,
+) -> Vec<BlockPartial> {
+    let Some(first) = stash.first() else {
+        return Vec::new();
+    };
+    let context = match IterationContext::new(msgs) {
+        Ok(c) => c,
+        Err(e) => return vec![failed(first, e)],
+    };
+    let sampling = match OrientationSampling::new(context.plan.healpix_order, &context.symmetry) {
+        Ok(s) => s,
+        Err(e) => return vec![failed(first, e.to_string())],
+    };
+    let grids = match OrientationGrids::new(&context, &sampling) {
+        Ok(g) => g,
+        Err(e) => return vec![failed(first, e)],
+    };
+    let mut partials = Vec::new();
+    for block in stash.chunk_by_mut(|a, b| a.block == b.block) {
+        let sums = expect_block(&context, &grids, block, progress);
+        partials.push(BlockPartial {
+            half: block[0].half,
+            block: block[0].block,
+            sums,
+        });
+    }
+    partials
+}
+
+fn failed(particle: &ParticleRecord, message: String) -> BlockPartial {
+    BlockPartial {
+        half: particle.half,
+        block: particle.block,
+        sums: Err(message),
+    }
+}
+
+impl<'a> IterationContext<'a> {
+    fn new(msgs: &'a [ReferenceMsg]) -> Result<Self, String> {
+        let find = |half: u8| {
+            msgs.iter()
+                .find(|m| m.half == half)
+                .ok_or_else(|| format!("no reference for half set {half} in this iteration"))
+        };
+        let references = [find(1)?, find(2)?];
+        let plan = &references[0].plan;
+        let projector = |r: &ReferenceMsg| -> Result<Projector, String> {
+            let volume = r.map.to_volume().map_err(|e| e.to_string())?;
+            Projector::new(&volume, &ProjectorOptions::default()).map_err(|e| e.to_string())
+        };
+        let symmetry = SymmetryGroup::parse(&plan.symmetry).map_err(|e| e.to_string())?;
+        let window = FourierWindow::new(references[0].map.box_size, plan.current_size)
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            plan,
+            references,
+            projectors: [projector(references[0])?, projector(references[1])?],
+            symmetry,
+            window,
+        })
+    }
+}
+
+/// The iteration's orientation grid (one oversampling order, perturbed), its coarse list and
+/// each half's coarse slices, shared by all particles of a worker.
+struct OrientationGrids<'s> {
+    plan: OrientationPlan<'s>,
+    orientations: Vec<CoarseOrientation>,
+    banks: [ProjectionBank; 2],
+}
+
+impl<'s> OrientationGrids<'s> {
+    fn new(
+        context: &IterationContext<'_>,
+        sampling: &'s OrientationSampling,
+    ) -> Result<Self, String> {
+        let plan = OrientationPlan::new(sampling, 1, context.plan.perturbation_deg)
+            .map_err(|e| e.to_string())?;
+        let orientations = global_orientations(sampling, None).map_err(|e| e.to_string())?;
+        let bank = |projector: &Projector| {
+            ProjectionBank::for_plan(projector, &context.window, context.plan.coarse_size, &plan)
+                .map_err(|e| e.to_string())
+        };
+        let banks = [bank(&context.projectors[0])?, bank(&context.projectors[1])?];
+        Ok(Self {
+            plan,
+            orientations,
+            banks,
+        })
+    }
+}
+
+/// The sums of one block, or the first particle error (naming the particle's row).
+fn expect_block(
+    context: &IterationContext<'_>,
+    grids: &OrientationGrids<'_>,
+    block: &mut [ParticleRecord],
+    progress: &Progress,
+) -> Result<HalfSums, String> {
+    let first = &block[0];
+    let mut sums = HalfSums::new(first.box_size, first.pixel_size).map_err(|e| e.to_string())?;
+    for particle in block.iter_mut() {
+        let update = expect_particle(context, grids, particle, &mut sums)
+            .map_err(|e| format!("particle row {}: {e}", particle.id + 1))?;
+        particle.pose = update.pose;
+        sums.updates.push(update);
+        progress(1);
+    }
+    Ok(sums)
+}
+
+/// Search and contribution of one particle; returns its update.
+fn expect_particle(
+    context: &IterationContext<'_>,
+    grids: &OrientationGrids<'_>,
+    particle: &ParticleRecord,
+    sums: &mut HalfSums,
+) -> Result<ParticleUpdate, Box<dyn std::error::Error>> {
+    let half = usize::from(particle.half.clamp(1, 2) - 1);
+    let reference = context.references[half];
+    let settings = context.plan;
+    let p = particle.pixel_size;
+    let image = Image::from_vec(particle.box_size, p, particle.image.clone())?;
+    let ctf = particle
+        .ctf
+        .as_ref()
+        .map(|c| Ctf::new(c.params()))
+        .transpose()?;
+    let rounded = particle.pose.origin_angst.map(|o| (o / p).round() as i64);
+    let input = ParticleInput {
+        image: &image,
+        rounded_offset_px: rounded,
+        mask: ParticleMask::for_diameter(settings.particle_diameter_angst, p, MaskFill::Mean),
+        ctf,
+        ctf_variant: CtfVariant::default(),
+        sigma2: &reference.sigma2,
+        scale: 1.0,
+    };
+    let prepared = PreparedParticle::new(&context.window, &input)?;
+    let translations = TranslationGrid::new(
+        &TranslationSearch {
+            range_angst: settings.offset_range_angst,
+            step_angst: settings.offset_step_angst,
+            perturbation_angst: 0.0,
+            sigma_offset_angst: reference.sigma_offset_angst,
+            prior_centre_angst: [0.0, 0.0],
+        },
+        1,
+        rounded,
+        p,
+    )?;
+    let metric = if settings.cross_correlation {
+        Metric::NegativeCc
+    } else {
+        Metric::Diff2
+    };
+    let projector = &context.projectors[half];
+    let found = search(
+        &ParticleSearch {
+            projector,
+            particle: &prepared,
+            plan: &grids.plan,
+            orientations: &grids.orientations,
+            translations: &translations,
+            coarse_size: settings.coarse_size,
+            coarse_bank: Some(&grids.banks[half]),
+            adaptive_fraction: ADAPTIVE_FRACTION,
+            max_significant: None,
+            metric,
+        },
+        &CpuScorer,
+    )?;
+    let contribution = contribute(
+        projector,
+        &prepared,
+        &found.kept,
+        &ContributionSettings {
+            ssnr: None,
+            prior_centre_angst: [0.0, 0.0],
+        },
+        &mut sums.backprojector,
+    )?;
+    sums.noise_power
+        .iter_mut()
+        .zip(&contribution.noise_power)
+        .for_each(|(a, b)| *a += b);
+    sums.weight_sum += contribution.weight_sum;
+    sums.offset_sq_angst2 += contribution.offset_sq_angst2;
+    sums.log_likelihood += found.log_likelihood;
+    sums.max_probability += found.max_probability;
+    sums.particles += 1;
+    let pose = PoseRecord::new(found.best.angles(), found.best.origin_angst(&prepared));
+    let angular_change_deg = context
+        .symmetry
+        .angular_distance(&particle.pose.matrix(), &found.best.rotation);
+    sums.angular_change_deg += angular_change_deg;
+    Ok(ParticleUpdate {
+        id: particle.id,
+        half: particle.half,
+        pose,
+        log_likelihood: found.log_likelihood,
+        max_probability: found.max_probability,
+        significant_samples: found.significant_samples,
+        angular_change_deg,
+    })
+}

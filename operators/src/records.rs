@@ -1,0 +1,341 @@
+//! The records that flow through the refinement dataflow.
+//!
+//! - [`ParticleRecord`]: one particle with its image, CTF and current pose; sent once at epoch
+//!   0 and kept by the expectation operator of the worker that owns its block.
+//! - [`ReferenceMsg`]: per half set, the reference map, its noise model and the iteration's
+//!   [`IterationPlan`]; broadcast to every worker once per iteration (epoch = iteration).
+//! - [`BlockPartial`]: the [`HalfSums`] of one block of particles (a fixed group of one half
+//!   set), exchanged to worker 0.
+//! - [`Maximised`]: the M-step result (new references, FSC, σ², particle updates), broadcast
+//!   back to every worker.
+//!
+//! Units: lengths in Å unless named `_px`/`size` (pixels); angles in degrees; σ² and powers in
+//! RELION's FFT units (forward transform divided by N²).
+
+use cryoflux_kernels::backprojector::{BackProjector, BackProjectorOptions};
+use cryoflux_kernels::ctf::CtfParams;
+use cryoflux_kernels::euler::{EulerAngles, euler_to_matrix};
+use cryoflux_kernels::grid::{GridError, Volume};
+use glam::DMat3;
+use serde::{Deserialize, Serialize};
+
+/// A particle's CTF parameters (the fields of [`CtfParams`], in its units).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CtfRecord {
+    /// Acceleration voltage (kV).
+    pub voltage_kv: f64,
+    /// Spherical aberration (mm).
+    pub cs_mm: f64,
+    /// Amplitude contrast, 0 … 1.
+    pub amplitude_contrast: f64,
+    /// Defocus along the major axis (Å, positive = underfocus).
+    pub defocus_u: f64,
+    /// Defocus along the minor axis (Å).
+    pub defocus_v: f64,
+    /// Angle of the major axis from x (degrees).
+    pub defocus_angle_deg: f64,
+    /// Phase shift (degrees).
+    pub phase_shift_deg: f64,
+    /// Envelope B-factor (Å²).
+    pub bfactor: f64,
+    /// Overall CTF scale.
+    pub scale: f64,
+}
+
+impl From<&CtfParams> for CtfRecord {
+    fn from(p: &CtfParams) -> Self {
+        Self {
+            voltage_kv: p.voltage_kv,
+            cs_mm: p.cs_mm,
+            amplitude_contrast: p.amplitude_contrast,
+            defocus_u: p.defocus_u,
+            defocus_v: p.defocus_v,
+            defocus_angle_deg: p.defocus_angle_deg,
+            phase_shift_deg: p.phase_shift_deg,
+            bfactor: p.bfactor,
+            scale: p.scale,
+        }
+    }
+}
+
+impl CtfRecord {
+    /// The kernel's parameter set.
+    pub fn params(&self) -> CtfParams {
+        CtfParams {
+            voltage_kv: self.voltage_kv,
+            cs_mm: self.cs_mm,
+            amplitude_contrast: self.amplitude_contrast,
+            defocus_u: self.defocus_u,
+            defocus_v: self.defocus_v,
+            defocus_angle_deg: self.defocus_angle_deg,
+            phase_shift_deg: self.phase_shift_deg,
+            bfactor: self.bfactor,
+            scale: self.scale,
+        }
+    }
+}
+
+/// A pose in RELION's conventions: Euler angles (degrees) and origin (Å); the observed image
+/// is the projection moved by −origin.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct PoseRecord {
+    /// rlnAngleRot (degrees).
+    pub rot: f64,
+    /// rlnAngleTilt (degrees).
+    pub tilt: f64,
+    /// rlnAnglePsi (degrees).
+    pub psi: f64,
+    /// rlnOriginXAngst, rlnOriginYAngst (Å).
+    pub origin_angst: [f64; 2],
+}
+
+impl PoseRecord {
+    /// RELION's rotation matrix A of the angles.
+    pub fn matrix(&self) -> DMat3 {
+        euler_to_matrix(self.rot, self.tilt, self.psi)
+    }
+
+    /// The pose of `angles` and `origin_angst`.
+    pub fn new(angles: EulerAngles, origin_angst: [f64; 2]) -> Self {
+        Self {
+            rot: angles.rot,
+            tilt: angles.tilt,
+            psi: angles.psi,
+            origin_angst,
+        }
+    }
+}
+
+/// One particle as the expectation operator keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParticleRecord {
+    /// Row of the particle in the input table (0-based); results are written in this order.
+    pub id: u64,
+    /// Half set, 1 or 2 (rlnRandomSubset).
+    pub half: u8,
+    /// Reduction block (see [`BlockPartial`]); decides which worker owns the particle.
+    pub block: u64,
+    /// Box N (pixels).
+    pub box_size: usize,
+    /// Pixel size (Å).
+    pub pixel_size: f64,
+    /// The image, N×N row-major (real space).
+    pub image: Vec<f32>,
+    /// CTF parameters, or `None` to refine without CTF.
+    pub ctf: Option<CtfRecord>,
+    /// The current pose (updated by every E-step).
+    pub pose: PoseRecord,
+}
+
+/// A real-space map on the wire: box N (pixels), voxel size (Å), N³ values (x fastest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapRecord {
+    /// Box N (pixels).
+    pub box_size: usize,
+    /// Voxel size (Å).
+    pub pixel_size: f64,
+    /// N³ voxel values.
+    pub data: Vec<f32>,
+}
+
+impl MapRecord {
+    /// The record of `volume`.
+    pub fn from_volume(volume: &Volume) -> Self {
+        Self {
+            box_size: volume.n(),
+            pixel_size: volume.pixel_size(),
+            data: volume.data().to_vec(),
+        }
+    }
+
+    /// The map as a kernel volume.
+    pub fn to_volume(&self) -> Result<Volume, GridError> {
+        Volume::from_vec(self.box_size, self.pixel_size, self.data.clone())
+    }
+}
+
+/// What every worker needs to know about one iteration (the same for both halves).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IterationPlan {
+    /// Iteration number (1-based; the epoch is iteration − 1).
+    pub iteration: usize,
+    /// The final iteration: full box, unfiltered half maps and the joined map.
+    pub final_iteration: bool,
+    /// Image size of the fine pass (pixels, even, ≤ N).
+    pub current_size: usize,
+    /// Image size of the coarse pass (pixels, even, ≤ current_size).
+    pub coarse_size: usize,
+    /// HEALPix order of the coarse orientation grid (the fine pass is one order finer).
+    pub healpix_order: u32,
+    /// Point-group symbol (C1, D2, …).
+    pub symmetry: String,
+    /// Translation search radius around the previous offset (Å).
+    pub offset_range_angst: f64,
+    /// Coarse translation step (Å).
+    pub offset_step_angst: f64,
+    /// Random perturbation of the orientation grid for this iteration (degrees).
+    pub perturbation_deg: f64,
+    /// Cross-correlation search (first iteration from a reference not on the absolute scale).
+    pub cross_correlation: bool,
+    /// Particle diameter (Å): alignment mask and spherical solvent mask.
+    pub particle_diameter_angst: f64,
+    /// Current resolution (Å) before this iteration: sets the low-resolution join radius.
+    pub current_resolution_angst: f64,
+    /// Resolution (Å) below which the halves' accumulators are averaged (RELION 40 Å).
+    pub low_resolution_join_angst: f64,
+    /// Number of particles per reduction block (fixed for a job).
+    pub block_size: usize,
+}
+
+/// One half set's reference for one iteration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceMsg {
+    /// Half set, 1 or 2.
+    pub half: u8,
+    /// The reference map (the projector is built from it on each worker).
+    pub map: MapRecord,
+    /// Noise power σ²(r) per shell 0 … N/2 of this half set.
+    pub sigma2: Vec<f64>,
+    /// Width of the offset prior (Å, rlnSigmaOffsetsAngst) of this half set.
+    pub sigma_offset_angst: f64,
+    /// The iteration's settings.
+    pub plan: IterationPlan,
+}
+
+/// A particle's new pose and statistics after one E-step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParticleUpdate {
+    /// Row in the input table.
+    pub id: u64,
+    /// Half set, 1 or 2.
+    pub half: u8,
+    /// The best pose (largest posterior weight).
+    pub pose: PoseRecord,
+    /// rlnLogLikeliContribution (the best CC in a cross-correlation iteration).
+    pub log_likelihood: f64,
+    /// rlnMaxValueProbDistribution.
+    pub max_probability: f64,
+    /// rlnNrOfSignificantSamples.
+    pub significant_samples: usize,
+    /// Symmetry-aware rotation angle between the previous and the new pose (degrees).
+    pub angular_change_deg: f64,
+}
+
+/// Sufficient statistics of a set of particles of one half set; adding is associative.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HalfSums {
+    /// Backprojected data and weights.
+    #[serde(with = "crate::wire::backprojector")]
+    pub backprojector: BackProjector,
+    /// Σ E(r) per shell 0 … N/2 (noise power, RELION units).
+    pub noise_power: Vec<f64>,
+    /// Σ kept posterior mass (≈ particle count).
+    pub weight_sum: f64,
+    /// Σ w̄·|origin prior − origin|² (Å²).
+    pub offset_sq_angst2: f64,
+    /// Σ dLL (or Σ best CC).
+    pub log_likelihood: f64,
+    /// Σ Pmax.
+    pub max_probability: f64,
+    /// Σ angular change (degrees).
+    pub angular_change_deg: f64,
+    /// Number of particles.
+    pub particles: usize,
+    /// Per-particle updates, in id order.
+    pub updates: Vec<ParticleUpdate>,
+}
+
+impl HalfSums {
+    /// Empty sums for box `n` (pixels) and `pixel_size` Å (padding 2, trilinear, Nyquist).
+    pub fn new(n: usize, pixel_size: f64) -> Result<Self, GridError> {
+        Ok(Self {
+            backprojector: BackProjector::new(n, pixel_size, &BackProjectorOptions::default())?,
+            noise_power: vec![0.0; n / 2 + 1],
+            weight_sum: 0.0,
+            offset_sq_angst2: 0.0,
+            log_likelihood: 0.0,
+            max_probability: 0.0,
+            angular_change_deg: 0.0,
+            particles: 0,
+            updates: Vec::new(),
+        })
+    }
+
+    /// Adds `other` (same box) to `self`; updates are concatenated.
+    pub fn add(&mut self, other: HalfSums) -> Result<(), GridError> {
+        self.backprojector.add(&other.backprojector)?;
+        self.noise_power
+            .iter_mut()
+            .zip(&other.noise_power)
+            .for_each(|(a, b)| *a += b);
+        self.weight_sum += other.weight_sum;
+        self.offset_sq_angst2 += other.offset_sq_angst2;
+        self.log_likelihood += other.log_likelihood;
+        self.max_probability += other.max_probability;
+        self.angular_change_deg += other.angular_change_deg;
+        self.particles += other.particles;
+        self.updates.extend(other.updates);
+        Ok(())
+    }
+}
+
+/// The sums of one block: particles `block·B … ` of one half set (B = the plan's block size,
+/// blocks numbered over both halves), summed in id order. Blocks do not depend on the worker
+/// count, so adding them in block order gives the same bits for any number of workers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockPartial {
+    /// Half set, 1 or 2.
+    pub half: u8,
+    /// Block number.
+    pub block: u64,
+    /// The block's sums, or why a particle of it failed (naming the particle).
+    pub sums: Result<HalfSums, String>,
+}
+
+/// Statistics of one iteration over both halves.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct IterationStats {
+    /// Number of particles.
+    pub particles: usize,
+    /// Mean Pmax (rlnAveragePmax).
+    pub mean_max_probability: f64,
+    /// Mean change of orientation since the previous iteration (degrees).
+    pub mean_angular_change_deg: f64,
+    /// Σ dLL (rlnLogLikelihood; Σ best CC in a cross-correlation iteration).
+    pub log_likelihood: f64,
+}
+
+/// Maps of the final iteration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinalMaps {
+    /// The reconstruction from both halves with the joined-halves τ² (run_class001.mrc).
+    pub joined: MapRecord,
+    /// Unregularised half maps from arrays taken before the low-resolution join
+    /// (run_half{1,2}_class001_unfil.mrc).
+    pub unfiltered: [MapRecord; 2],
+}
+
+/// The result of one M-step, identical on every worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Maximised {
+    /// The plan the iteration ran with.
+    pub plan: IterationPlan,
+    /// New half maps (regularised, solvent-flattened except in the final iteration).
+    pub maps: [MapRecord; 2],
+    /// New σ²(r) per half (unchanged in a cross-correlation iteration).
+    pub sigma2: [Vec<f64>; 2],
+    /// New offset-prior widths per half (Å).
+    pub sigma_offset_angst: [f64; 2],
+    /// Gold-standard FSC between the halves' accumulators, shells 0 … N/2 (FSC(0) = 1).
+    pub fsc: Vec<f64>,
+    /// SSNR per shell (rlnSsnrMap) of half 1 (of the joined data in the final iteration).
+    pub ssnr: Vec<f64>,
+    /// τ² per shell (rlnReferenceTau2) of half 1 (joined data in the final iteration).
+    pub tau2: Vec<f64>,
+    /// Every particle's update, in id order.
+    pub updates: Vec<ParticleUpdate>,
+    /// Statistics over both halves.
+    pub stats: IterationStats,
+    /// The final iteration's maps.
+    pub final_maps: Option<FinalMaps>,
+}
