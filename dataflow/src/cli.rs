@@ -54,6 +54,9 @@ pub enum Command {
     /// Reconstruct a map from particles at known poses (optionally CTF-corrected and
     /// symmetrised), like relion_reconstruct.
     Reconstruct(commands::reconstruct::ReconstructArgs),
+    /// Gold-standard 3D auto-refinement of particles against a low-passed reference, like
+    /// relion_refine --auto_refine (RELION-style Refine3D outputs).
+    Refine(commands::refine::RefineArgs),
     /// Map and image operations like relion_image_handler: rescale, re-box, low/high-pass,
     /// B-factor, statistics, FSC between two maps.
     Image(commands::image::ImageArgs),

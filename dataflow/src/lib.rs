@@ -12,4 +12,5 @@ pub mod maps;
 pub mod particles;
 pub mod postprocess;
 pub mod reconstruct;
+pub mod refine;
 pub mod simulate;

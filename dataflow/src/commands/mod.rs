@@ -9,6 +9,7 @@ pub mod mask;
 pub mod postprocess;
 pub mod project;
 pub mod reconstruct;
+pub mod refine;
 pub mod simulate;
 
 use crate::cli::Command;
@@ -23,6 +24,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::run(&args),
         Command::Project(args) => project::run(&args),
         Command::Reconstruct(args) => reconstruct::run(&args),
+        Command::Refine(args) => refine::run(&args),
         Command::Image(args) => image::run(&args),
         Command::Mask(args) => mask::run(&args),
         Command::Postprocess(args) => postprocess::run(&args),

@@ -1,0 +1,342 @@
+//! The iteration loop (timely pattern A, rust-stack.md §3): one long-lived dataflow per worker
+//! thread, particles sent once at epoch 0, both halves' references sent by worker 0 at epoch
+//! k−1 for iteration k; every worker steps (parked) until the M-step result of the epoch
+//! has passed its probe, reads it, updates its own copy of the [`Schedule`] (all copies agree,
+//! as they see the same result) and builds the next references. Worker 0 hands each result to
+//! the calling thread, which writes the files and prints the log line while the next
+//! iteration runs.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::mpsc::{Sender, channel};
+use std::time::Instant;
+
+use anyhow::{Context, anyhow, bail};
+use cryoflux_kernels::fsc::{resolution_shell, shell_to_angstrom};
+use cryoflux_kernels::sampling::OrientationSampling;
+use cryoflux_kernels::symmetry::SymmetryGroup;
+use cryoflux_operators::expectation::Progress;
+use cryoflux_operators::maximisation::MResult;
+use cryoflux_operators::records::{
+    IterationPlan, MapRecord, Maximised, ParticleRecord, ReferenceMsg,
+};
+use indicatif::ProgressBar;
+use timely::dataflow::operators::{Inspect, Probe};
+use timely::dataflow::{InputHandleVec, ProbeHandle};
+
+use super::initial::{load_particles, load_reference};
+use super::outputs::Outputs;
+use super::schedule::Schedule;
+use super::{IterationSummary, RefineReport, RefineSettings, build};
+
+/// Resolution (Å) below which the halves' accumulators are averaged (RELION's GUI value).
+const LOW_RESOLUTION_JOIN_ANGST: f64 = 40.0;
+
+/// Largest grid perturbation, as a fraction of the fine angular step (RELION 0.5).
+const PERTURBATION_FACTOR: f64 = 0.5;
+
+/// What every worker shares: the particles, the start references and the settings.
+struct Job {
+    records: Vec<ParticleRecord>,
+    start: Vec<ReferenceMsg>,
+    schedule: Schedule,
+    settings: RefineSettings,
+    fine_step_deg: f64,
+    block_size: usize,
+}
+
+/// One finished iteration, sent from worker 0 to the calling thread.
+struct Outcome {
+    result: MResult,
+    schedule: Schedule,
+    seconds: f64,
+}
+
+/// Runs the whole refinement; see the module doc.
+pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
+    check(settings)?;
+    let symmetry = SymmetryGroup::parse(&settings.symmetry)
+        .with_context(|| format!("--sym {}", settings.symmetry))?;
+    let sampling = OrientationSampling::new(settings.healpix_order, &symmetry)
+        .with_context(|| format!("--healpix_order {}", settings.healpix_order))?;
+    let initial = load_particles(&settings.particles, settings.ctf, settings.seed)?;
+    let reference = load_reference(
+        &settings.reference,
+        initial.box_size,
+        initial.pixel_size,
+        settings.ini_high,
+    )?;
+    let halves: Vec<u8> = initial.records.iter().map(|r| r.half).collect();
+    let outputs = Outputs::new(&settings.output_root, &initial.set, halves)?;
+    outputs.start(&reference)?;
+    let schedule = Schedule::new(
+        initial.box_size,
+        initial.pixel_size,
+        settings.ini_high,
+        settings.particle_diameter,
+        sampling.angular_step_deg(0),
+        settings.iterations,
+    );
+    let map = MapRecord::from_volume(&reference);
+    let mut job = Job {
+        records: initial.records,
+        start: Vec::new(),
+        schedule,
+        settings: settings.clone(),
+        fine_step_deg: sampling.angular_step_deg(1),
+        block_size: initial.block_size,
+    };
+    let plan = job.plan(&job.schedule, 1);
+    job.start = (1..=2)
+        .map(|half| ReferenceMsg {
+            half,
+            map: map.clone(),
+            sigma2: initial.sigma2.clone(),
+            sigma_offset_angst: settings.offset_range.max(settings.offset_step),
+            plan: plan.clone(),
+        })
+        .collect();
+    let bar = if settings.progress {
+        ProgressBar::new(job.records.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    let ticker = bar.clone();
+    let progress: Progress = Arc::new(move |k| ticker.inc(k));
+    let job = Arc::new(job);
+    let (sender, receiver) = channel::<Outcome>();
+    let config = timely::Config {
+        communication: timely::CommunicationConfig::Process(settings.threads),
+        worker: timely::WorkerConfig::default(),
+    };
+    let worker_job = job.clone();
+    let guards = timely::execute(config, move |worker| {
+        iterate(worker, &worker_job, sender.clone(), progress.clone())
+    })
+    .map_err(|e| anyhow!("cannot start the timely workers: {e}"))?;
+
+    let mut summaries = Vec::new();
+    let mut first_error: Option<anyhow::Error> = None;
+    let mut final_resolution = f64::NAN;
+    for outcome in receiver {
+        bar.finish_and_clear();
+        let m = match outcome.result {
+            Ok(m) => m,
+            Err(e) => {
+                first_error.get_or_insert(anyhow!(e));
+                continue;
+            }
+        };
+        let summary = summarise(&m, &outcome.schedule, outcome.seconds);
+        log(&summary, &m);
+        if let Err(e) = outputs.iteration(&m, summary.resolution_angst) {
+            first_error.get_or_insert(e);
+        }
+        if summary.final_iteration {
+            final_resolution = summary.resolution_angst;
+        }
+        summaries.push(summary);
+        bar.reset();
+    }
+    for result in guards.join() {
+        if let Err(e) = result {
+            first_error.get_or_insert(anyhow!("a timely worker failed: {e}"));
+        }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    Ok(RefineReport {
+        iterations: summaries,
+        resolution_angst: final_resolution,
+        map: outputs.path("_class001.mrc"),
+        data_star: outputs.path("_data.star"),
+    })
+}
+
+fn check(s: &RefineSettings) -> anyhow::Result<()> {
+    let positive = |name: &str, v: f64| {
+        if v.is_finite() && v > 0.0 {
+            Ok(())
+        } else {
+            Err(anyhow!("{name} {v}; expected a positive number"))
+        }
+    };
+    positive("--ini_high (Å)", s.ini_high)?;
+    positive("--particle_diameter (Å)", s.particle_diameter)?;
+    positive("--offset_step (Å)", s.offset_step)?;
+    if !(s.offset_range.is_finite() && s.offset_range >= 0.0) {
+        bail!("--offset_range {} Å; expected ≥ 0", s.offset_range);
+    }
+    if s.threads == 0 {
+        bail!("--j 0; expected at least one worker thread");
+    }
+    Ok(())
+}
+
+impl Job {
+    /// The plan of `iteration` given the schedule after the previous one.
+    fn plan(&self, schedule: &Schedule, iteration: usize) -> IterationPlan {
+        let final_iteration = iteration > 1 && schedule.converged();
+        let current_size = schedule.current_size(final_iteration);
+        let u = (splitmix(self.settings.seed ^ (iteration as u64).wrapping_mul(0x9E37)) >> 11)
+            as f64
+            / (1u64 << 53) as f64;
+        IterationPlan {
+            iteration,
+            final_iteration,
+            current_size,
+            coarse_size: schedule.coarse_size(current_size),
+            healpix_order: self.settings.healpix_order,
+            symmetry: self.settings.symmetry.clone(),
+            offset_range_angst: self.settings.offset_range,
+            offset_step_angst: self.settings.offset_step,
+            perturbation_deg: PERTURBATION_FACTOR * (2.0 * u - 1.0) * self.fine_step_deg,
+            cross_correlation: iteration == 1,
+            particle_diameter_angst: self.settings.particle_diameter,
+            current_resolution_angst: schedule.resolution_angst(),
+            low_resolution_join_angst: LOW_RESOLUTION_JOIN_ANGST,
+            block_size: self.block_size,
+        }
+    }
+
+    /// The references of the iteration after `m`.
+    fn next_references(&self, m: &Maximised, schedule: &Schedule) -> Vec<ReferenceMsg> {
+        let plan = self.plan(schedule, m.plan.iteration + 1);
+        (0..2)
+            .map(|h| ReferenceMsg {
+                half: h as u8 + 1,
+                map: m.maps[h].clone(),
+                sigma2: m.sigma2[h].clone(),
+                sigma_offset_angst: m.sigma_offset_angst[h],
+                plan: plan.clone(),
+            })
+            .collect()
+    }
+}
+
+/// SplitMix64 finaliser (the grid perturbation of each iteration).
+fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The loop of one worker; see the module doc.
+fn iterate(
+    worker: &mut timely::worker::Worker,
+    job: &Job,
+    sender: Sender<Outcome>,
+    progress: Progress,
+) -> Result<(), String> {
+    let (index, peers) = (worker.index(), worker.peers());
+    let leader = index == 0;
+    let mut particles = InputHandleVec::<u64, ParticleRecord>::new();
+    let mut references = InputHandleVec::<u64, ReferenceMsg>::new();
+    let probe = ProbeHandle::new();
+    let result: Rc<RefCell<Option<MResult>>> = Rc::new(RefCell::new(None));
+    let sink = result.clone();
+    worker.dataflow::<u64, _, _>(|scope| {
+        build(scope, &mut particles, &mut references, leader, progress)
+            .inspect(move |m| *sink.borrow_mut() = Some(m.clone()))
+            .probe_with(&probe);
+    });
+    for record in job.records.iter().skip(index).step_by(peers) {
+        particles.send(record.clone());
+    }
+    particles.close();
+    let mut schedule = job.schedule.clone();
+    let mut next = job.start.clone();
+    let mut epoch = 0u64;
+    loop {
+        let start = Instant::now();
+        if leader {
+            for r in next.drain(..) {
+                references.send(r);
+            }
+        }
+        epoch += 1;
+        references.advance_to(epoch);
+        worker.step_or_park_while(None, || probe.less_than(references.time()));
+        let outcome = result
+            .borrow_mut()
+            .take()
+            .unwrap_or_else(|| Err(format!("iteration {epoch}: no M-step result")));
+        let m = match &outcome {
+            Ok(m) => m.clone(),
+            Err(e) => {
+                if leader {
+                    let _ = sender.send(Outcome {
+                        result: outcome.clone(),
+                        schedule: schedule.clone(),
+                        seconds: 0.0,
+                    });
+                }
+                return Err(e.clone());
+            }
+        };
+        schedule.update(&m.fsc);
+        if leader {
+            // The receiver only goes away when the calling thread has given up.
+            let _ = sender.send(Outcome {
+                result: outcome,
+                schedule: schedule.clone(),
+                seconds: start.elapsed().as_secs_f64(),
+            });
+        }
+        if m.plan.final_iteration {
+            return Ok(());
+        }
+        next = job.next_references(&m, &schedule);
+    }
+}
+
+/// The log summary of one iteration.
+fn summarise(m: &Maximised, schedule: &Schedule, seconds: f64) -> IterationSummary {
+    let resolution_angst = if m.plan.final_iteration {
+        let map = &m.maps[0];
+        shell_to_angstrom(
+            resolution_shell(&m.fsc, 0.143),
+            map.box_size,
+            map.pixel_size,
+        )
+    } else {
+        schedule.resolution_angst()
+    };
+    IterationSummary {
+        iteration: m.plan.iteration,
+        final_iteration: m.plan.final_iteration,
+        current_size: m.plan.current_size,
+        resolution_angst,
+        iterations_without_gain: schedule.iterations_without_gain,
+        mean_max_probability: m.stats.mean_max_probability,
+        mean_angular_change_deg: m.stats.mean_angular_change_deg,
+        seconds,
+    }
+}
+
+/// One log line per iteration, like RELION's "Auto-refine: Resolution= …".
+fn log(s: &IterationSummary, m: &Maximised) {
+    let kind = if s.final_iteration {
+        " (final, FSC 0.143)"
+    } else if m.plan.cross_correlation {
+        " (cross-correlation)"
+    } else {
+        ""
+    };
+    eprintln!(
+        "Iteration {:3}{kind}: Auto-refine: Resolution= {:.2} (no gain for {} iter) \
+         current_size= {} mean Pmax= {:.3} mean angular change= {:.2}° ({:.1} s, {:.0} \
+         particles/s)",
+        s.iteration,
+        s.resolution_angst,
+        s.iterations_without_gain,
+        s.current_size,
+        s.mean_max_probability,
+        s.mean_angular_change_deg,
+        s.seconds,
+        m.stats.particles as f64 / s.seconds.max(1e-9),
+    );
+}

@@ -1,0 +1,255 @@
+//! Iteration 0 of a refinement (refine.md §0.6, §2.7, §5.2–5.3): load and check the particles,
+//! split them into half sets, estimate the initial noise spectrum, and prepare the reference.
+//!
+//! - Half sets: `rlnRandomSubset` when every particle has 1 or 2; otherwise a seeded random
+//!   permutation dealt alternately to halves 1 and 2 (balanced, unlike RELION's coin flips).
+//! - σ²(r) = (mean over images of the shell-mean |X(k)|² − shell-mean |X̄(k)|²)/2, X̄ the
+//!   average image of all particles; non-positive values take the previous shell's value.
+//! - Reference: its box and pixel size must equal the particles' (resample it with
+//!   `cryoflux image --rescale_angpix … --new_box …` otherwise); it is low-passed to
+//!   `ini_high` Å with RELION's raised cosine 2 shells wide.
+//! - Every image is checked for NaN/∞ before any iteration.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use cryoflux_kernels::fft;
+use cryoflux_kernels::filter::low_pass;
+use cryoflux_kernels::grid::{Image, Volume};
+use cryoflux_kernels::spectrum::shell_average;
+use cryoflux_operators::records::{CtfRecord, ParticleRecord, PoseRecord};
+
+use crate::maps::read_volume;
+use crate::particles::{LoadOptions, ParticleSet};
+
+/// The particles of a job, ready to be sent into the dataflow.
+#[derive(Debug)]
+pub struct InitialParticles {
+    /// The loaded set (for writing the output tables).
+    pub set: ParticleSet,
+    /// One record per particle, in row order.
+    pub records: Vec<ParticleRecord>,
+    /// Box N (pixels).
+    pub box_size: usize,
+    /// Pixel size (Å).
+    pub pixel_size: f64,
+    /// Initial σ²(r), shells 0 … N/2 (both halves).
+    pub sigma2: Vec<f64>,
+    /// Particles per reduction block.
+    pub block_size: usize,
+}
+
+/// Particles per reduction block: at least 32, at most ~64 blocks; a function of the particle
+/// count only, so that results do not depend on the number of workers.
+pub fn block_size(particles: usize) -> usize {
+    particles.div_ceil(64).max(32)
+}
+
+/// Loads `path` (with CTFs if `ctf`), checks the images, splits the halves with `seed` and
+/// assigns reduction blocks of [`block_size`] particles.
+pub fn load_particles(path: &Path, ctf: bool, seed: u64) -> anyhow::Result<InitialParticles> {
+    let options = LoadOptions {
+        poses: false,
+        ctf,
+        trust_star_pixel_size: false,
+    };
+    let set = ParticleSet::load(path, &options)?;
+    if set.particles().is_empty() {
+        bail!("{}: no particles", path.display());
+    }
+    let first = set.optics_of(&set.particles()[0]);
+    let (box_size, pixel_size) = (first.image_size.unwrap_or(0), first.pixel_size);
+    for group in set.optics() {
+        if group.image_size.is_some_and(|n| n != box_size)
+            || (group.pixel_size - pixel_size).abs() > 1e-4 * pixel_size
+        {
+            bail!(
+                "{}: optics group {} has box {:?} px and {} Å/px, but group {} has {box_size} px \
+                 and {pixel_size} Å/px; refine needs one box and pixel size",
+                path.display(),
+                group.number,
+                group.image_size,
+                group.pixel_size,
+                first.number
+            );
+        }
+    }
+    let origins = |label: &str| set.star().particles.floats(label).map(<[f64]>::to_vec);
+    let (ox, oy) = (origins("rlnOriginXAngst"), origins("rlnOriginYAngst"));
+    let halves = split_halves(&set, seed, path)?;
+    let block_size = block_size(set.particles().len());
+    let blocks = assign_blocks(&halves, block_size);
+    let mut records = Vec::with_capacity(set.particles().len());
+    for (i, particle) in set.particles().iter().enumerate() {
+        let image = set.read_image(particle)?;
+        if let Some(bad) = image.data().iter().find(|v| !v.is_finite()) {
+            bail!(
+                "{}: particle row {} has a non-finite pixel value ({bad}); expected finite \
+                 image values",
+                path.display(),
+                particle.row + 1
+            );
+        }
+        let origin = |o: &Option<Vec<f64>>| o.as_ref().map_or(0.0, |v| v[i]);
+        records.push(ParticleRecord {
+            id: i as u64,
+            half: halves[i],
+            block: blocks[i],
+            box_size,
+            pixel_size,
+            image: image.data().to_vec(),
+            ctf: particle.ctf.as_ref().map(CtfRecord::from),
+            pose: PoseRecord {
+                origin_angst: [origin(&ox), origin(&oy)],
+                ..PoseRecord::default()
+            },
+        });
+    }
+    let sigma2 = initial_sigma2(&records, box_size, pixel_size)?;
+    Ok(InitialParticles {
+        set,
+        records,
+        box_size,
+        pixel_size,
+        sigma2,
+        block_size,
+    })
+}
+
+/// Half set (1 or 2) of every particle; see the module doc.
+fn split_halves(set: &ParticleSet, seed: u64, path: &Path) -> anyhow::Result<Vec<u8>> {
+    let given: Option<Vec<u8>> = set
+        .particles()
+        .iter()
+        .map(|p| match p.random_subset {
+            Some(1) => Some(1),
+            Some(2) => Some(2),
+            _ => None,
+        })
+        .collect();
+    let halves = given.unwrap_or_else(|| {
+        let mut order: Vec<usize> = (0..set.particles().len()).collect();
+        order.sort_by_key(|&i| splitmix(seed ^ splitmix(i as u64)));
+        let mut halves = vec![0u8; order.len()];
+        for (k, &i) in order.iter().enumerate() {
+            halves[i] = if k % 2 == 0 { 1 } else { 2 };
+        }
+        halves
+    });
+    for half in [1u8, 2] {
+        if !halves.contains(&half) {
+            bail!(
+                "{}: half set {half} is empty (rlnRandomSubset or too few particles); each half \
+                 needs at least one particle",
+                path.display()
+            );
+        }
+    }
+    Ok(halves)
+}
+
+/// Blocks of `block_size` consecutive particles (row order) within each half set, numbered
+/// over half 1 then half 2; independent of the number of workers.
+fn assign_blocks(halves: &[u8], block_size: usize) -> Vec<u64> {
+    let size = block_size.max(1);
+    let in_half_1 = halves.iter().filter(|&&h| h == 1).count();
+    let offset_2 = in_half_1.div_ceil(size) as u64;
+    let mut seen = [0usize; 2];
+    halves
+        .iter()
+        .map(|&h| {
+            let k = usize::from(h - 1);
+            let block = (seen[k] / size) as u64 + if k == 1 { offset_2 } else { 0 };
+            seen[k] += 1;
+            block
+        })
+        .collect()
+}
+
+/// SplitMix64 finaliser: a well-mixed 64-bit hash.
+fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The initial noise spectrum of refine.md §5.2 (module doc).
+fn initial_sigma2(
+    records: &[ParticleRecord],
+    n: usize,
+    pixel_size: f64,
+) -> anyhow::Result<Vec<f64>> {
+    let shells = n / 2 + 1;
+    let mut power = vec![0.0; shells];
+    let mut average = vec![0.0f32; n * n];
+    for r in records {
+        let image = Image::from_vec(n, pixel_size, r.image.clone())?;
+        let spectrum = shell_average(&fft::forward(&image), |v| v.norm_sqr() as f64);
+        power.iter_mut().zip(&spectrum).for_each(|(p, s)| *p += s);
+        average.iter_mut().zip(&r.image).for_each(|(a, v)| *a += v);
+    }
+    let count = records.len() as f32;
+    average.iter_mut().for_each(|a| *a /= count);
+    let mean_image = Image::from_vec(n, pixel_size, average)?;
+    let mean_power = shell_average(&fft::forward(&mean_image), |v| v.norm_sqr() as f64);
+    let mut sigma2: Vec<f64> = Vec::with_capacity(shells);
+    for r in 0..shells {
+        let value = (power[r] / records.len() as f64 - mean_power[r]) / 2.0;
+        let previous = sigma2.last().copied();
+        sigma2.push(match previous {
+            Some(p) if !(value > 0.0) => p,
+            _ => value,
+        });
+    }
+    // Leading non-positive shells (DC of mean-subtracted images) take the first positive value.
+    let first_positive = sigma2.iter().copied().find(|&v| v > 0.0).with_context(
+        || "the particle images have no power beyond their average; expected noisy images",
+    )?;
+    sigma2
+        .iter_mut()
+        .filter(|v| !(**v > 0.0))
+        .for_each(|v| *v = first_positive);
+    Ok(sigma2)
+}
+
+/// Reads the reference, checks it against the particles' box and pixel size, and low-passes
+/// it to `ini_high` Å.
+pub fn load_reference(
+    path: &Path,
+    box_size: usize,
+    pixel_size: f64,
+    ini_high: f64,
+) -> anyhow::Result<Volume> {
+    let map = read_volume(path, None)?;
+    if map.n() != box_size || (map.pixel_size() - pixel_size).abs() > 1e-3 * pixel_size {
+        bail!(
+            "{}: reference has box {} px and {:.4} Å/px, the particles {box_size} px and \
+             {pixel_size:.4} Å/px; resample it first, e.g. `cryoflux image --i {} \
+             --rescale_angpix {pixel_size} --new_box {box_size} --o ref_resampled.mrc`",
+            path.display(),
+            map.n(),
+            map.pixel_size(),
+            path.display()
+        );
+    }
+    if !(ini_high.is_finite() && ini_high > 0.0) {
+        bail!("--ini_high {ini_high} Å; expected a positive resolution");
+    }
+    let mut f = fft::forward(&map);
+    low_pass(&mut f, box_size as f64 * pixel_size / ini_high, 2.0)?;
+    Ok(fft::inverse(&f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_stay_within_a_half_and_do_not_depend_on_anything_but_the_split() {
+        let halves = [1, 2, 1, 1, 2, 2, 1];
+        let blocks = assign_blocks(&halves, 2);
+        // Half 1 rows 0, 2, 3, 6 → blocks 0, 0, 1, 1; half 2 rows 1, 4, 5 → blocks 2, 2, 3.
+        assert_eq!(blocks, vec![0, 2, 0, 1, 2, 3, 1]);
+    }
+}

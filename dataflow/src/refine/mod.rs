@@ -1,0 +1,126 @@
+//! `cryoflux refine`: gold-standard 3D auto-refinement as a timely dataflow (refine.md §0.6).
+//!
+//! [`refine`] prepares iteration 0 ([`initial`]), runs the iterations ([`driver`], timely
+//! pattern A: one long-lived dataflow, one epoch per iteration) with the schedule of
+//! [`schedule`], and writes RELION-style outputs as results arrive ([`outputs`]). The graph
+//! itself is [`build`]:
+//!
+//! ```text
+//! particles ─(exchange by block)─► expectation ◄── references (broadcast)
+//!                                      │ BlockPartial ─(exchange to worker 0)─► maximisation
+//!                                                                                  │ MResult
+//!                                                          broadcast ◄─────────────┘
+//! ```
+//!
+//! Simplifications of this first slice (see also the operators' docs): fixed HEALPix order and
+//! translation range (no auto-sampling or local searches); iteration 1 always searches by
+//! cross-correlation (the reference is not assumed to be on the absolute scale); one noise
+//! group; no norm/scale corrections (rlnNormCorrection is written as 1); no solvent-corrected
+//! FSC, checkpoints or multi-process runs.
+
+pub mod driver;
+pub mod initial;
+pub mod outputs;
+pub mod schedule;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use cryoflux_operators::expectation::{Progress, expectation};
+use cryoflux_operators::maximisation::{MResult, maximisation};
+use cryoflux_operators::records::{ParticleRecord, ReferenceMsg};
+use timely::dataflow::operators::Input;
+use timely::dataflow::operators::vec::Broadcast;
+use timely::dataflow::{InputHandleVec, Scope, Stream};
+
+/// Everything a refinement job needs, in the units of the CLI flags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefineSettings {
+    /// Particle table (.star or .parquet).
+    pub particles: PathBuf,
+    /// Reference map (same box and pixel size as the particles).
+    pub reference: PathBuf,
+    /// Output root, e.g. `Refine3D/job001/run` (files are `<root>_it001_…`).
+    pub output_root: PathBuf,
+    /// Initial low-pass of the reference (Å).
+    pub ini_high: f64,
+    /// Particle diameter (Å).
+    pub particle_diameter: f64,
+    /// Point-group symbol.
+    pub symmetry: String,
+    /// Correct for the CTF (needs CTF columns).
+    pub ctf: bool,
+    /// HEALPix order of the coarse orientation grid (2 = 7.5°).
+    pub healpix_order: u32,
+    /// Translation search radius (Å).
+    pub offset_range: f64,
+    /// Coarse translation step (Å).
+    pub offset_step: f64,
+    /// Largest number of iterations before the final one.
+    pub iterations: usize,
+    /// Timely worker threads.
+    pub threads: usize,
+    /// Seed of the half split and of the grid perturbations.
+    pub seed: u64,
+    /// Show a progress bar over particles (only drawn on a terminal).
+    pub progress: bool,
+}
+
+/// One iteration as reported in the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IterationSummary {
+    /// Iteration number (1-based).
+    pub iteration: usize,
+    /// Whether it was the final (joined, full-box) iteration.
+    pub final_iteration: bool,
+    /// Fine-pass image size (pixels).
+    pub current_size: usize,
+    /// Gold-standard resolution after it (Å): FSC 0.5 point, FSC 0.143 in the final one.
+    pub resolution_angst: f64,
+    /// Iterations without resolution gain so far.
+    pub iterations_without_gain: usize,
+    /// Mean Pmax.
+    pub mean_max_probability: f64,
+    /// Mean orientation change (degrees).
+    pub mean_angular_change_deg: f64,
+    /// Wall time of the iteration (s).
+    pub seconds: f64,
+}
+
+/// What a refinement produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefineReport {
+    /// Every iteration, in order.
+    pub iterations: Vec<IterationSummary>,
+    /// Final gold-standard resolution (Å, FSC 0.143 between the halves).
+    pub resolution_angst: f64,
+    /// The final map (`<root>_class001.mrc`).
+    pub map: PathBuf,
+    /// The final particle table (`<root>_data.star`).
+    pub data_star: PathBuf,
+}
+
+/// Runs the refinement described by `settings`; see the module doc.
+pub fn refine(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
+    driver::run(settings)
+}
+
+/// The dataflow of one worker: particle and reference inputs, expectation, maximisation (on
+/// worker 0, the `leader`), and the broadcast M-step result every worker reads.
+pub fn build<'s>(
+    scope: Scope<'s, u64>,
+    particles: &mut InputHandleVec<u64, ParticleRecord>,
+    references: &mut InputHandleVec<u64, ReferenceMsg>,
+    leader: bool,
+    progress: Progress,
+) -> Stream<'s, u64, Vec<MResult>> {
+    let particles = scope.input_from(particles);
+    let references = scope.input_from(references).broadcast();
+    let partials = expectation(particles, references.clone(), progress);
+    maximisation(partials, references, leader).broadcast()
+}
+
+/// A progress callback that does nothing.
+pub fn no_progress() -> Progress {
+    Arc::new(|_| {})
+}
