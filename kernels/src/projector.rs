@@ -154,6 +154,11 @@ impl Projector {
         self.r_max
     }
 
+    /// Interpolation used by [`project`](Self::project).
+    pub fn interpolation(&self) -> Interpolation {
+        self.interpolation
+    }
+
     /// The padded, centred 3D transform (frequencies in padded voxels).
     pub fn grid(&self) -> &CentredGrid<Complex32> {
         &self.grid

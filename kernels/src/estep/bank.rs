@@ -15,15 +15,33 @@ use glam::DMat3;
 use rayon::prelude::*;
 
 use super::{EstepError, FourierWindow, OrientationPlan};
-use crate::grid::FourierImage;
+use crate::grid::{Complex32, FourierImage, Interpolation};
 use crate::projector::Projector;
 
-/// Projects slices of one projector onto the first pixels of a window: the reusable scratch
-/// of [`Projector::project_into`] at the window size plus the gather indices.
+/// Projects slices of one projector onto the first pixels of a window.
+///
+/// Trilinear projectors (RELION's default) are read directly: pixels are visited in scan
+/// order (ky, then kx) so that neighbouring pixels read neighbouring grid cells, positions
+/// are computed in f64 and the interpolation is done in f32, with the same neighbours and
+/// weights as [`Projector::project_into`] (values agree to f32 rounding). Other
+/// interpolations go through [`Projector::project_into`] at the window size and a gather.
 pub(super) struct SliceProjector<'a> {
     projector: &'a Projector,
-    gather: Vec<usize>,
-    scratch: FourierImage,
+    mode: Mode,
+}
+
+enum Mode {
+    /// Window index and frequency of every pixel within the projector's r_max, in scan order;
+    /// whether some window pixels lie beyond r_max (they stay 0).
+    Direct {
+        scan: Vec<(u32, [f64; 2])>,
+        truncated: bool,
+    },
+    /// Half-array index of every window pixel and the scratch slice at the window size.
+    Gather {
+        gather: Vec<usize>,
+        scratch: FourierImage,
+    },
 }
 
 impl<'a> SliceProjector<'a> {
@@ -38,12 +56,35 @@ impl<'a> SliceProjector<'a> {
             window.ori_size(),
             projector.ori_size(),
         )?;
-        let pixel = projector.pixel_size() * window.ori_size() as f64 / size as f64;
-        Ok(Self {
-            projector,
-            gather: window.half_indices(size)?,
-            scratch: FourierImage::zeros(size, pixel)?,
-        })
+        let len = window.len_for(size)?;
+        let mode = match projector.interpolation() {
+            Interpolation::Trilinear => {
+                let r_max = projector.r_max() as i32;
+                let mut scan: Vec<(u32, [f64; 2])> = window.pixels()[..len]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, [kx, ky])| kx * kx + ky * ky <= r_max * r_max)
+                    .map(|(i, &[kx, ky])| (i as u32, [kx as f64, ky as f64]))
+                    .collect();
+                scan.sort_by(|a, b| {
+                    (a.1[1], a.1[0])
+                        .partial_cmp(&(b.1[1], b.1[0]))
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                });
+                Mode::Direct {
+                    truncated: scan.len() < len,
+                    scan,
+                }
+            }
+            Interpolation::NearestNeighbour => {
+                let pixel = projector.pixel_size() * window.ori_size() as f64 / size as f64;
+                Mode::Gather {
+                    gather: window.half_indices(size)?,
+                    scratch: FourierImage::zeros(size, pixel)?,
+                }
+            }
+        };
+        Ok(Self { projector, mode })
     }
 
     /// Writes the slice at rotation `a` times `factor` (per pixel) into (`re`, `im`); all
@@ -55,17 +96,59 @@ impl<'a> SliceProjector<'a> {
         re: &mut [f32],
         im: &mut [f32],
     ) {
-        self.projector.project_into(a, &mut self.scratch);
-        let values = self.scratch.data();
-        for (i, ((re, im), &j)) in re
-            .iter_mut()
-            .zip(im.iter_mut())
-            .zip(&self.gather)
-            .enumerate()
-        {
-            let f = factor.map_or(1.0, |f| f[i]);
-            *re = values[j].re * f;
-            *im = values[j].im * f;
+        let f = |i: usize| factor.map_or(1.0, |f| f[i]);
+        match &mut self.mode {
+            Mode::Gather { gather, scratch } => {
+                self.projector.project_into(a, scratch);
+                let values = scratch.data();
+                for (i, ((re, im), &j)) in re
+                    .iter_mut()
+                    .zip(im.iter_mut())
+                    .zip(gather.iter())
+                    .enumerate()
+                {
+                    *re = values[j].re * f(i);
+                    *im = values[j].im * f(i);
+                }
+            }
+            Mode::Direct { scan, truncated } => {
+                if *truncated {
+                    re.fill(0.0);
+                    im.fill(0.0);
+                }
+                let grid = self.projector.grid();
+                let (nx, ny) = grid.dims();
+                let plane = nx * ny;
+                let offset = grid.radius() as f64 + 1.0;
+                let d = grid.data();
+                let pad = self.projector.padding() as f64;
+                let (a0, a1) = (a.row(0) * pad, a.row(1) * pad);
+                let lerp = |a: Complex32, b: Complex32, t: f32| a * (1.0 - t) + b * t;
+                for &(i, [kx, ky]) in scan.iter() {
+                    let q = a0 * kx + a1 * ky;
+                    let (q, conjugate) = if q.x < 0.0 { (-q, true) } else { (q, false) };
+                    // All three coordinates are ≥ 0 here (x after the Friedel flip, y and z
+                    // after the offset R + 1 > |q|), so truncation is the floor.
+                    let (x, y, z) = (q.x, q.y + offset, q.z + offset);
+                    let (x0, y0, z0) = (x as usize, y as usize, z as usize);
+                    let fx = (x - x0 as f64) as f32;
+                    let fy = (y - y0 as f64) as f32;
+                    let fz = (z - z0 as f64) as f32;
+                    let c = (z0 * ny + y0) * nx + x0;
+                    let at = |c: usize| {
+                        lerp(
+                            lerp(d[c], d[c + 1], fx),
+                            lerp(d[c + nx], d[c + nx + 1], fx),
+                            fy,
+                        )
+                    };
+                    let v = lerp(at(c), at(c + plane), fz);
+                    let v = if conjugate { v.conj() } else { v };
+                    let i = i as usize;
+                    re[i] = v.re * f(i);
+                    im[i] = v.im * f(i);
+                }
+            }
         }
     }
 }
@@ -185,11 +268,46 @@ mod tests {
         let fresh = projector.project(&rotations[1], N).unwrap();
         let (re, im) = bank.slice(1).unwrap();
         assert_eq!(re.len(), window.len_for(16).unwrap());
+        let peak = fresh.data().iter().map(|v| v.norm()).fold(0.0, f32::max);
         for (i, &[kx, ky]) in window.pixels()[..re.len()].iter().enumerate() {
             let v = fresh.value_at(kx as i64, ky as i64, 0).unwrap();
-            assert_eq!((re[i], im[i]), (v.re, v.im));
+            let err = (v - Complex32::new(re[i], im[i])).norm();
+            assert!(
+                err <= 1e-6 * peak,
+                "pixel {i} ({kx}, {ky}): {err} vs peak {peak}"
+            );
         }
         assert!(bank.slice(2).is_none());
+        // Nearest neighbour (gather path) and a projector limited below the window (zeros).
+        let volume = crate::estep::testkit::blob_volume(N, crate::estep::testkit::PIXEL, 1);
+        for (interpolation, r_max) in [
+            (Interpolation::NearestNeighbour, None),
+            (Interpolation::Trilinear, Some(5)),
+        ] {
+            let options = crate::projector::ProjectorOptions {
+                interpolation,
+                r_max,
+                ..Default::default()
+            };
+            let other = Projector::new(&volume, &options).unwrap();
+            let bank = ProjectionBank::new(&other, &window, 16, rotations.clone()).unwrap();
+            let fresh = other.project(&rotations[0], N).unwrap();
+            let (re, im) = bank.slice(0).unwrap();
+            for (i, &[kx, ky]) in window.pixels()[..re.len()].iter().enumerate() {
+                let v = fresh.value_at(kx as i64, ky as i64, 0).unwrap();
+                assert!(
+                    (v - Complex32::new(re[i], im[i])).norm() <= 1e-6 * peak,
+                    "{interpolation:?} pixel {i}"
+                );
+            }
+            assert!(
+                r_max.is_none()
+                    || re
+                        .iter()
+                        .skip(window.len_for(10).unwrap())
+                        .all(|&v| v == 0.0)
+            );
+        }
         assert!(ProjectionBank::new(&projector, &window, 26, rotations).is_err());
     }
 }

@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 
+use super::bank::SliceProjector;
 use super::{EstepError, PreparedParticle, WeightedPose};
 use crate::backprojector::BackProjector;
 use crate::grid::{Complex64, FourierImage, HalfGrid};
@@ -88,8 +89,8 @@ pub fn contribute(
     let size = window.current_size();
     let pixels = window.len();
     let gather = window.half_indices(size)?;
+    let mut slicer = SliceProjector::new(projector, window, size)?;
     let pixel = particle.pixel_size() * n as f64 / size as f64;
-    let mut slice = FourierImage::zeros(size, pixel)?;
     let mut data = FourierImage::zeros(size, pixel)?;
     let mut weight = HalfGrid::<f32, 2>::zeros(size, pixel)?;
     let scale = particle.scale();
@@ -111,14 +112,14 @@ pub fn contribute(
         weight_sum: 0.0,
     };
     let mut directions: BTreeMap<usize, f64> = BTreeMap::new();
+    let (mut ctf_re, mut ctf_im) = (vec![0.0f32; pixels], vec![0.0f32; pixels]);
     let mut reference = vec![Complex64::default(); pixels];
     let mut sum_unmasked = vec![Complex64::default(); pixels];
     for group in poses.chunk_by(|a, b| a.rotation == b.rotation) {
         let rotation = group[0].rotation;
-        projector.project_into(&rotation, &mut slice);
-        for ((c, &j), &ctf) in reference.iter_mut().zip(&gather).zip(particle.ctf()) {
-            let v = slice.data()[j];
-            *c = Complex64::new(v.re as f64, v.im as f64) * ctf as f64;
+        slicer.project(&rotation, Some(particle.ctf()), &mut ctf_re, &mut ctf_im);
+        for ((c, &re), &im) in reference.iter_mut().zip(&ctf_re).zip(&ctf_im) {
+            *c = Complex64::new(re as f64, im as f64);
         }
         sum_unmasked
             .iter_mut()

@@ -141,7 +141,7 @@ fn normalised(
     Ok(list)
 }
 
-/// All coarse orientations of a global search (refine.md §1.5, mode 0): prior pdf_direction[d]
+/// All coarse orientations of a global search (refine.md §1.5, mode 0): prior pdf_direction(d)
 /// for every psi, or uniform when `pdf_direction` is `None`. Directions whose pdf is exactly 0
 /// are skipped entirely, as RELION does.
 pub fn global_orientations(
