@@ -68,7 +68,7 @@ pub struct RefineArgs {
     pub threads: usize,
     /// Seed of the random half split (when the particles have no rlnRandomSubset) and of the
     /// orientation-grid perturbations.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long = "random_seed", alias = "random-seed", default_value_t = 1)]
     pub random_seed: u64,
 }
 
