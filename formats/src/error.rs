@@ -53,7 +53,10 @@ pub enum Error {
 impl Error {
     /// An I/O error on `path`.
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
-        Error::Io { path: path.as_ref().to_path_buf(), cause: source }
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            cause: source,
+        }
     }
 
     /// A syntax or value error at `line` (1-based) of `path`, optionally about `field`.
@@ -65,24 +68,36 @@ impl Error {
     ) -> Self {
         Error::Syntax {
             path: path.as_ref().to_path_buf(),
-            location: TextLocation { line, field: field.map(str::to_owned) },
+            location: TextLocation {
+                line,
+                field: field.map(str::to_owned),
+            },
             message: message.into(),
         }
     }
 
     /// A binary-format error in `path`.
     pub fn binary(path: impl AsRef<Path>, message: impl Into<String>) -> Self {
-        Error::Binary { path: path.as_ref().to_path_buf(), message: message.into() }
+        Error::Binary {
+            path: path.as_ref().to_path_buf(),
+            message: message.into(),
+        }
     }
 
     /// `path` lacks something the current task requires.
     pub fn content(path: impl AsRef<Path>, message: impl Into<String>) -> Self {
-        Error::Content { path: path.as_ref().to_path_buf(), message: message.into() }
+        Error::Content {
+            path: path.as_ref().to_path_buf(),
+            message: message.into(),
+        }
     }
 
     /// An Arrow/Parquet error while handling the table in `path`.
     pub fn table(path: impl AsRef<Path>, message: impl std::fmt::Display) -> Self {
-        Error::Table { path: path.as_ref().to_path_buf(), message: message.to_string() }
+        Error::Table {
+            path: path.as_ref().to_path_buf(),
+            message: message.to_string(),
+        }
     }
 }
 

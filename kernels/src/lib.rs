@@ -3,23 +3,23 @@
 //! answer or a brute-force float64 reference. Conventions (FFT scaling, centring, Euler angles,
 //! CTF sign) follow RELION 3.1 and are isolated in [`grid`], [`fft`], [`euler`] and [`ctf`].
 
-pub mod euler;
-pub mod symmetry;
-pub mod healpix;
-pub mod sampling;
-pub mod grid;
-pub mod fft;
-pub mod ctf;
-pub mod shift;
-pub mod projector;
 pub mod backprojector;
-pub mod reconstruct;
-pub mod mask;
+pub mod ctf;
+pub mod estep;
+pub mod euler;
+pub mod fft;
 pub mod filter;
 pub mod fsc;
-pub mod spectrum;
-pub mod rescale;
-pub mod phase_randomise;
+pub mod grid;
 pub mod guinier;
+pub mod healpix;
+pub mod mask;
+pub mod phase_randomise;
+pub mod projector;
+pub mod reconstruct;
+pub mod rescale;
+pub mod sampling;
 pub mod sharpening;
-pub mod estep;
+pub mod shift;
+pub mod spectrum;
+pub mod symmetry;
