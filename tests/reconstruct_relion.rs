@@ -181,6 +181,15 @@ fn relion_particles_reconstruct_like_relion_reconstruct() {
             ours_fsc.shell_05
         );
     }
+    // A map pixel size other than the images': RELION inserts the images at the frequencies
+    // they sample (a magnified map); so do we.
+    let extra = ["--ctf", "--angpix", "2.0"];
+    let relion = relion_reconstruct(dir, "proj.star", "relion_2A.mrc", &extra);
+    let ours = cryoflux_reconstruct(&star, &dir.join("ours_2A.mrc"), &extra);
+    let (ours_map, _, voxel) = read_mrc(&ours);
+    assert!((voxel - 2.0).abs() < 1e-6, "voxel size {voxel}");
+    let r = correlation(&ours_map, &voxels(&relion));
+    assert!(r >= 0.98, "--angpix 2: map correlation {r}");
     // Without CTF correction the map is a CTF-blurred one, so it must match the truth worse.
     let plain = cryoflux_reconstruct(&star, &dir.join("plain.mrc"), &[]);
     let corrected = dir.join("ours_all.mrc");

@@ -12,6 +12,8 @@
 //! the previous batch is inserted on one thread in particle order, so every accumulator value
 //! is summed in the same order whatever the number of threads: the map is bit-for-bit the same.
 
+use std::time::Instant;
+
 use anyhow::{Context, bail};
 use cryoflux_kernels::backprojector::{BackProjector, BackProjectorOptions};
 use cryoflux_kernels::ctf::{Ctf, CtfVariant};
@@ -137,8 +139,7 @@ pub fn backproject_particles(
         progress(ready.len() as u64);
         ready = prepared?.unwrap_or_default();
     }
-    let operators = non_identity_operators(&settings.symmetry);
-    bp.symmetrise(&operators);
+    bp.symmetrise(settings.symmetry.operators());
     Ok(bp)
 }
 
@@ -156,17 +157,19 @@ pub fn reconstruct_particles(
             set.path().display()
         );
     }
+    let start = Instant::now();
     let bp = backproject_particles(set, selection, settings, progress)?;
+    let inserted = start.elapsed().as_secs_f64();
     let options = ReconstructOptions {
         regularisation: None,
         gridding: settings.gridding,
     };
-    Ok(reconstruct(&bp, &options)?)
-}
-
-/// The non-identity operators of `group` (the identity is the backprojector's own data).
-fn non_identity_operators(group: &SymmetryGroup) -> Vec<DMat3> {
-    group.operators().iter().skip(1).copied().collect()
+    let map = reconstruct(&bp, &options)?;
+    tracing::debug!(
+        "backprojection and symmetrisation {inserted:.2} s, reconstruction {:.2} s",
+        start.elapsed().as_secs_f64() - inserted
+    );
+    Ok(map)
 }
 
 /// One particle ready for insertion: CTF-weighted centred transform, weights, slice matrix.

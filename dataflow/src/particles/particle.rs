@@ -2,29 +2,12 @@
 //! its half set.
 
 use cryoflux_kernels::ctf::CtfParams;
-use cryoflux_kernels::euler::EulerAngles;
-use glam::DMat3;
 
 use super::stacks::ImageLocation;
 
-/// A particle's pose in RELION's conventions: Euler angles in degrees (`rlnAngleRot`,
-/// `rlnAngleTilt`, `rlnAnglePsi`) and the origin in Å (`rlnOriginXAngst`, `rlnOriginYAngst`).
-/// The observed image is the projection moved by −origin, so moving the image by +origin
-/// centres the particle.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Pose {
-    /// Orientation (degrees).
-    pub angles: EulerAngles,
-    /// Origin (x, y) in Å.
-    pub origin: [f64; 2],
-}
-
-impl Pose {
-    /// RELION's rotation matrix A of the orientation (rows 0, 1: image axes in map coordinates).
-    pub fn matrix(&self) -> DMat3 {
-        self.angles.to_matrix()
-    }
-}
+/// A particle's pose: Euler angles in degrees, origin in Å (the observed image is the
+/// projection moved by −origin). Shared with the simulator, which defines it.
+pub use crate::simulate::poses::Pose;
 
 /// One row of a particle set.
 #[derive(Debug, Clone, PartialEq)]

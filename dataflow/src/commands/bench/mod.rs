@@ -2,6 +2,7 @@
 //! in the same run on the same machine (never as pass/fail timings).
 
 pub mod io;
+pub mod reconstruct;
 mod timing;
 
 use clap::Subcommand;
@@ -19,11 +20,14 @@ pub struct BenchArgs {
 pub enum BenchTarget {
     /// File input: STAR parse vs Python starfile, Parquet read, MRC stack read vs raw disk read.
     Io(io::BenchIoArgs),
+    /// Reconstruction time and memory vs relion_reconstruct; projection and FFT throughput.
+    Reconstruct(reconstruct::BenchReconstructArgs),
 }
 
 /// Run the chosen benchmark and print its report.
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.target {
         BenchTarget::Io(io_args) => io::run(io_args),
+        BenchTarget::Reconstruct(args) => reconstruct::run(args),
     }
 }
