@@ -230,6 +230,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_avx_build_gives_bitwise_identical_sums() {
+        let v = crate::grid::test_noise::uniform(6, 4 * 3001);
+        let (a, x) = ((&v[..3001], &v[3001..6002]), (&v[6002..9003], &v[9003..]));
+        let term =
+            |ar: f32, ai: f32, xr: f32, xi: f32| (ar - xr) * (ar - xr) + (ai - xi) * (ai - xi);
+        let portable = lane_sum_portable(a, x, term);
+        assert_eq!(lane_sum(a, x, term).to_bits(), portable.to_bits());
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx") {
+            // SAFETY: AVX support checked just above.
+            assert_eq!(
+                unsafe { lane_sum_avx(a, x, term) }.to_bits(),
+                portable.to_bits()
+            );
+        }
+    }
+
+    #[test]
     fn lane_sums_match_a_plain_f64_sum_for_any_length() {
         let v = crate::grid::test_noise::uniform(4, 4 * 2500);
         let (a, x) = ((&v[..2500], &v[2500..5000]), (&v[5000..7500], &v[7500..]));
