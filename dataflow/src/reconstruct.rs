@@ -100,6 +100,13 @@ pub fn backproject_particles(
     settings: &ReconstructSettings,
     progress: &(dyn Fn(u64) + Sync),
 ) -> anyhow::Result<BackProjector> {
+    if selection.is_empty() {
+        bail!(
+            "{}: no particles selected to reconstruct from",
+            set.path().display()
+        );
+    }
+    let start = Instant::now();
     let (size, pixel) = map_geometry(set, settings)?;
     let r_max = settings
         .max_resolution
@@ -140,35 +147,38 @@ pub fn backproject_particles(
         ready = prepared?.unwrap_or_default();
     }
     bp.symmetrise(settings.symmetry.operators());
+    tracing::debug!(
+        "backprojection and symmetrisation {:.2} s",
+        start.elapsed().as_secs_f64()
+    );
     Ok(bp)
 }
 
-/// The map from the particles `selection` of `set`: [`backproject_particles`], then division
-/// by the weights (no τ² prior) and gridding correction.
+/// The map from the particles `selection` of `set`: [`backproject_particles`], then
+/// [`reconstruct_map`].
 pub fn reconstruct_particles(
     set: &ParticleSet,
     selection: &[usize],
     settings: &ReconstructSettings,
     progress: &(dyn Fn(u64) + Sync),
 ) -> anyhow::Result<Volume> {
-    if selection.is_empty() {
-        bail!(
-            "{}: no particles selected to reconstruct from",
-            set.path().display()
-        );
-    }
-    let start = Instant::now();
     let bp = backproject_particles(set, selection, settings, progress)?;
-    let inserted = start.elapsed().as_secs_f64();
+    reconstruct_map(&bp, settings)
+}
+
+/// The map from accumulated (and symmetrised) data: division by the weights (no τ² prior)
+/// with `settings.gridding`, then gridding correction.
+pub fn reconstruct_map(
+    bp: &BackProjector,
+    settings: &ReconstructSettings,
+) -> anyhow::Result<Volume> {
+    let start = Instant::now();
     let options = ReconstructOptions {
         regularisation: None,
         gridding: settings.gridding,
     };
-    let map = reconstruct(&bp, &options)?;
-    tracing::debug!(
-        "backprojection and symmetrisation {inserted:.2} s, reconstruction {:.2} s",
-        start.elapsed().as_secs_f64() - inserted
-    );
+    let map = reconstruct(bp, &options)?;
+    tracing::debug!("reconstruction {:.2} s", start.elapsed().as_secs_f64());
     Ok(map)
 }
 

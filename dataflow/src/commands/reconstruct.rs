@@ -12,7 +12,9 @@ use cryoflux_kernels::symmetry::SymmetryGroup;
 use indicatif::ProgressBar;
 
 use crate::particles::{LoadOptions, ParticleSet};
-use crate::reconstruct::{ReconstructSettings, map_geometry, reconstruct_particles};
+use crate::reconstruct::{
+    ReconstructSettings, backproject_particles, map_geometry, reconstruct_map,
+};
 
 /// Arguments of `cryoflux reconstruct`.
 #[derive(Debug, clap::Args)]
@@ -121,9 +123,13 @@ pub fn run(args: &ReconstructArgs) -> anyhow::Result<()> {
         .build()
         .context("cannot start the worker threads")?;
     let progress = ProgressBar::new(selection.len() as u64);
-    let map =
-        pool.install(|| reconstruct_particles(&set, &selection, &settings, &|n| progress.inc(n)))?;
+    let bp =
+        pool.install(|| backproject_particles(&set, &selection, &settings, &|n| progress.inc(n)))?;
     progress.finish_and_clear();
+    let (used, total) = (selection.len(), set.particles().len());
+    // Unmap the image stacks before the memory-hungry reconstruction.
+    drop(set);
+    let map = pool.install(|| reconstruct_map(&bp, &settings))?;
     write_volume(
         &args.output,
         map.data(),
@@ -136,8 +142,8 @@ pub fn run(args: &ReconstructArgs) -> anyhow::Result<()> {
         "reconstructed {} from {} of {} particles (box {size}, {pixel} Å/px, {}, {}{}) in \
          {seconds:.2} s ({:.0} particles/s)",
         args.output.display(),
-        selection.len(),
-        set.particles().len(),
+        used,
+        total,
         settings.symmetry.point_group(),
         if args.ctf {
             "CTF-corrected"
