@@ -24,6 +24,68 @@
 //! inside it would only add scheduling overhead and contention on the same cores. All sums run
 //! in a fixed order, so results are deterministic.
 //!
+//! One iteration, end to end (a tiny box; the dataflow runs the per-particle part in parallel
+//! over particles):
+//!
+//! ```
+//! use cryoflux_kernels::backprojector::{BackProjector, BackProjectorOptions};
+//! use cryoflux_kernels::ctf::CtfVariant;
+//! use cryoflux_kernels::estep::*;
+//! use cryoflux_kernels::grid::Volume;
+//! use cryoflux_kernels::projector::{Projector, ProjectorOptions};
+//! use cryoflux_kernels::sampling::OrientationSampling;
+//! use cryoflux_kernels::symmetry::SymmetryGroup;
+//!
+//! let (n, p) = (16, 4.0); // box (pixels), pixel size (Å)
+//! let map = Volume::from_fn(n, p, |[x, y, z]| {
+//!     (-(x * x + 2.0 * y * y + 3.0 * z * z) / 8.0).exp() as f32
+//! })?;
+//! let projector = Projector::new(&map, &ProjectorOptions::default())?;
+//! // Once per iteration: window (current size 12), orientation plan, coarse slices (size 8).
+//! let window = FourierWindow::new(n, 12)?;
+//! let sampling = OrientationSampling::new(1, &SymmetryGroup::parse("C1").unwrap()).unwrap();
+//! let plan = OrientationPlan::new(&sampling, 1, 0.0)?;
+//! let bank = ProjectionBank::for_plan(&projector, &window, 8, &plan)?;
+//! let orientations = global_orientations(&sampling, None)?;
+//! // Per particle (here a projection of the map itself).
+//! let image = cryoflux_kernels::fft::inverse(&projector.project(&plan.coarse_matrices()[40], n)?);
+//! let sigma2 = vec![1e-3; n / 2 + 1];
+//! let particle = PreparedParticle::new(&window, &ParticleInput {
+//!     image: &image,
+//!     rounded_offset_px: [0, 0],
+//!     mask: ParticleMask::for_diameter(40.0, p, MaskFill::Mean),
+//!     ctf: None,
+//!     ctf_variant: CtfVariant::default(),
+//!     sigma2: &sigma2,
+//!     scale: 1.0,
+//! })?;
+//! let offsets = TranslationSearch {
+//!     range_angst: p,
+//!     step_angst: p,
+//!     perturbation_angst: 0.0,
+//!     sigma_offset_angst: 10.0,
+//!     prior_centre_angst: [0.0, 0.0],
+//! };
+//! let translations = TranslationGrid::new(&offsets, 1, [0, 0], p)?;
+//! let result = search(&ParticleSearch {
+//!     projector: &projector,
+//!     particle: &particle,
+//!     plan: &plan,
+//!     orientations: &orientations,
+//!     translations: &translations,
+//!     coarse_size: 8,
+//!     coarse_bank: Some(&bank),
+//!     adaptive_fraction: 0.999,
+//!     max_significant: None,
+//!     metric: Metric::Diff2,
+//! }, &CpuScorer)?;
+//! let mut half = BackProjector::new(n, p, &BackProjectorOptions::default())?;
+//! let settings = ContributionSettings { ssnr: None, prior_centre_angst: [0.0, 0.0] };
+//! let stats = contribute(&projector, &particle, &result.kept, &settings, &mut half)?;
+//! assert!(result.kept_mass > 0.999 && (stats.weight_sum - result.kept_mass).abs() < 1e-12);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Units: frequencies are integer indices of the particle box N (k/(N·p) Å⁻¹); translations
 //! are Å in the public API and pixels of the N box inside the scorers; angles are degrees,
 //! rotations RELION's matrix `A` ([`crate::euler`]); σ², powers and d² are in RELION's FFT
