@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use cryoflux_dataflow::simulate::assets::default_map;
-use cryoflux_dataflow::simulate::ctfs::{DefocusModel, Microscope};
-use cryoflux_dataflow::simulate::{PoseSource, SimulationConfig, simulate};
+use cryoflux_dataflow::simulate::{SimulationConfig, simulate};
 use cryoflux_kernels::euler::euler_to_matrix;
 use cryoflux_kernels::grid::Volume;
 use cryoflux_kernels::symmetry::SymmetryGroup;
@@ -43,25 +42,7 @@ fn asymmetric_map(dir: &Path) -> (Volume, PathBuf) {
 
 /// `count` particles at SNR 0.5 with CTFs; returns (particles.star, truth.star).
 fn simulated(dir: &Path, truth: &Volume, count: usize) -> (PathBuf, PathBuf) {
-    let config = SimulationConfig {
-        poses: PoseSource::Random {
-            count,
-            max_offset: 3.0,
-        },
-        seed: 3,
-        snr: 0.5,
-        add_noise: true,
-        ctf: Some((
-            Microscope::default(),
-            DefocusModel {
-                min: 10_000.0,
-                max: 25_000.0,
-                astigmatism: 500.0,
-                spread: 50.0,
-            },
-        )),
-        particles_per_micrograph: 50,
-    };
+    let config = SimulationConfig::typical(count, 3, 0.5);
     let summary = simulate(truth, &config, &dir.join("sim")).unwrap();
     (summary.particles_star, summary.truth_star)
 }

@@ -18,8 +18,7 @@ use crate::maps::{Grids, write_grids};
 use crate::particles::{LoadOptions, ParticleSet};
 use crate::reconstruct::{ReconstructSettings, reconstruct_particles};
 use crate::simulate::assets::default_map;
-use crate::simulate::ctfs::{DefocusModel, Microscope};
-use crate::simulate::{PoseSource, SimulationConfig, simulate};
+use crate::simulate::{SimulationConfig, simulate};
 
 /// Arguments of `cryoflux demo`.
 #[derive(Debug, clap::Args)]
@@ -86,25 +85,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
 fn demo(args: &DemoArgs) -> anyhow::Result<DemoReport> {
     let truth = default_map()?;
     let simulated = args.output.join("Simulate");
-    let config = SimulationConfig {
-        poses: PoseSource::Random {
-            count: args.count,
-            max_offset: 3.0 * truth.pixel_size(),
-        },
-        seed: args.seed,
-        snr: args.snr,
-        add_noise: true,
-        ctf: Some((
-            Microscope::default(),
-            DefocusModel {
-                min: 10_000.0,
-                max: 25_000.0,
-                astigmatism: 500.0,
-                spread: 100.0,
-            },
-        )),
-        particles_per_micrograph: 50,
-    };
+    let config = SimulationConfig::typical(args.count, args.seed, args.snr);
     let summary = simulate(&truth, &config, &simulated)?;
     tracing::info!(
         "simulated {} particles in {:.1} s",

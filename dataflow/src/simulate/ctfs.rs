@@ -49,6 +49,17 @@ pub struct DefocusModel {
 }
 
 impl DefocusModel {
+    /// Defoci as in a typical data set: micrographs between 1.0 and 2.5 µm underfocus, up to
+    /// 500 Å astigmatism, particles within 50 Å of their micrograph's defocus.
+    pub fn typical() -> Self {
+        DefocusModel {
+            min: 10_000.0,
+            max: 25_000.0,
+            astigmatism: 500.0,
+            spread: 50.0,
+        }
+    }
+
     /// The CTF of particle `index` (0-based) of micrograph `micrograph` (0-based) under `seed`:
     /// the micrograph's draw plus the particle's own deviation.
     pub fn draw(

@@ -67,6 +67,25 @@ pub struct SimulationConfig {
     pub particles_per_micrograph: usize,
 }
 
+impl SimulationConfig {
+    /// A typical single-particle data set: `count` uniform random poses with origins within
+    /// ±3 Å, a 300 kV Krios ([`Microscope::default`]), defoci of [`DefocusModel::typical`],
+    /// 50 particles per micrograph, noise at `snr`.
+    pub fn typical(count: usize, seed: u64, snr: f64) -> Self {
+        SimulationConfig {
+            poses: PoseSource::Random {
+                count,
+                max_offset: 3.0,
+            },
+            seed,
+            snr,
+            add_noise: true,
+            ctf: Some((Microscope::default(), DefocusModel::typical())),
+            particles_per_micrograph: 50,
+        }
+    }
+}
+
 /// What a simulation wrote and measured.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimulationSummary {
