@@ -16,9 +16,10 @@ pub use tau2::{Regularisation, Tau2Spectrum, ssnr_from_fsc, tau2_from_fsc};
 
 use crate::backprojector::BackProjector;
 use crate::fft;
-use crate::grid::{Complex64, GridError, HalfGrid, Volume};
+use crate::grid::{Complex64, GridError, HalfGrid, Volume, half_width, wrapped_to_logical};
 use crate::mask::soft_mask_outside;
 use crate::projector::gridding_factor;
+use rayon::prelude::*;
 
 /// How the accumulated data are divided by their weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,43 +59,55 @@ pub fn reconstruct(bp: &BackProjector, options: &ReconstructOptions) -> Result<V
     let mut data = HalfGrid::<Complex64, 3>::zeros(m, bp.pixel_size())?;
     let mut weight = HalfGrid::<f64, 3>::zeros(m, bp.pixel_size())?;
     let pad3 = pad.pow(3) as f64;
-    for (i, (&d, &w)) in bp.data().data().iter().zip(bp.weight().data()).enumerate() {
-        let [x, y, z] = bp.data().frequency(i);
-        let k2 = x * x + y * y + z * z;
-        if k2 > radius * radius {
-            continue;
-        }
-        if let Some(j) = data.index_of(x, y, z) {
-            let shell = ((k2 as f64).sqrt() / pad as f64).round() as usize;
-            data.data_mut()[j] = d;
-            weight.data_mut()[j] = match &options.regularisation {
-                Some(reg) => reg.regularised_weight(w, shell, pad3),
-                None => w,
-            };
-        }
-    }
+    let h = half_width(m);
+    data.data_mut()
+        .par_chunks_exact_mut(h)
+        .zip(weight.data_mut().par_chunks_exact_mut(h))
+        .enumerate()
+        .for_each(|(row, (d_row, w_row))| {
+            let y = wrapped_to_logical(row % m, m);
+            let z = wrapped_to_logical(row / m, m);
+            for (x, (d, w)) in d_row.iter_mut().zip(w_row.iter_mut()).enumerate() {
+                let x = x as i64;
+                let k2 = x * x + y * y + z * z;
+                let Some(j) = bp
+                    .data()
+                    .index_of(x, y, z)
+                    .filter(|_| k2 <= radius * radius)
+                else {
+                    continue;
+                };
+                let shell = ((k2 as f64).sqrt() / pad as f64).round() as usize;
+                *d = bp.data().data()[j];
+                *w = match &options.regularisation {
+                    Some(reg) => reg.regularised_weight(bp.weight().data()[j], shell, pad3),
+                    None => bp.weight().data()[j],
+                };
+            }
+        });
     match options.gridding {
         Gridding::Skip => divide_with_shell_floor(&mut data, &weight, radius, pad),
         Gridding::Iterative { iterations } => {
             let v = gridding::density_compensation(&weight, radius, pad, iterations)?;
             data.data_mut()
-                .iter_mut()
+                .par_iter_mut()
                 .zip(&v)
                 .for_each(|(d, &v)| *d *= v);
         }
     }
-    let real = fft::inverse_slice::<f64, 3>(data.data(), m)?;
     let norm = pad3 * n as f64;
-    let mut map = Volume::from_fn(n, bp.pixel_size(), |[x, y, z]| {
-        let at = |c: f64| (c as i64 + (m / 2) as i64) as usize;
-        (real[(at(z) * m + at(y)) * m + at(x)] / norm) as f32
-    })?;
+    let central = fft::inverse_central_slice::<f64>(data.data(), m, n)?;
+    let samples = central.iter().map(|&v| (v / norm) as f32).collect();
+    let mut map = Volume::from_vec(n, bp.pixel_size(), samples)?;
     soft_mask_outside(&mut map, (n / 2) as f64, 3.0)?;
-    for (i, v) in map.data_mut().iter_mut().enumerate() {
-        let [x, y, z] = Volume::logical_of(n, i);
-        let r = ((x * x + y * y + z * z) as f64).sqrt();
-        *v = (*v as f64 / gridding_factor(r, m, bp.interpolation())) as f32;
-    }
+    map.data_mut()
+        .par_iter_mut()
+        .enumerate()
+        .for_each(|(i, v)| {
+            let [x, y, z] = Volume::logical_of(n, i);
+            let r = ((x * x + y * y + z * z) as f64).sqrt();
+            *v = (*v as f64 / gridding_factor(r, m, bp.interpolation())) as f32;
+        });
     Ok(map)
 }
 

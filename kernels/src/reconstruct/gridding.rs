@@ -4,10 +4,12 @@
 //! v starts at 1 inside the inserted sphere; each round convolves v·W with a Kaiser–Bessel
 //! blob (order 0, radius 1.9·pad Fourier voxels, α = 15), done as a product with the blob's
 //! Fourier transform in real space, and divides v by max(10⁻⁶, |v·W ⊛ blob|). Then
-//! F = D·v ≈ D/W smoothed over the blob.
+//! F = D·v ≈ D/W smoothed over the blob. v·W is real and even (W is Hermitian and real), so the
+//! convolution runs through [`EvenConvolution`], about twice as fast as a general round trip.
 
-use crate::fft;
-use crate::grid::{Complex64, GridError, HalfGrid};
+use crate::fft::EvenConvolution;
+use crate::grid::{GridError, HalfGrid, half_width};
+use rayon::prelude::*;
 
 /// Blob radius per padding unit (Fourier voxels of the unpadded grid) and taper.
 const BLOB_RADIUS_PER_PAD: f64 = 1.9;
@@ -45,7 +47,8 @@ pub(super) fn blob_fourier(omega: f64, a: f64, alpha: f64) -> f64 {
 }
 
 /// Density-compensation factors v (FFTW layout of `weight`) after `iterations` rounds; zero
-/// outside `radius` (padded voxels).
+/// outside `radius` (padded voxels). Runs in f64, as RELION does: W spans many decades between
+/// low and high frequencies and v is a product of ten rounds of corrections.
 pub(super) fn density_compensation(
     weight: &HalfGrid<f64, 3>,
     radius: i64,
@@ -53,41 +56,36 @@ pub(super) fn density_compensation(
     iterations: usize,
 ) -> Result<Vec<f64>, GridError> {
     let m = weight.n();
+    let h = half_width(m);
     let inside: Vec<bool> = (0..weight.data().len())
+        .into_par_iter()
         .map(|i| {
             let [x, y, z] = weight.frequency(i);
             x * x + y * y + z * z <= radius * radius
         })
         .collect();
     let blob_radius = BLOB_RADIUS_PER_PAD * pad as f64;
-    // The blob's transform depends only on the integer squared distance from the origin m/2.
-    let half = (m / 2) as i64;
-    let max_r2 = 3 * half * half;
-    let table: Vec<f64> = (0..=max_r2)
-        .map(|r2| blob_fourier((r2 as f64).sqrt() / m as f64, blob_radius, BLOB_ALPHA))
-        .collect();
-    let blob: Vec<f64> = (0..m * m * m)
-        .map(|i| {
-            let c = |a: usize| a as i64 - half;
-            let (x, y, z) = (c(i % m), c((i / m) % m), c(i / (m * m)));
-            table[(x * x + y * y + z * z) as usize]
-        })
-        .collect();
+    // The blob sits at the real-space origin; its transform is radial.
+    let mut convolution = EvenConvolution::new(m, radius.max(0) as usize, |r2| {
+        blob_fourier((r2 as f64).sqrt() / m as f64, blob_radius, BLOB_ALPHA)
+    })?;
     let mut v: Vec<f64> = inside.iter().map(|&a| if a { 1.0 } else { 0.0 }).collect();
+    let mut product = vec![0.0; m * m * h];
     for _ in 0..iterations {
-        let product: Vec<Complex64> = v
-            .iter()
+        product
+            .par_iter_mut()
+            .zip(&v)
             .zip(weight.data())
-            .map(|(&v, &w)| Complex64::new(v * w, 0.0))
-            .collect();
-        let mut real = fft::inverse_slice::<f64, 3>(&product, m)?;
-        real.iter_mut().zip(&blob).for_each(|(r, &b)| *r *= b);
-        let convolved = fft::forward_slice::<f64, 3>(&real, m)?;
-        for ((v, c), &a) in v.iter_mut().zip(&convolved).zip(&inside) {
-            if a {
-                *v /= c.norm().max(1e-6);
-            }
-        }
+            .for_each(|((p, &v), &w)| *p = v * w);
+        convolution.convolve(&mut product)?;
+        v.par_iter_mut()
+            .zip(&product)
+            .zip(&inside)
+            .for_each(|((v, &c), &a)| {
+                if a {
+                    *v /= c.abs().max(1e-6);
+                }
+            });
     }
     Ok(v)
 }

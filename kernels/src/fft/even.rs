@@ -1,0 +1,264 @@
+//! Repeated convolution of a real, even function on a 3D Fourier half grid with a radial
+//! real-space kernel: the inner step of RELION's iterative density compensation (refine.md §2.4).
+//!
+//! For real values P on the half grid of a box m (FFTW order, no centring) with P(−k) = P(k),
+//! [`EvenConvolution::convolve`] computes
+//! C(k) = m⁻³ · Σ_x e^{−2πi k·x/m} · κ(|x|²) · Σ_k' e^{+2πi k'·x/m} P(k'),
+//! i.e. an inverse transform, a product with κ (a function of the squared minimal-image distance
+//! of voxel x from the origin, in voxels²) and a forward transform with RELION's 1/m³. This equals
+//! RELION's centred round trip with the kernel centred at m/2. P real and even makes the
+//! real-space function and C real and even too, which this routine exploits:
+//! - the kz transforms are real-to-complex and complex-to-real (half the work of complex ones);
+//! - only the real-space planes z = 0 … m/2 are computed (plane −z is plane z point-reflected);
+//! - P is taken as zero outside a sphere of radius R, and C is only computed inside it, so kz
+//!   lines with kx² + ky² > R² are skipped in both directions.
+//!
+//! Altogether a round costs about 45 % of a general 3D complex round trip. The kx = 0 (and
+//! kx = m/2) planes of P are averaged with their point mates first, so a slightly asymmetric input
+//! is treated as its even part, as a real-valued transform treats it.
+
+use super::FftFloat;
+use super::lines::{LineScratch, c2r, column_pass, r2c, rows_by_y};
+use super::plans::{LinePlans, line_plans};
+use crate::grid::{GridError, check_box, half_width, wrapped_to_logical};
+use rayon::prelude::*;
+use rustfft::num_complex::Complex;
+use rustfft::num_traits::Zero;
+use std::sync::Arc;
+
+/// Reusable state for convolving even functions on the half grid of one box with one kernel.
+pub struct EvenConvolution<T: FftFloat> {
+    m: usize,
+    radius2: i64,
+    /// κ(r²)/m³ for integer r² = 0 … 3(m/2)².
+    kernel: Vec<T>,
+    plans: Arc<LinePlans<T>>,
+    /// kz-transformed input, [ky][z][kx] for real-space planes z = 0 … m/2.
+    columns: Vec<Complex<T>>,
+    /// Plane-stage output (real-space z, frequency ky, kx), [z][ky][kx] for z = 0 … m/2.
+    planes: Vec<Complex<T>>,
+}
+
+impl<T: FftFloat> EvenConvolution<T> {
+    /// Prepares convolutions on the half grid of box `m` (even) for inputs supported inside
+    /// `radius` (Fourier voxels, |k| ≤ radius), with real-space kernel `kernel(r²)` (r² the
+    /// squared distance from the origin in voxels², 0 … 3(m/2)²).
+    pub fn new(m: usize, radius: usize, kernel: impl Fn(usize) -> T) -> Result<Self, GridError> {
+        check_box("even convolution box", m)?;
+        let h = half_width(m);
+        let scale = T::one() / T::from_usize(m.pow(3)).unwrap_or_else(T::one);
+        let half = m / 2;
+        let len = (half + 1) * m * h;
+        Ok(Self {
+            m,
+            radius2: (radius * radius) as i64,
+            kernel: (0..=3 * half * half).map(|r2| kernel(r2) * scale).collect(),
+            plans: line_plans(m),
+            columns: vec![Complex::zero(); len],
+            planes: vec![Complex::zero(); len],
+        })
+    }
+
+    /// Replaces the real, even values P (FFTW half-array order, `values.len()` = m²·(m/2+1))
+    /// by C (module doc) inside the sphere, and by zero outside it.
+    pub fn convolve(&mut self, values: &mut [T]) -> Result<(), GridError> {
+        let expected = self.m * self.m * half_width(self.m);
+        if values.len() != expected {
+            return Err(GridError::Mismatch {
+                what: "even convolution input",
+                expected: format!("{expected} half-array values for box {}", self.m),
+                found: format!("{} values", values.len()),
+            });
+        }
+        self.load(values);
+        self.transform_planes();
+        self.store(values);
+        Ok(())
+    }
+
+    /// Largest kx of the kz lines that reach the sphere in row `ky` (logical), if any.
+    fn kx_max(&self, ky: i64) -> Option<usize> {
+        let rest = self.radius2 - ky * ky;
+        (rest >= 0).then(|| ((rest as f64).sqrt() as usize).min(self.m / 2))
+    }
+
+    /// Inverse kz transforms (real input, so r2c and conjugate) into `columns`, per ky row.
+    fn load(&mut self, values: &[T]) {
+        let (m, h, zs) = (self.m, half_width(self.m), self.m / 2 + 1);
+        let two = T::one() + T::one();
+        let mut columns = std::mem::take(&mut self.columns);
+        let this = &*self;
+        columns
+            .par_chunks_exact_mut(zs * h)
+            .enumerate()
+            .for_each_init(
+                || LineScratch::new(&this.plans),
+                |s, (ky, chunk)| {
+                    chunk.fill(Complex::zero());
+                    let ky_l = wrapped_to_logical(ky, m);
+                    let Some(kx_max) = this.kx_max(ky_l) else {
+                        return;
+                    };
+                    let mate_y = (m - ky) % m;
+                    for kx in 0..=kx_max {
+                        let rest = this.radius2 - (kx * kx) as i64 - ky_l * ky_l;
+                        let self_mated = kx == 0 || kx == m / 2;
+                        for (kz, p) in s.real.iter_mut().enumerate() {
+                            let kz_l = wrapped_to_logical(kz, m);
+                            *p = if kz_l * kz_l > rest {
+                                T::zero()
+                            } else if self_mated {
+                                let mate = ((m - kz) % m * m + mate_y) * h + kx;
+                                (values[(kz * m + ky) * h + kx] + values[mate]) / two
+                            } else {
+                                values[(kz * m + ky) * h + kx]
+                            };
+                        }
+                        let line = &mut s.block[..zs];
+                        r2c(&this.plans, &mut s.real, line, &mut s.fft);
+                        for (z, v) in line.iter().enumerate() {
+                            chunk[z * h + kx] = v.conj();
+                        }
+                    }
+                },
+            );
+        self.columns = columns;
+    }
+
+    /// Per real-space plane z = 0 … m/2: inverse ky and kx, kernel product, forward kx and ky.
+    fn transform_planes(&mut self) {
+        let (m, h, zs) = (self.m, half_width(self.m), self.m / 2 + 1);
+        let active = 0..h.min(self.radius2.isqrt() as usize + 1);
+        let (columns, kernel, plans) = (&self.columns, &self.kernel, &self.plans);
+        self.planes
+            .par_chunks_exact_mut(m * h)
+            .enumerate()
+            .for_each_init(
+                || LineScratch::new(plans),
+                |s, (z, plane)| {
+                    for (ky, row) in plane.chunks_exact_mut(h).enumerate() {
+                        row.copy_from_slice(&columns[(ky * zs + z) * h..][..h]);
+                    }
+                    let mut rows: Vec<_> = plane.chunks_exact_mut(h).collect();
+                    column_pass(&mut rows, active.clone(), &*plans.inverse, s);
+                    for (y, row) in rows.iter_mut().enumerate() {
+                        let wy = y.min(m - y);
+                        let base = z * z + wy * wy;
+                        c2r(plans, row, &mut s.real, &mut s.fft);
+                        for (x, v) in s.real.iter_mut().enumerate() {
+                            let wx = x.min(m - x);
+                            *v = *v * kernel[base + wx * wx];
+                        }
+                        r2c(plans, &mut s.real, row, &mut s.fft);
+                    }
+                    column_pass(&mut rows, active.clone(), &*plans.forward, s);
+                },
+            );
+    }
+
+    /// Forward kz transforms (Hermitian in z, so conjugate and c2r) into `values`, per ky row.
+    fn store(&self, values: &mut [T]) {
+        let (m, h, zs) = (self.m, half_width(self.m), self.m / 2 + 1);
+        rows_by_y(values, m, h)
+            .into_par_iter()
+            .enumerate()
+            .for_each_init(
+                || LineScratch::new(&self.plans),
+                |s, (ky, mut rows)| {
+                    rows.iter_mut().for_each(|row| row.fill(T::zero()));
+                    let ky_l = wrapped_to_logical(ky, m);
+                    let Some(kx_max) = self.kx_max(ky_l) else {
+                        return;
+                    };
+                    for kx in 0..=kx_max {
+                        let line = &mut s.block[..zs];
+                        for (z, v) in line.iter_mut().enumerate() {
+                            *v = self.planes[(z * m + ky) * h + kx].conj();
+                        }
+                        c2r(&self.plans, line, &mut s.real, &mut s.fft);
+                        let rest = self.radius2 - (kx * kx) as i64 - ky_l * ky_l;
+                        for (kz, row) in rows.iter_mut().enumerate() {
+                            let kz_l = wrapped_to_logical(kz, m);
+                            if kz_l * kz_l <= rest {
+                                row[kx] = s.real[kz];
+                            }
+                        }
+                    }
+                },
+            );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fft::{forward_slice, inverse_slice};
+    use crate::grid::test_noise::uniform;
+
+    /// Random values, even on the kx = 0 and kx = m/2 planes, zero outside `radius`.
+    fn even_input(m: usize, radius: i64) -> Vec<f64> {
+        let h = half_width(m);
+        let noise = uniform(7, m * m * h);
+        let logical = |i: usize| {
+            let (kx, ky, kz) = (i % h, (i / h) % m, i / (h * m));
+            (
+                kx as i64,
+                wrapped_to_logical(ky, m),
+                wrapped_to_logical(kz, m),
+            )
+        };
+        (0..m * m * h)
+            .map(|i| {
+                let (kx, ky, kz) = logical(i);
+                if kx * kx + ky * ky + kz * kz > radius * radius {
+                    return 0.0;
+                }
+                let mate = if kx == 0 || kx == (m / 2) as i64 {
+                    let w = |k: i64| (-k).rem_euclid(m as i64) as usize;
+                    (w(kz) * m + w(ky)) * h + kx as usize
+                } else {
+                    i
+                };
+                1.0 + (noise[i] + noise[mate]) as f64
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matches_a_centred_complex_round_trip_with_a_centred_kernel() {
+        let (m, radius) = (12usize, 5i64);
+        let kernel = |r2: usize| (-(r2 as f64) / 9.0).exp();
+        let input = even_input(m, radius);
+        // The reference: RELION's way, kernel centred at m/2 and centred transforms.
+        let complex: Vec<_> = input.iter().map(|&v| Complex::new(v, 0.0)).collect();
+        let mut real = inverse_slice::<f64, 3>(&complex, m).unwrap();
+        let c = |a: usize| a as i64 - (m / 2) as i64;
+        for (i, v) in real.iter_mut().enumerate() {
+            let (x, y, z) = (c(i % m), c((i / m) % m), c(i / (m * m)));
+            *v *= kernel((x * x + y * y + z * z) as usize);
+        }
+        let expected = forward_slice::<f64, 3>(&real, m).unwrap();
+        let mut ours = input.clone();
+        let mut conv = EvenConvolution::new(m, radius as usize, kernel).unwrap();
+        conv.convolve(&mut ours).unwrap();
+        let h = half_width(m);
+        for (i, (&o, e)) in ours.iter().zip(&expected).enumerate() {
+            let (kx, ky, kz) = (
+                (i % h) as i64,
+                wrapped_to_logical((i / h) % m, m),
+                wrapped_to_logical(i / (h * m), m),
+            );
+            if kx * kx + ky * ky + kz * kz <= radius * radius {
+                assert!(e.im.abs() < 1e-12, "reference is real: {e}");
+                assert!((o - e.re).abs() < 1e-12, "{i}: {o} vs {}", e.re);
+            } else {
+                assert_eq!(o, 0.0);
+            }
+        }
+        // Reuse gives the same answer; a wrong length is refused.
+        let mut again = input;
+        conv.convolve(&mut again).unwrap();
+        assert_eq!(again, ours);
+        assert!(conv.convolve(&mut [0.0; 5]).is_err());
+    }
+}
