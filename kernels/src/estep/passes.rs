@@ -572,4 +572,150 @@ mod tests {
         assert!(survived < 0.01, "{survived}");
         assert!(result.kept_mass >= 0.999);
     }
+
+    /// Time of one particle's search at box 64 (run with `--ignored --nocapture`): 7.5°
+    /// global search (HEALPix order 2 → 4 608 coarse orientations, C1), 21 coarse
+    /// translations, coarse size 24, current size 48, coarse slices from a bank.
+    #[test]
+    #[ignore = "benchmark; run explicitly with --ignored --nocapture"]
+    fn search_timing_box64() {
+        use crate::projector::{Projector, ProjectorOptions};
+        use std::time::Instant;
+        let (n, pixel, current) = (64, 1.5, 48);
+        let volume = crate::estep::testkit::blob_volume(n, pixel, 12);
+        let options = ProjectorOptions {
+            r_max: Some(current / 2),
+            ..ProjectorOptions::default()
+        };
+        let projector = Projector::new(&volume, &options).unwrap();
+        let sampling = c1(2);
+        let plan = OrientationPlan::new(&sampling, 1, 2.0).unwrap();
+        let orientations = global_orientations(&sampling, None).unwrap();
+        let window = FourierWindow::new(n, current).unwrap();
+        let t = Instant::now();
+        let bank = ProjectionBank::for_plan(&projector, &window, 24, &plan).unwrap();
+        let bank_time = t.elapsed().as_secs_f64();
+        let offsets = TranslationSearch {
+            range_angst: 5.0 * pixel,
+            step_angst: 2.0 * pixel,
+            perturbation_angst: 0.3,
+            sigma_offset_angst: 10.0 * pixel,
+            prior_centre_angst: [0.0, 0.0],
+        };
+        let grid = TranslationGrid::new(&offsets, 1, [0, 0], pixel).unwrap();
+        let rotation = crate::euler::euler_to_matrix(33.0, 77.0, 123.0);
+        let ctf = test_ctf(15000.0);
+        let clean = simulate(&projector, &rotation, [0.7, -1.2], Some(&ctf), 0.0, 0);
+        let noise_std = 3.0 * image_std(&clean);
+        let image = simulate(&projector, &rotation, [0.7, -1.2], Some(&ctf), noise_std, 4);
+        let sigma2 = white_sigma2(n, noise_std);
+        let input = crate::estep::ParticleInput {
+            mask: crate::estep::ParticleMask {
+                radius_px: 24.0,
+                edge_px: 5.0,
+                fill: MaskFill::Noise { seed: 1 },
+            },
+            ..particle_input(&image, &sigma2, Some(ctf), [1, -1], MaskFill::Mean)
+        };
+        let t = Instant::now();
+        let particle = PreparedParticle::new(&window, &input).unwrap();
+        let prepare = t.elapsed().as_secs_f64();
+        let s = ParticleSearch {
+            projector: &projector,
+            particle: &particle,
+            plan: &plan,
+            orientations: &orientations,
+            translations: &grid,
+            coarse_size: 24,
+            coarse_bank: Some(&bank),
+            adaptive_fraction: 0.999,
+            max_significant: None,
+            metric: Metric::Diff2,
+        };
+        let mut result = None;
+        let times: Vec<f64> = (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                result = Some(search(&s, &CpuScorer).unwrap());
+                t.elapsed().as_secs_f64()
+            })
+            .collect();
+        let r = result.unwrap();
+        let t = Instant::now();
+        let mut bp =
+            crate::backprojector::BackProjector::new(n, pixel, &Default::default()).unwrap();
+        let settings = crate::estep::ContributionSettings {
+            ssnr: None,
+            prior_centre_angst: [0.0, 0.0],
+        };
+        crate::estep::contribute(&projector, &particle, &r.kept, &settings, &mut bp).unwrap();
+        let store = t.elapsed().as_secs_f64();
+        // The coarse pass alone.
+        let rotations: Vec<_> = orientations
+            .iter()
+            .map(|o| plan.coarse_matrix(o).unwrap())
+            .collect();
+        let indices: Vec<u32> = orientations
+            .iter()
+            .map(|o| plan.coarse_index(o).unwrap() as u32)
+            .collect();
+        let shifts: Vec<[f64; 2]> = grid
+            .coarse_angst()
+            .iter()
+            .map(|&t| grid.to_pixels(t))
+            .collect();
+        let pairs: Vec<(u32, u32)> = (0..rotations.len() as u32)
+            .flat_map(|r| (0..shifts.len() as u32).map(move |t| (r, t)))
+            .collect();
+        let request = ScoreRequest {
+            projector: &projector,
+            particle: &particle,
+            size: 24,
+            metric: Metric::Diff2,
+            rotations: Rotations::Bank {
+                bank: &bank,
+                indices: &indices,
+            },
+            translations_px: &shifts,
+            pairs: &pairs,
+        };
+        let t = Instant::now();
+        let mut scores = Vec::new();
+        CpuScorer.score(&request, &mut scores).unwrap();
+        let coarse = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let _ = significant_coarse(&s, &scores).unwrap();
+        let significance_time = t.elapsed().as_secs_f64();
+        println!(
+            "coarse scoring {:.1} ms ({:.2e} evals/s), significance {:.1} ms",
+            1e3 * coarse,
+            (pairs.len() * window.len_for(24).unwrap()) as f64 / coarse,
+            1e3 * significance_time
+        );
+        let unbanked = Instant::now();
+        search(
+            &ParticleSearch {
+                coarse_bank: None,
+                ..s
+            },
+            &CpuScorer,
+        )
+        .unwrap();
+        let unbanked = unbanked.elapsed().as_secs_f64();
+        println!(
+            "box {n}, current {current}, coarse 24: {} coarse samples, {} significant, {} fine, {} kept, Pmax {:.3}, error {:.1}°; \
+             prepare {:.1} ms, search {:.1} ms (best of 3; {:.1} ms without bank), contributions {:.1} ms; bank build {:.0} ms (rayon)",
+            r.coarse_samples,
+            r.significant_samples,
+            r.fine_samples,
+            r.kept.len(),
+            r.max_probability,
+            rotation_angle_between(&r.best.rotation, &rotation),
+            1e3 * prepare,
+            1e3 * times.iter().copied().fold(f64::INFINITY, f64::min),
+            1e3 * unbanked,
+            1e3 * store,
+            1e3 * bank_time
+        );
+    }
 }

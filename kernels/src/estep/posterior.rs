@@ -102,16 +102,25 @@ pub fn significance(
             "≥ 1",
         ));
     }
-    let mut sorted: Vec<f64> = weights.iter().copied().filter(|&w| w > 0.0).collect();
-    if sorted.is_empty() {
+    let total: f64 = weights.iter().filter(|&&w| w > 0.0).sum();
+    if !(total > 0.0) {
         return Err(EstepError::invalid(
             "posterior weights",
             "no positive weight",
             "at least one positive weight",
         ));
     }
+    // Only weights ≥ (1 − fraction)·Σw/count can be in the prefix: all smaller ones together
+    // hold less than (1 − fraction)·Σw, so the larger ones already exceed the target. Sorting
+    // just those candidates gives the same threshold as sorting everything.
+    let floor = (1.0 - fraction) * total / weights.len() as f64;
+    let mut sorted: Vec<f64> = weights
+        .iter()
+        .copied()
+        .filter(|&w| w > 0.0 && w >= floor)
+        .collect();
     sorted.sort_by(|a, b| b.total_cmp(a));
-    let target = fraction * sorted.iter().sum::<f64>();
+    let target = fraction * total;
     let mut cumulative = 0.0;
     let mut end = sorted.len() - 1;
     for (i, &w) in sorted.iter().enumerate() {
@@ -158,6 +167,27 @@ mod tests {
         assert!(kept >= 0.999 * w.iter().sum::<f64>());
         assert!(significance(&w, 0.0, None).is_err());
         assert!(significance(&[0.0], 0.9, None).is_err());
+    }
+
+    #[test]
+    fn candidate_filter_gives_the_threshold_of_a_full_sort() {
+        let w: Vec<f64> = crate::grid::test_noise::uniform(3, 5000)
+            .iter()
+            .map(|&u| (-40.0 * (u as f64 + 0.5)).exp())
+            .collect();
+        for fraction in [0.5, 0.9, 0.999, 0.999999] {
+            let mut sorted = w.clone();
+            sorted.sort_by(|a, b| b.total_cmp(a));
+            let total: f64 = w.iter().sum();
+            let mut cumulative = 0.0;
+            let end = sorted.iter().position(|&x| {
+                cumulative += x;
+                cumulative > fraction * total
+            });
+            let s = significance(&w, fraction, None).unwrap();
+            assert_eq!(s.threshold, sorted[end.unwrap()], "{fraction}");
+            assert_eq!(s.count, end.unwrap() + 1, "{fraction}");
+        }
     }
 
     #[test]
