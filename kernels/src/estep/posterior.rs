@@ -103,7 +103,7 @@ pub fn significance(
         ));
     }
     let total: f64 = weights.iter().filter(|&&w| w > 0.0).sum();
-    if !(total > 0.0) {
+    if total <= 0.0 || total.is_nan() {
         return Err(EstepError::invalid(
             "posterior weights",
             "no positive weight",
