@@ -65,9 +65,14 @@ pub(super) fn density_compensation(
         })
         .collect();
     let blob_radius = BLOB_RADIUS_PER_PAD * pad as f64;
+    // RELION convolves on a real-space grid of 2·(radius+1)+1 voxels but evaluates the blob's
+    // transform as if that grid had m = pad·N voxels (backprojector.cpp, "TODO: resize this
+    // according to r_max"), so its blob shrinks by that ratio when r_max < N/2. Reproduced.
+    let relion_scale = (2 * (radius.max(0) + 1) + 1) as f64 / m as f64;
     // The blob sits at the real-space origin; its transform is radial.
     let mut convolution = EvenConvolution::new(m, radius.max(0) as usize, |r2| {
-        blob_fourier((r2 as f64).sqrt() / m as f64, blob_radius, BLOB_ALPHA)
+        let omega = (r2 as f64).sqrt() / m as f64 * relion_scale;
+        blob_fourier(omega, blob_radius, BLOB_ALPHA)
     })?;
     let mut v: Vec<f64> = inside.iter().map(|&a| if a { 1.0 } else { 0.0 }).collect();
     let mut product = vec![0.0; m * m * h];
@@ -121,5 +126,42 @@ mod tests {
         assert!((v[centre] - 0.25).abs() < 0.01, "{}", v[centre]);
         let outside = w.index_of(8, 8, 0).unwrap();
         assert_eq!(v[outside], 0.0);
+    }
+    #[test]
+    fn blob_kernel_is_relions_for_a_sphere_smaller_than_the_box() {
+        // One weighted voxel at the origin: after one round v = 1/K, K the convolution kernel.
+        // RELION's kernel for a sphere of radius R (padded voxels) in a padded box m: the blob
+        // transform evaluated at |j|/m on a real-space grid of P = 2(R+1)+1 voxels, i.e.
+        // K(k) = P⁻³ Σ_j ft(|j|/m)·cos(2π j·k/P), computed here directly.
+        let (m, radius, pad) = (32, 8, 2);
+        let mut w = HalfGrid::<f64, 3>::zeros(m, 1.0).unwrap();
+        let origin = w.index_of(0, 0, 0).unwrap();
+        w.data_mut()[origin] = 1.0;
+        let v = density_compensation(&w, radius, pad, 1).unwrap();
+        let p = 2 * (radius + 1) + 1;
+        let half = p / 2;
+        let relion = |k: i64| -> f64 {
+            let mut sum = 0.0;
+            for z in -half..=half {
+                for y in -half..=half {
+                    for x in -half..=half {
+                        let r = ((x * x + y * y + z * z) as f64).sqrt() / m as f64;
+                        let phase = 2.0 * std::f64::consts::PI * (x * k) as f64 / p as f64;
+                        sum += blob_fourier(r, BLOB_RADIUS_PER_PAD * pad as f64, BLOB_ALPHA)
+                            * phase.cos();
+                    }
+                }
+            }
+            sum / (p * p * p) as f64
+        };
+        for k in 0..4 {
+            // v divides by |K|, so compare magnitudes.
+            let ours = 1.0 / v[w.index_of(k, 0, 0).unwrap()];
+            let expected = relion(k).abs();
+            assert!(
+                (ours - expected).abs() < 0.05 * expected + 1e-4,
+                "kernel at ({k}, 0, 0): {ours} vs RELION's {expected}"
+            );
+        }
     }
 }
