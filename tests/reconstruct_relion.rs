@@ -4,6 +4,8 @@
 //!   reconstruct to the same map as relion_reconstruct (FSC vs truth shell by shell, map
 //!   correlation), which pins Euler angles, origins, CTF sign and FFT scaling; also for half
 //!   sets and with D2 symmetry (and the D2 map is invariant under D2's 2-fold axes);
+//! - noise-free particles give RELION's map to single precision (direct division) or to
+//!   r > 0.99999 (iterative gridding); `--maxres` and `--angpix` behave as RELION's;
 //! - particles made by `cryoflux simulate` reach the resolution their SNR predicts;
 //! - the map does not depend on the thread count, nor on STAR vs Parquet input;
 //! - bad input is refused with the file and field named, and nothing is written.
@@ -16,7 +18,7 @@ use common::*;
 use cryoflux_formats::mrc::MrcFile;
 use cryoflux_formats::star::{Column, ColumnData, StarFile};
 use cryoflux_kernels::fft;
-use cryoflux_kernels::grid::Image;
+use cryoflux_kernels::grid::{Image, Volume};
 use cryoflux_kernels::spectrum::power_spectrum;
 
 /// Particles per RELION-made set: enough for a mid-resolution FSC crossing at box 48.
@@ -69,28 +71,26 @@ fn poses_star(count: usize, seed: u64) -> String {
     text
 }
 
-/// A directory with the truth map (`truth.mrc`) and RELION-projected noisy particles
-/// (`proj.star`, `proj.mrcs`, image names relative to the directory).
-fn relion_particles() -> tempfile::TempDir {
+/// A directory with the truth map (`truth.mrc`) and RELION-projected particles with CTF
+/// (`proj.star`, `proj.mrcs`, image names relative to the directory), with white noise of
+/// standard deviation [`NOISE_SIGMA`] when `noisy`.
+fn relion_particles(noisy: bool) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     bundled_map_float32(dir.path());
     std::fs::write(dir.path().join("poses.star"), poses_star(PARTICLES, 7)).unwrap();
-    run_tool(
-        dir.path(),
-        "relion_project",
-        &[
-            "--i",
-            "truth.mrc",
-            "--o",
-            "proj",
-            "--ang",
-            "poses.star",
-            "--ctf",
-            "--add_noise",
-            "--white_noise",
-            NOISE_SIGMA,
-        ],
-    );
+    let mut args = vec![
+        "--i",
+        "truth.mrc",
+        "--o",
+        "proj",
+        "--ang",
+        "poses.star",
+        "--ctf",
+    ];
+    if noisy {
+        args.extend(["--add_noise", "--white_noise", NOISE_SIGMA]);
+    }
+    run_tool(dir.path(), "relion_project", &args);
     dir
 }
 
@@ -147,7 +147,7 @@ fn relion_particles_reconstruct_like_relion_reconstruct() {
     if !have_tool("relion_project") || !have_tool("relion_reconstruct") {
         return;
     }
-    let data = relion_particles();
+    let data = relion_particles(true);
     let dir = data.path();
     let truth = dir.join("truth.mrc");
     let star = dir.join("proj.star");
@@ -181,15 +181,6 @@ fn relion_particles_reconstruct_like_relion_reconstruct() {
             ours_fsc.shell_05
         );
     }
-    // A map pixel size other than the images': RELION inserts the images at the frequencies
-    // they sample (a magnified map); so do we.
-    let extra = ["--ctf", "--angpix", "2.0"];
-    let relion = relion_reconstruct(dir, "proj.star", "relion_2A.mrc", &extra);
-    let ours = cryoflux_reconstruct(&star, &dir.join("ours_2A.mrc"), &extra);
-    let (ours_map, _, voxel) = read_mrc(&ours);
-    assert!((voxel - 2.0).abs() < 1e-6, "voxel size {voxel}");
-    let r = correlation(&ours_map, &voxels(&relion));
-    assert!(r >= 0.98, "--angpix 2: map correlation {r}");
     // Without CTF correction the map is a CTF-blurred one, so it must match the truth worse.
     let plain = cryoflux_reconstruct(&star, &dir.join("plain.mrc"), &[]);
     let corrected = dir.join("ours_all.mrc");
@@ -198,6 +189,81 @@ fn relion_particles_reconstruct_like_relion_reconstruct() {
         correlation(&voxels(&plain), &truth_map) + 0.05
             < correlation(&voxels(&corrected), &truth_map)
     );
+}
+
+#[test]
+fn noise_free_reconstruction_matches_relion_to_float_precision() {
+    if !have_tool("relion_project") || !have_tool("relion_reconstruct") {
+        return;
+    }
+    let data = relion_particles(false);
+    let dir = data.path();
+    let star = dir.join("proj.star");
+    // Direct division by the weights: the same numbers up to single precision (our images and
+    // CTFs are float32, RELION's float64). Iterative gridding: the same map to r > 0.99999.
+    for (name, extra, tolerance) in [
+        ("skip_gridding", vec!["--ctf", "--skip_gridding"], 1e-4),
+        ("gridding", vec!["--ctf"], 5e-3),
+    ] {
+        let relion = relion_reconstruct(dir, "proj.star", &format!("relion_{name}.mrc"), &extra);
+        let ours = cryoflux_reconstruct(&star, &dir.join(format!("ours_{name}.mrc")), &extra);
+        let (a, b) = (voxels(&ours), voxels(&relion));
+        let peak = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let diff = a
+            .iter()
+            .zip(&b)
+            .fold(0.0f32, |m, (x, y)| m.max((x - y).abs()));
+        let r = correlation(&a, &b);
+        eprintln!(
+            "{name}: correlation {r:.8}, largest difference {:.2e} of the peak",
+            diff / peak
+        );
+        assert!(
+            r > 0.99999 && f64::from(diff / peak) <= tolerance,
+            "{name}: correlation {r}, largest difference {diff} (peak {peak})"
+        );
+    }
+}
+
+#[test]
+fn maxres_and_map_pixel_size_follow_relion() {
+    if !have_tool("relion_project") || !have_tool("relion_reconstruct") {
+        return;
+    }
+    let data = relion_particles(true);
+    let dir = data.path();
+    let star = dir.join("proj.star");
+    // --maxres 7.7 Å: shells up to ceil(48·1.8/7.7) = 12 (RELION rounds up; rounding to the
+    // nearest would stop at 11 and leave shell 12 almost empty).
+    // --angpix 2: the images are inserted at the frequencies they sample (a magnified map).
+    for (name, extra) in [
+        ("maxres", ["--ctf", "--maxres", "7.7"]),
+        ("angpix", ["--ctf", "--angpix", "2.0"]),
+    ] {
+        let relion = relion_reconstruct(dir, "proj.star", &format!("relion_{name}.mrc"), &extra);
+        let ours = cryoflux_reconstruct(&star, &dir.join(format!("ours_{name}.mrc")), &extra);
+        let (ours_map, _, voxel) = read_mrc(&ours);
+        let (relion_map, _, relion_voxel) = read_mrc(&relion);
+        assert!(
+            (voxel - relion_voxel).abs() < 1e-5,
+            "{name}: voxel size {voxel} vs {relion_voxel}"
+        );
+        let r = correlation(&ours_map, &relion_map);
+        eprintln!("{name}: map correlation {r:.5}");
+        assert!(
+            r >= 0.98,
+            "{name}: cryoflux vs relion_reconstruct map correlation {r}"
+        );
+        let power = |map: Vec<f32>, voxel: f32| {
+            let volume = Volume::from_vec(48, f64::from(voxel), map).unwrap();
+            power_spectrum(&fft::forward(&volume))
+        };
+        let ratio = power(ours_map, voxel)[12] / power(relion_map, relion_voxel)[12];
+        assert!(
+            (0.8..1.25).contains(&ratio),
+            "{name}: shell 12 power cryoflux/RELION {ratio}"
+        );
+    }
 }
 
 /// Correlation between `map` (a cubic box of side n) and its rotation by 180° about `axis`
@@ -222,7 +288,7 @@ fn d2_reconstruction_matches_relion_and_has_d2_symmetry() {
     if !have_tool("relion_project") || !have_tool("relion_reconstruct") {
         return;
     }
-    let data = relion_particles();
+    let data = relion_particles(true);
     let dir = data.path();
     let truth = dir.join("truth.mrc");
     let extra = ["--ctf", "--sym", "D2"];
