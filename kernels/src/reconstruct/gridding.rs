@@ -2,7 +2,8 @@
 //! dividing backprojected data by their weights on the padded Fourier grid.
 //!
 //! v starts at 1 inside the inserted sphere; each round convolves v·W with a Kaiser–Bessel
-//! blob (order 0, radius 1.9·pad Fourier voxels, α = 15), done as a product with the blob's
+//! blob (order 0, radius 1.9·pad Fourier voxels times (2R+3)/(pad·N) for a sphere of R padded
+//! voxels, as in RELION; α = 15), done as a product with the blob's
 //! Fourier transform in real space, and divides v by max(10⁻⁶, |v·W ⊛ blob|). Then
 //! F = D·v ≈ D/W smoothed over the blob. v·W is real and even (W is Hermitian and real), so the
 //! convolution runs through [`EvenConvolution`], about twice as fast as a general round trip.
@@ -127,6 +128,7 @@ mod tests {
         let outside = w.index_of(8, 8, 0).unwrap();
         assert_eq!(v[outside], 0.0);
     }
+
     #[test]
     fn blob_kernel_is_relions_for_a_sphere_smaller_than_the_box() {
         // One weighted voxel at the origin: after one round v = 1/K, K the convolution kernel.
