@@ -82,20 +82,21 @@ pub fn column_pass<T: FftNum>(
 /// per row feeds this many lines.
 const TILE: usize = 4;
 
-/// `lines[b][r] = rows[r][start + b]` for every line b and row r.
-fn gather<C: Copy>(rows: &[&mut [C]], start: usize, lines: &mut [&mut [C]]) {
+/// `lines[b][r] = rows[r][start + b]` for every line b and row r < rows.len().
+pub fn gather<C: Copy, R: AsRef<[C]>>(rows: &[R], start: usize, lines: &mut [&mut [C]]) {
+    let len = rows.len();
     let mut tiles = lines.chunks_exact_mut(TILE);
     let mut column = start;
     for tile in &mut tiles {
         if let [l0, l1, l2, l3] = tile {
             let (l0, l1, l2, l3) = (
-                &mut l0[..rows.len()],
-                &mut l1[..rows.len()],
-                &mut l2[..rows.len()],
-                &mut l3[..rows.len()],
+                &mut l0[..len],
+                &mut l1[..len],
+                &mut l2[..len],
+                &mut l3[..len],
             );
             for (r, row) in rows.iter().enumerate() {
-                let v = &row[column..column + TILE];
+                let v = &row.as_ref()[column..column + TILE];
                 (l0[r], l1[r], l2[r], l3[r]) = (v[0], v[1], v[2], v[3]);
             }
         }
@@ -103,23 +104,25 @@ fn gather<C: Copy>(rows: &[&mut [C]], start: usize, lines: &mut [&mut [C]]) {
     }
     for line in tiles.into_remainder() {
         for (v, row) in line.iter_mut().zip(rows) {
-            *v = row[column];
+            *v = row.as_ref()[column];
         }
         column += 1;
     }
 }
 
-/// `rows[r][start + b] = lines[b][r]` for every line b and row r (the inverse of [`gather`]).
-fn scatter<C: Copy>(lines: &[&mut [C]], start: usize, rows: &mut [&mut [C]]) {
+/// `rows[r][start + b] = lines[b][r]` for every line b and row r < rows.len() (the inverse of
+/// [`gather`]).
+pub fn scatter<C: Copy, L: AsRef<[C]>>(lines: &[L], start: usize, rows: &mut [&mut [C]]) {
+    let len = rows.len();
     let mut tiles = lines.chunks_exact(TILE);
     let mut column = start;
     for tile in &mut tiles {
         if let [l0, l1, l2, l3] = tile {
             let (l0, l1, l2, l3) = (
-                &l0[..rows.len()],
-                &l1[..rows.len()],
-                &l2[..rows.len()],
-                &l3[..rows.len()],
+                &l0.as_ref()[..len],
+                &l1.as_ref()[..len],
+                &l2.as_ref()[..len],
+                &l3.as_ref()[..len],
             );
             for (r, row) in rows.iter_mut().enumerate() {
                 row[column..column + TILE].copy_from_slice(&[l0[r], l1[r], l2[r], l3[r]]);
@@ -128,7 +131,7 @@ fn scatter<C: Copy>(lines: &[&mut [C]], start: usize, rows: &mut [&mut [C]]) {
         column += TILE;
     }
     for line in tiles.remainder() {
-        for (v, row) in line.iter().zip(rows.iter_mut()) {
+        for (v, row) in line.as_ref().iter().zip(rows.iter_mut()) {
             row[column] = *v;
         }
         column += 1;

@@ -218,4 +218,62 @@ mod tests {
         let back = inverse_slice::<f64, 3>(&f, 4).unwrap();
         assert!(data.iter().zip(&back).all(|(a, b)| (a - b).abs() < 1e-12));
     }
+
+    #[test]
+    fn forward_3d_matches_a_brute_force_centred_dft() {
+        let n = 6;
+        let data: Vec<f64> = uniform(11, n * n * n).iter().map(|&v| v as f64).collect();
+        let f = forward_slice::<f64, 3>(&data, n).unwrap();
+        let grid = HalfGrid::<f64, 3>::zeros(n, 1.0).unwrap();
+        let tau = 2.0 * std::f64::consts::PI / n as f64;
+        for (i, got) in f.iter().enumerate() {
+            let [kx, ky, kz] = grid.frequency(i);
+            let mut sum = Complex::new(0.0, 0.0);
+            for (j, &v) in data.iter().enumerate() {
+                let c = |a: usize| a as f64 - (n / 2) as f64;
+                let (x, y, z) = (c(j % n), c((j / n) % n), c(j / (n * n)));
+                let phase = -tau * (kx as f64 * x + ky as f64 * y + kz as f64 * z);
+                sum += Complex::from_polar(v, phase);
+            }
+            let expected = sum / (n * n * n) as f64;
+            assert!(
+                (got - expected).norm() < 1e-14,
+                "{:?}: {got} vs {expected}",
+                [kx, ky, kz]
+            );
+        }
+    }
+
+    #[test]
+    fn central_window_is_the_middle_of_the_full_inverse() {
+        let (n, window) = (10, 4);
+        let data: Vec<f64> = uniform(2, n * n * n).iter().map(|&v| v as f64).collect();
+        let f = forward_slice::<f64, 3>(&data, n).unwrap();
+        let central = inverse_central_slice(&f, n, window).unwrap();
+        let offset = n / 2 - window / 2;
+        for (i, &v) in central.iter().enumerate() {
+            let (x, y, z) = (i % window, (i / window) % window, i / (window * window));
+            let full = data[((z + offset) * n + y + offset) * n + x + offset];
+            assert!((v - full).abs() < 1e-12, "({x}, {y}, {z}): {v} vs {full}");
+        }
+        assert!(inverse_central_slice(&f, n, 12).is_err());
+        assert!(inverse_central_slice(&f, n, 3).is_err());
+    }
+
+    #[test]
+    fn results_do_not_depend_on_the_thread_count() {
+        let n = 12;
+        let vol = Volume::from_vec(n, 1.0, uniform(4, n * n * n)).unwrap();
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let f = forward(&vol);
+                (f.data().to_vec(), inverse(&f).into_vec())
+            })
+        };
+        assert_eq!(run(1), run(3));
+    }
 }
