@@ -64,8 +64,10 @@ pub fn read_optics_groups(table: &Table, path: &Path) -> anyhow::Result<Vec<Opti
         let image_size = match sizes.as_ref().map(|s| s[row]) {
             None => None,
             // 0 is what an upgraded RELION 3.0 file holds for "not known yet".
-            Some(s) if s == 0.0 => None,
-            Some(s) if s > 0.0 && s.fract() == 0.0 && (s as usize) % 2 == 0 => Some(s as usize),
+            Some(0.0) => None,
+            Some(s) if s > 0.0 && s.fract() == 0.0 && (s as usize).is_multiple_of(2) => {
+                Some(s as usize)
+            }
             Some(s) => bail!(
                 "{}: rlnImageSize is {s}; expected a positive even number of pixels",
                 where_()
