@@ -299,7 +299,7 @@ fn ffts(args: &BenchReconstructArgs, pool: &rayon::ThreadPool) -> anyhow::Result
     );
     match numpy_fft_rates(args.repeats) {
         Some((r3, r2)) => println!(
-            "  numpy.fft (pocketfft, one thread, float64 inside): 3D 128³ {r3:.1}/s, 2D 256² \
+            "  numpy.fft (pocketfft, one thread, float32): 3D 128³ {r3:.1}/s, 2D 256² \
              {r2:.0}/s; cryoflux 2D on one thread is {:.2}× numpy",
             images as f64 / t2_one / r2
         ),
