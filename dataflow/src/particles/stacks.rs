@@ -91,7 +91,7 @@ mod tests {
     use cryoflux_formats::mrc::{MrcStackWriter, WriteMode};
 
     #[test]
-    fn reads_each_file_once_and_names_bad_slices_and_pixels() {
+    fn reads_each_file_once_and_names_slices_beyond_the_end() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.mrcs");
         let mut writer = MrcStackWriter::create(&path, 4, 4, 2.0, WriteMode::Float32).unwrap();
