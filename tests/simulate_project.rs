@@ -9,24 +9,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use cryoflux_dataflow::simulate::assets::default_map;
 use cryoflux_formats::mrc::{MrcFile, WriteMode, write_volume};
 use cryoflux_formats::star::StarFile;
-
-/// Pearson correlation of two images (invariant to scale and offset).
-fn pearson(a: &[f32], b: &[f32]) -> f64 {
-    let n = a.len() as f64;
-    let mean = |v: &[f32]| v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
-    let (ma, mb) = (mean(a), mean(b));
-    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
-    for (&x, &y) in a.iter().zip(b) {
-        let (x, y) = (f64::from(x) - ma, f64::from(y) - mb);
-        ab += x * y;
-        aa += x * x;
-        bb += y * y;
-    }
-    ab / (aa * bb).sqrt()
-}
 
 /// Variance of an image's pixels.
 fn variance(v: &[f32]) -> f64 {
@@ -55,22 +39,6 @@ fn simulate(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
     out
 }
 
-/// The bundled map as a float32 MRC in `dir` (RELION 3.1 does not read float16).
-fn map_file(dir: &Path) -> PathBuf {
-    let map = default_map().unwrap();
-    let path = dir.join("map.mrc");
-    let n = map.n();
-    write_volume(
-        &path,
-        map.data(),
-        [n; 3],
-        map.pixel_size() as f32,
-        WriteMode::Float32,
-    )
-    .unwrap();
-    path
-}
-
 /// One float column of the particles table of a STAR file.
 fn column(star: &Path, label: &str) -> Vec<f64> {
     let star = StarFile::read(star).unwrap();
@@ -84,7 +52,7 @@ fn project_and_noise_free_simulation_match_relion_project() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let map = map_file(dir.path());
+    let map = bundled_map_float32(dir.path());
     // 20 poses with origins up to ±6 Å and CTFs (astigmatic, 300 kV, Cs 2.7, Q0 0.1).
     let sim = simulate(
         dir.path(),
@@ -108,7 +76,7 @@ fn project_and_noise_free_simulation_match_relion_project() {
         "relion_project",
         &[
             "--i",
-            "map.mrc",
+            "truth.mrc",
             "--o",
             "relion",
             "--ang",
@@ -121,12 +89,12 @@ fn project_and_noise_free_simulation_match_relion_project() {
     let simulated = images(&sim.join("particles.mrcs"));
     assert_eq!(relion.len(), 20);
     for i in 0..20 {
-        let c = pearson(&projected[i], &relion[i]);
+        let c = correlation(&projected[i], &relion[i]);
         assert!(
             c >= 0.999,
             "image {i}: cryoflux project vs relion_project r = {c}"
         );
-        let c = pearson(&simulated[i], &relion[i]);
+        let c = correlation(&simulated[i], &relion[i]);
         assert!(
             c >= 0.999,
             "image {i}: cryoflux simulate vs relion_project r = {c}"
@@ -146,7 +114,7 @@ fn project_and_noise_free_simulation_match_relion_project() {
             .sum::<f64>();
     assert!((scale - 1.0).abs() < 1e-3, "scale {scale}");
     // The test can fail: a neighbour's pose does not match.
-    assert!(pearson(&projected[0], &relion[1]) < 0.9);
+    assert!(correlation(&projected[0], &relion[1]) < 0.9);
 }
 
 #[test]
@@ -155,7 +123,7 @@ fn relion_reconstruct_recovers_the_map_from_simulated_particles() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    map_file(dir.path());
+    bundled_map_float32(dir.path());
     // Relative output: image names are resolved from the working directory, as RELION does.
     let status = cryoflux()
         .current_dir(dir.path())
@@ -175,9 +143,9 @@ fn relion_reconstruct_recovers_the_map_from_simulated_particles() {
             args.push("--ctf");
         }
         run_tool(dir.path(), "relion_reconstruct", &args);
-        let truth = MrcFile::open(dir.path().join("map.mrc")).unwrap();
+        let truth = MrcFile::open(dir.path().join("truth.mrc")).unwrap();
         let rec = MrcFile::open(dir.path().join("rec.mrc")).unwrap();
-        let r = pearson(&truth.read_all().unwrap(), &rec.read_all().unwrap());
+        let r = correlation(&truth.read_all().unwrap(), &rec.read_all().unwrap());
         if ctf {
             assert!(r > 0.8, "map vs RELION reconstruction with CTF: r = {r}");
         } else {
@@ -193,7 +161,7 @@ fn relion_reconstruct_recovers_the_map_from_simulated_particles() {
 #[test]
 fn single_projection_without_ang_writes_stack_and_star() {
     let dir = tempfile::tempdir().unwrap();
-    let map = map_file(dir.path());
+    let map = bundled_map_float32(dir.path());
     let out = dir.path().join("one");
     cryoflux_ok(&[
         "project",
@@ -266,7 +234,7 @@ fn given_poses_reproduce_the_simulation_they_came_from() {
 #[test]
 fn noise_free_images_are_projections_at_the_true_poses() {
     let dir = tempfile::tempdir().unwrap();
-    let map = map_file(dir.path());
+    let map = bundled_map_float32(dir.path());
     let sim = simulate(
         dir.path(),
         "sim",
@@ -286,7 +254,7 @@ fn noise_free_images_are_projections_at_the_true_poses() {
     let simulated = images(&sim.join("particles.mrcs"));
     let projected = images(&projected);
     for (i, (s, p)) in simulated.iter().zip(&projected).enumerate() {
-        let c = pearson(s, p);
+        let c = correlation(s, p);
         assert!(c >= 0.99, "particle {i}: r = {c}");
     }
     // Without the CTF the images no longer match: the CTF was applied.
@@ -302,7 +270,7 @@ fn noise_free_images_are_projections_at_the_true_poses() {
     ]);
     let plain = images(&plain);
     let mean_r = (0..40)
-        .map(|i| pearson(&simulated[i], &plain[i]))
+        .map(|i| correlation(&simulated[i], &plain[i]))
         .sum::<f64>()
         / 40.0;
     assert!(mean_r < 0.9, "mean r without CTF {mean_r}");
@@ -381,13 +349,6 @@ fn measured_snr_matches_the_requested_snr() {
     }
 }
 
-/// Runs cryoflux expecting failure; returns stderr.
-fn cryoflux_fails(args: &[&str]) -> String {
-    let output = run_cryoflux(args);
-    assert!(!output.status.success(), "cryoflux {args:?} succeeded");
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
 #[test]
 fn bad_input_is_refused_with_the_file_and_field_named_and_nothing_written() {
     let dir = tempfile::tempdir().unwrap();
@@ -433,7 +394,7 @@ fn bad_input_is_refused_with_the_file_and_field_named_and_nothing_written() {
         err.contains("poses.star") && err.contains("rlnAngleTilt") && !err.contains("rlnAngleRot"),
         "{err}"
     );
-    let map = map_file(dir.path());
+    let map = bundled_map_float32(dir.path());
     let stack = dir.path().join("out.mrcs");
     let err = cryoflux_fails(&[
         "project",
