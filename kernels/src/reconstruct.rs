@@ -96,7 +96,7 @@ pub fn reconstruct(bp: &BackProjector, options: &ReconstructOptions) -> Result<V
         }
     }
     let norm = pad3 * n as f64;
-    let central = fft::inverse_central_slice::<f64>(data.data(), m, n)?;
+    let central = fft::inverse_central(data.into_vec(), m, n)?;
     let samples = central.iter().map(|&v| (v / norm) as f32).collect();
     let mut map = Volume::from_vec(n, bp.pixel_size(), samples)?;
     soft_mask_outside(&mut map, (n / 2) as f64, 3.0)?;

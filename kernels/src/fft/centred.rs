@@ -49,15 +49,15 @@ pub fn inverse<T: FftFloat, const D: usize>(data: &[Complex<T>], n: usize) -> Ve
         inverse_plane(&mut work, n, &mut out, n, &plans, &mut scratch);
         return out;
     }
-    inverse_window(data, n, n)
+    inverse_window(data.to_vec(), n, n)
 }
 
 /// The central `window`³ samples (origin at window/2) of the centred 3D inverse transform of a
-/// half array of box `n`: only the planes and rows that reach the window are transformed.
-pub fn inverse_window<T: FftFloat>(data: &[Complex<T>], n: usize, window: usize) -> Vec<T> {
+/// half array of box `n` (consumed as workspace): only the planes and rows that reach the
+/// window are transformed.
+pub fn inverse_window<T: FftFloat>(mut work: Vec<Complex<T>>, n: usize, window: usize) -> Vec<T> {
     let h = half_width(n);
     let plans = line_plans::<T>(n);
-    let mut work = data.to_vec();
     kz_pass(&mut work, n, &*plans.inverse, &plans);
     // Window plane i is uncentred plane (i − window/2) mod n.
     let mut planes: Vec<&mut [Complex<T>]> = work.chunks_exact_mut(n * h).collect();

@@ -123,7 +123,9 @@ impl<T: FftFloat> EvenConvolution<T> {
         }
     }
 
-    /// Inverse kz transforms (real input, so r2c and conjugate) into `columns`, per ky row.
+    /// Inverse kz transforms (real input, so r2c and conjugate) into `columns`, per ky row:
+    /// the row's values in every plane are copied into a dense block (one visit per plane),
+    /// transposed into kz lines in cache, transformed, and written to the row's own chunk.
     fn load(&mut self, values: &[T]) {
         let (m, h, zs) = (self.m, half_width(self.m), self.m / 2 + 1);
         let mut columns = std::mem::take(&mut self.columns);
@@ -132,32 +134,34 @@ impl<T: FftFloat> EvenConvolution<T> {
             .par_chunks_exact_mut(zs * h)
             .enumerate()
             .for_each_init(
-                || BatchScratch::new(&this.plans),
+                || LinesScratch::new(&this.plans),
                 |s, (ky, chunk)| {
-                    chunk.fill(Complex::zero());
                     let ky_l = wrapped_to_logical(ky, m);
                     let Some(kx_max) = this.kx_max(ky_l) else {
+                        chunk.fill(Complex::zero());
                         return;
                     };
-                    let rows: Vec<&[T]> =
-                        (0..m).map(|kz| &values[(kz * m + ky) * h..][..h]).collect();
-                    let mut out: Vec<&mut [Complex<T>]> = chunk.chunks_exact_mut(h).collect();
-                    for kx0 in (0..=kx_max).step_by(BATCH) {
-                        let count = BATCH.min(kx_max + 1 - kx0);
-                        let mut reals: Vec<&mut [T]> =
-                            s.real.chunks_exact_mut(m).take(count).collect();
-                        let mut lines: Vec<&mut [Complex<T>]> =
-                            s.complex.chunks_exact_mut(zs).take(count).collect();
-                        gather(&rows, kx0, &mut reals);
-                        for (kx, (real, line)) in
-                            (kx0..).zip(reals.iter_mut().zip(lines.iter_mut()))
-                        {
-                            this.clear_outside(real, kx, ky_l);
-                            r2c(&this.plans, real, line, &mut s.fft);
-                            line.iter_mut().for_each(|v| *v = v.conj());
-                        }
-                        scatter(&lines, kx0, &mut out);
+                    let w = kx_max + 1;
+                    let dense = &mut s.real_block[..m * w];
+                    for (kz, row) in dense.chunks_exact_mut(w).enumerate() {
+                        row.copy_from_slice(&values[(kz * m + ky) * h..][..w]);
                     }
+                    let rows: Vec<&[T]> = dense.chunks_exact(w).collect();
+                    let mut reals: Vec<&mut [T]> =
+                        s.real_lines.chunks_exact_mut(m).take(w).collect();
+                    gather(&rows, 0, &mut reals);
+                    let mut lines: Vec<&mut [Complex<T>]> =
+                        s.complex_lines.chunks_exact_mut(zs).take(w).collect();
+                    for (kx, (real, line)) in reals.iter_mut().zip(lines.iter_mut()).enumerate() {
+                        this.clear_outside(real, kx, ky_l);
+                        r2c(&this.plans, real, line, &mut s.fft);
+                        line.iter_mut().for_each(|v| *v = v.conj());
+                    }
+                    let mut out: Vec<&mut [Complex<T>]> = chunk.chunks_exact_mut(h).collect();
+                    scatter(&lines, 0, &mut out);
+                    // Lines beyond the sphere are zero.
+                    out.iter_mut()
+                        .for_each(|row| row[w..].fill(Complex::zero()));
                 },
             );
         self.columns = columns;
@@ -194,60 +198,69 @@ impl<T: FftFloat> EvenConvolution<T> {
             );
     }
 
-    /// Forward kz transforms (Hermitian in z, so conjugate and c2r) into `values`, per ky row.
+    /// Forward kz transforms (Hermitian in z, so conjugate and c2r) into `values`, per ky row,
+    /// through dense blocks as in [`Self::load`].
     fn store(&self, values: &mut [T]) {
         let (m, h, zs) = (self.m, half_width(self.m), self.m / 2 + 1);
         rows_by_y(values, m, h)
             .into_par_iter()
             .enumerate()
             .for_each_init(
-                || BatchScratch::new(&self.plans),
+                || LinesScratch::new(&self.plans),
                 |s, (ky, mut out)| {
-                    out.iter_mut().for_each(|row| row.fill(T::zero()));
                     let ky_l = wrapped_to_logical(ky, m);
                     let Some(kx_max) = self.kx_max(ky_l) else {
+                        out.iter_mut().for_each(|row| row.fill(T::zero()));
                         return;
                     };
-                    let rows: Vec<&[Complex<T>]> = (0..zs)
-                        .map(|z| &self.planes[(z * m + ky) * h..][..h])
-                        .collect();
-                    for kx0 in (0..=kx_max).step_by(BATCH) {
-                        let count = BATCH.min(kx_max + 1 - kx0);
-                        let mut reals: Vec<&mut [T]> =
-                            s.real.chunks_exact_mut(m).take(count).collect();
-                        let mut lines: Vec<&mut [Complex<T>]> =
-                            s.complex.chunks_exact_mut(zs).take(count).collect();
-                        gather(&rows, kx0, &mut lines);
-                        for (kx, (real, line)) in
-                            (kx0..).zip(reals.iter_mut().zip(lines.iter_mut()))
-                        {
-                            line.iter_mut().for_each(|v| *v = v.conj());
-                            c2r(&self.plans, line, real, &mut s.fft);
-                            self.clear_outside(real, kx, ky_l);
-                        }
-                        scatter(&reals, kx0, &mut out);
+                    let w = kx_max + 1;
+                    let dense = &mut s.complex_block[..zs * w];
+                    for (z, row) in dense.chunks_exact_mut(w).enumerate() {
+                        row.copy_from_slice(&self.planes[(z * m + ky) * h..][..w]);
+                    }
+                    let rows: Vec<&[Complex<T>]> = dense.chunks_exact(w).collect();
+                    let mut lines: Vec<&mut [Complex<T>]> =
+                        s.complex_lines.chunks_exact_mut(zs).take(w).collect();
+                    gather(&rows, 0, &mut lines);
+                    let mut reals: Vec<&mut [T]> =
+                        s.real_lines.chunks_exact_mut(m).take(w).collect();
+                    for (kx, (real, line)) in reals.iter_mut().zip(lines.iter_mut()).enumerate() {
+                        line.iter_mut().for_each(|v| *v = v.conj());
+                        c2r(&self.plans, line, real, &mut s.fft);
+                        self.clear_outside(real, kx, ky_l);
+                    }
+                    let mut block: Vec<&mut [T]> =
+                        s.real_block[..m * w].chunks_exact_mut(w).collect();
+                    scatter(&reals, 0, &mut block);
+                    for (row, dense) in out.iter_mut().zip(&block) {
+                        row[..w].copy_from_slice(dense);
+                        // Lines beyond the sphere are zero.
+                        row[w..].fill(T::zero());
                     }
                 },
             );
     }
 }
 
-/// kz lines handled together by the load and store stages.
-const BATCH: usize = 8;
-
-/// One thread's buffers for a batch of kz lines: real (m samples) and complex (m/2+1 values).
-struct BatchScratch<T> {
-    real: Vec<T>,
-    complex: Vec<Complex<T>>,
+/// One thread's buffers for the kz lines of one ky row (at most m/2+1 lines): the lines, real
+/// (m samples) and complex (m/2+1 values), and the same data as dense row blocks.
+struct LinesScratch<T> {
+    real_lines: Vec<T>,
+    complex_lines: Vec<Complex<T>>,
+    real_block: Vec<T>,
+    complex_block: Vec<Complex<T>>,
     fft: Vec<Complex<T>>,
 }
 
-impl<T: FftFloat> BatchScratch<T> {
+impl<T: FftFloat> LinesScratch<T> {
     fn new(plans: &LinePlans<T>) -> Self {
         let m = plans.r2c.len();
+        let (h, zs) = (half_width(m), m / 2 + 1);
         Self {
-            real: vec![T::zero(); BATCH * m],
-            complex: vec![Complex::zero(); BATCH * (m / 2 + 1)],
+            real_lines: vec![T::zero(); h * m],
+            complex_lines: vec![Complex::zero(); h * zs],
+            real_block: vec![T::zero(); h * m],
+            complex_block: vec![Complex::zero(); h * zs],
             fft: vec![
                 Complex::zero();
                 plans.r2c.get_scratch_len().max(plans.c2r.get_scratch_len())

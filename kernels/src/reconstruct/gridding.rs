@@ -9,7 +9,7 @@
 //! convolution runs through [`EvenConvolution`], about twice as fast as a general round trip.
 
 use crate::fft::EvenConvolution;
-use crate::grid::{GridError, HalfGrid, half_width};
+use crate::grid::{GridError, HalfGrid, half_width, wrapped_to_logical};
 use rayon::prelude::*;
 
 /// Blob radius per padding unit (Fourier voxels of the unpadded grid) and taper.
@@ -58,13 +58,15 @@ pub(super) fn density_compensation(
 ) -> Result<Vec<f64>, GridError> {
     let m = weight.n();
     let h = half_width(m);
-    let inside: Vec<bool> = (0..weight.data().len())
-        .into_par_iter()
-        .map(|i| {
-            let [x, y, z] = weight.frequency(i);
-            x * x + y * y + z * z <= radius * radius
-        })
-        .collect();
+    // Row (kz, ky) of the half array meets the sphere for kx = 0 ..= its limit.
+    let limit = |row: usize| {
+        let (y, z) = (
+            wrapped_to_logical(row % m, m),
+            wrapped_to_logical(row / m, m),
+        );
+        let rest = radius * radius - y * y - z * z;
+        (rest >= 0).then(|| (rest.isqrt() as usize).min(h - 1))
+    };
     let blob_radius = BLOB_RADIUS_PER_PAD * pad as f64;
     // RELION convolves on a real-space grid of 2·(radius+1)+1 voxels but evaluates the blob's
     // transform as if that grid had m = pad·N voxels (backprojector.cpp, "TODO: resize this
@@ -75,7 +77,12 @@ pub(super) fn density_compensation(
         let omega = (r2 as f64).sqrt() / m as f64 * relion_scale;
         blob_fourier(omega, blob_radius, BLOB_ALPHA)
     })?;
-    let mut v: Vec<f64> = inside.iter().map(|&a| if a { 1.0 } else { 0.0 }).collect();
+    let mut v = vec![0.0; m * m * h];
+    v.par_chunks_exact_mut(h).enumerate().for_each(|(row, v)| {
+        if let Some(last) = limit(row) {
+            v[..=last].fill(1.0);
+        }
+    });
     let mut product = vec![0.0; m * m * h];
     for _ in 0..iterations {
         product
@@ -84,12 +91,14 @@ pub(super) fn density_compensation(
             .zip(weight.data())
             .for_each(|((p, &v), &w)| *p = v * w);
         convolution.convolve(&mut product)?;
-        v.par_iter_mut()
-            .zip(&product)
-            .zip(&inside)
-            .for_each(|((v, &c), &a)| {
-                if a {
-                    *v /= c.abs().max(1e-6);
+        v.par_chunks_exact_mut(h)
+            .zip(product.par_chunks_exact(h))
+            .enumerate()
+            .for_each(|(row, (v, c))| {
+                if let Some(last) = limit(row) {
+                    for (v, &c) in v[..=last].iter_mut().zip(c) {
+                        *v /= c.abs().max(1e-6);
+                    }
                 }
             });
     }
