@@ -20,14 +20,15 @@ use rustfft::num_traits::Zero;
 /// caller), scaled by 1/n^D.
 pub fn forward<T: FftFloat, const D: usize>(data: &[T], n: usize) -> Vec<Complex<T>> {
     let h = half_width(n);
-    let plans = line_plans::<T>(n);
     let scale = T::one() / T::from_usize(n.pow(D as u32)).unwrap_or_else(T::one);
     let mut out = vec![Complex::zero(); data.len() / n * h];
     if D == 2 {
-        let mut scratch = LineScratch::new(&plans);
-        forward_plane(&mut out, data, n, scale, &plans, &mut scratch);
+        T::with_thread_lines(n, |lines| {
+            forward_plane(&mut out, data, n, scale, &lines.plans, &mut lines.scratch);
+        });
         return out;
     }
+    let plans = line_plans::<T>(n);
     let init = || LineScratch::new(&plans);
     out.par_chunks_exact_mut(n * h)
         .enumerate()
@@ -42,11 +43,19 @@ pub fn forward<T: FftFloat, const D: usize>(data: &[T], n: usize) -> Vec<Complex
 /// Centred inverse transform (unnormalised) of a `D`-dimensional half array of box `n`.
 pub fn inverse<T: FftFloat, const D: usize>(data: &[Complex<T>], n: usize) -> Vec<T> {
     if D == 2 {
-        let plans = line_plans::<T>(n);
-        let mut work = data.to_vec();
         let mut out = vec![T::zero(); n * n];
-        let mut scratch = LineScratch::new(&plans);
-        inverse_plane(&mut work, n, &mut out, n, &plans, &mut scratch);
+        T::with_thread_lines(n, |lines| {
+            lines.work.clear();
+            lines.work.extend_from_slice(data);
+            inverse_plane(
+                &mut lines.work,
+                n,
+                &mut out,
+                n,
+                &lines.plans,
+                &mut lines.scratch,
+            );
+        });
         return out;
     }
     inverse_window(data.to_vec(), n, n)

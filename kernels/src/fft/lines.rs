@@ -6,11 +6,61 @@
 //! transforms the block, and scatters it back. Every line is transformed on its own with the same
 //! plan, so results are bitwise independent of how the work is split across threads.
 
-use super::plans::LinePlans;
+use super::plans::{LinePlans, PlanCache, line_plans};
 use rustfft::num_complex::Complex;
 use rustfft::num_traits::Zero;
 use rustfft::{Fft, FftNum};
+use std::cell::Cell;
 use std::ops::Range;
+use std::sync::Arc;
+
+/// A thread's plans and buffers for one line length, kept between image transforms so that
+/// transforming many small images allocates nothing but the results.
+pub struct ThreadLines<T: FftNum> {
+    n: usize,
+    /// The plans of the length.
+    pub plans: Arc<LinePlans<T>>,
+    /// Line buffers.
+    pub scratch: LineScratch<T>,
+    /// A half array's worth of workspace (inverse transforms).
+    pub work: Vec<Complex<T>>,
+}
+
+/// Access to the calling thread's [`ThreadLines`] of a precision (sealed: only f32 and f64).
+pub trait ThreadScratch: PlanCache {
+    /// Runs `f` with this thread's buffers for length `n` (made on first use or when the
+    /// length changes; a nested call gets fresh ones).
+    fn with_thread_lines<R>(n: usize, f: impl FnOnce(&mut ThreadLines<Self>) -> R) -> R;
+}
+
+macro_rules! thread_scratch {
+    ($t:ty) => {
+        impl ThreadScratch for $t {
+            fn with_thread_lines<R>(n: usize, f: impl FnOnce(&mut ThreadLines<$t>) -> R) -> R {
+                thread_local! {
+                    static CACHE: Cell<Option<ThreadLines<$t>>> = const { Cell::new(None) };
+                }
+                let mut lines = match CACHE.take() {
+                    Some(lines) if lines.n == n => lines,
+                    _ => {
+                        let plans = line_plans::<$t>(n);
+                        ThreadLines {
+                            n,
+                            scratch: LineScratch::new(&plans),
+                            plans,
+                            work: Vec::new(),
+                        }
+                    }
+                };
+                let result = f(&mut lines);
+                CACHE.set(Some(lines));
+                result
+            }
+        }
+    };
+}
+thread_scratch!(f32);
+thread_scratch!(f64);
 
 /// Bytes of gathered lines a column pass keeps in flight (well inside a 32 KiB L1 cache).
 const BLOCK_BYTES: usize = 16 * 1024;
@@ -181,7 +231,6 @@ pub fn c2r<T: FftNum>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::plans::line_plans;
     use super::*;
 
     #[test]

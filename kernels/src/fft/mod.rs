@@ -32,7 +32,7 @@ use rustfft::num_complex::{Complex, Complex32};
 use rustfft::num_traits::Float;
 
 /// Floating-point precisions the FFTs run in: `f32` (images, volumes) and `f64` (reconstruction).
-pub trait FftFloat: Float + plans::PlanCache {}
+pub trait FftFloat: Float + plans::PlanCache + lines::ThreadScratch {}
 impl FftFloat for f32 {}
 impl FftFloat for f64 {}
 
