@@ -36,7 +36,7 @@ pub fn forward<T: FftFloat, const D: usize>(data: &[T], n: usize) -> Vec<Complex
             let source = &data[(z + n / 2) % n * n * n..][..n * n];
             forward_plane(plane, source, n, scale, &plans, scratch);
         });
-    kz_pass(&mut out, n, &*plans.forward, &plans);
+    kz_pass(None, &mut out, n, &*plans.forward, &plans);
     out
 }
 
@@ -58,27 +58,43 @@ pub fn inverse<T: FftFloat, const D: usize>(data: &[Complex<T>], n: usize) -> Ve
         });
         return out;
     }
-    inverse_window(data.to_vec(), n, n)
+    let plans = line_plans::<T>(n);
+    let mut work = vec![Complex::zero(); data.len()];
+    kz_pass(Some(data), &mut work, n, &*plans.inverse, &plans);
+    inverse_planes(work, n, n, &plans)
 }
 
 /// The central `window`³ samples (origin at window/2) of the centred 3D inverse transform of a
 /// half array of box `n` (consumed as workspace): only the planes and rows that reach the
 /// window are transformed.
 pub fn inverse_window<T: FftFloat>(mut work: Vec<Complex<T>>, n: usize, window: usize) -> Vec<T> {
-    let h = half_width(n);
     let plans = line_plans::<T>(n);
-    kz_pass(&mut work, n, &*plans.inverse, &plans);
+    kz_pass(None, &mut work, n, &*plans.inverse, &plans);
+    inverse_planes(work, n, window, &plans)
+}
+
+/// The plane stage of a 3D inverse after [`kz_pass`]: ky columns and real rows of the planes
+/// that reach the central `window`.
+fn inverse_planes<T: FftFloat>(
+    mut work: Vec<Complex<T>>,
+    n: usize,
+    window: usize,
+    plans: &LinePlans<T>,
+) -> Vec<T> {
+    let h = half_width(n);
     // Window plane i is uncentred plane (i − window/2) mod n.
     let mut planes: Vec<&mut [Complex<T>]> = work.chunks_exact_mut(n * h).collect();
     planes.rotate_left((n - window / 2) % n);
     planes.truncate(window);
     let mut out = vec![T::zero(); window.pow(3)];
-    let init = || LineScratch::new(&plans);
     out.par_chunks_exact_mut(window * window)
         .zip(planes)
-        .for_each_init(init, |scratch, (out_plane, plane)| {
-            inverse_plane(plane, n, out_plane, window, &plans, scratch);
-        });
+        .for_each_init(
+            || LineScratch::new(plans),
+            |scratch, (out_plane, plane)| {
+                inverse_plane(plane, n, out_plane, window, plans, scratch);
+            },
+        );
     out
 }
 
@@ -135,11 +151,31 @@ fn inverse_plane<T: FftFloat>(
     }
 }
 
-/// Complex FFT along kz of a half volume of box `n`, in parallel over ky rows.
-fn kz_pass<T: FftFloat>(data: &mut [Complex<T>], n: usize, fft: &dyn Fft<T>, plans: &LinePlans<T>) {
+/// Complex FFT along kz of a half volume of box `n`, in parallel over ky rows, from `source`
+/// (or `data` itself) into `data`. Each ky row's values in every plane are first copied into a
+/// dense block (one visit per plane row, which keeps the column pass's strided walks in cache).
+fn kz_pass<T: FftFloat>(
+    source: Option<&[Complex<T>]>,
+    data: &mut [Complex<T>],
+    n: usize,
+    fft: &dyn Fft<T>,
+    plans: &LinePlans<T>,
+) {
     let h = half_width(n);
-    rows_by_y(data, n, h).into_par_iter().for_each_init(
-        || LineScratch::new(plans),
-        |scratch, mut rows| column_pass(&mut rows, 0..h, fft, scratch),
-    );
+    rows_by_y(data, n, h)
+        .into_par_iter()
+        .enumerate()
+        .for_each_init(
+            || (LineScratch::new(plans), vec![Complex::zero(); n * h]),
+            |(scratch, dense), (y, rows)| {
+                for (z, (block, row)) in dense.chunks_exact_mut(h).zip(&rows).enumerate() {
+                    block.copy_from_slice(source.map_or(&**row, |s| &s[(z * n + y) * h..][..h]));
+                }
+                let mut block: Vec<&mut [Complex<T>]> = dense.chunks_exact_mut(h).collect();
+                column_pass(&mut block, 0..h, fft, scratch);
+                for (row, block) in rows.into_iter().zip(block) {
+                    row.copy_from_slice(block);
+                }
+            },
+        );
 }
