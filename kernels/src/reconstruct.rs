@@ -112,36 +112,67 @@ pub fn reconstruct(bp: &BackProjector, options: &ReconstructOptions) -> Result<V
 }
 
 /// D ← D / max(W', Wr(r)/1000), Wr the mean of W' over shell floor(|k|/pad) inside the sphere.
+/// Shell sums are accumulated per kz plane and then added in plane order, so the result does
+/// not depend on the thread count.
 fn divide_with_shell_floor(
     data: &mut HalfGrid<Complex64, 3>,
     weight: &HalfGrid<f64, 3>,
     radius: i64,
     pad: usize,
 ) {
-    let shell = |i: usize| -> Option<usize> {
-        let [x, y, z] = weight.frequency(i);
-        let k2 = x * x + y * y + z * z;
-        (k2 <= radius * radius).then(|| ((k2 as f64).sqrt() / pad as f64).floor() as usize)
-    };
+    let (m, h) = (weight.n(), half_width(weight.n()));
     let shells = radius as usize / pad + 1;
+    // Shell of each value of row (kz, ky), or None outside the sphere.
+    let row_shells = |row: usize| {
+        let (y, z) = (
+            wrapped_to_logical(row % m, m),
+            wrapped_to_logical(row / m, m),
+        );
+        (0..h as i64).map(move |x| {
+            let k2 = x * x + y * y + z * z;
+            (k2 <= radius * radius)
+                .then(|| (((k2 as f64).sqrt() / pad as f64).floor() as usize).min(shells - 1))
+        })
+    };
+    let per_plane: Vec<(Vec<f64>, Vec<usize>)> = weight
+        .data()
+        .par_chunks_exact(m * h)
+        .enumerate()
+        .map(|(z, plane)| {
+            let (mut sum, mut count) = (vec![0.0; shells], vec![0usize; shells]);
+            for (row, w_row) in plane.chunks_exact(h).enumerate() {
+                for (r, &w) in row_shells(z * m + row).zip(w_row) {
+                    if let Some(r) = r {
+                        sum[r] += w;
+                        count[r] += 1;
+                    }
+                }
+            }
+            (sum, count)
+        })
+        .collect();
     let (mut sum, mut count) = (vec![0.0; shells], vec![0usize; shells]);
-    for (i, &w) in weight.data().iter().enumerate() {
-        if let Some(r) = shell(i) {
-            sum[r.min(shells - 1)] += w;
-            count[r.min(shells - 1)] += 1;
-        }
+    for (s, c) in &per_plane {
+        sum.iter_mut().zip(s).for_each(|(a, b)| *a += b);
+        count.iter_mut().zip(c).for_each(|(a, b)| *a += b);
     }
     let floor: Vec<f64> = sum
         .iter()
         .zip(&count)
         .map(|(&s, &c)| if c > 0 { s / c as f64 / 1000.0 } else { 0.0 })
         .collect();
-    for (i, d) in data.data_mut().iter_mut().enumerate() {
-        let divisor = shell(i).map_or(0.0, |r| weight.data()[i].max(floor[r.min(shells - 1)]));
-        *d = if divisor > 0.0 {
-            *d / divisor
-        } else {
-            Complex64::default()
-        };
-    }
+    data.data_mut()
+        .par_chunks_exact_mut(h)
+        .zip(weight.data().par_chunks_exact(h))
+        .enumerate()
+        .for_each(|(row, (d_row, w_row))| {
+            for ((d, &w), r) in d_row.iter_mut().zip(w_row).zip(row_shells(row)) {
+                let divisor = r.map_or(0.0, |r| w.max(floor[r]));
+                *d = if divisor > 0.0 {
+                    *d / divisor
+                } else {
+                    Complex64::default()
+                };
+            }
+        });
 }

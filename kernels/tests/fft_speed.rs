@@ -9,7 +9,7 @@ use cryoflux_kernels::backprojector::{BackProjector, BackProjectorOptions};
 use cryoflux_kernels::euler::euler_to_matrix;
 use cryoflux_kernels::fft::{self, FftFloat};
 use cryoflux_kernels::grid::{HalfGrid, Image};
-use cryoflux_kernels::reconstruct::{ReconstructOptions, reconstruct};
+use cryoflux_kernels::reconstruct::{Gridding, ReconstructOptions, reconstruct};
 use rayon::prelude::*;
 use std::hint::black_box;
 use std::time::Instant;
@@ -143,17 +143,203 @@ fn filled_backprojector(n: usize, count: usize) -> BackProjector {
 
 #[test]
 #[ignore]
-fn reconstruct_default_gridding() {
+fn reconstruct_speed() {
     let sizes: &[usize] = if large() { &[64, 128] } else { &[64] };
     for &n in sizes {
         let bp = filled_backprojector(n, 200);
         let reps = if n >= 128 { 1 } else { 3 };
-        let (ms, cpu) = best_ms(reps, || {
-            black_box(reconstruct(&bp, &ReconstructOptions::default()).unwrap());
-        });
-        println!(
-            "reconstruct N={n} (padded {}) gridding 10: {ms:9.1} ms (cpu {cpu:9.1} ms)",
-            2 * n
-        );
+        for (label, gridding) in [
+            ("gridding 10", Gridding::Iterative { iterations: 10 }),
+            ("skip gridding", Gridding::Skip),
+        ] {
+            let options = ReconstructOptions {
+                gridding,
+                ..ReconstructOptions::default()
+            };
+            let (ms, cpu) = best_ms(reps, || {
+                black_box(reconstruct(&bp, &options).unwrap());
+            });
+            println!(
+                "reconstruct N={n} (padded {}) {label}: {ms:9.1} ms (cpu {cpu:9.1} ms)",
+                2 * n
+            );
+        }
     }
+}
+
+/// Writes `images` (each n² samples, x fastest) as an MRC stack (mode 2, pixel size 1 Å).
+fn write_mrc_stack(path: &std::path::Path, n: usize, images: &[Vec<f32>]) {
+    let mut header = [0u8; 1024];
+    let mut put =
+        |word: usize, bytes: [u8; 4]| header[4 * word..4 * word + 4].copy_from_slice(&bytes);
+    let (nx, nz) = (n as i32, images.len() as i32);
+    for (word, value) in [(0, nx), (1, nx), (2, nz), (3, 2), (7, nx), (8, nx), (9, nz)] {
+        put(word, value.to_le_bytes());
+    }
+    for (word, value) in [(10, n as f32), (11, n as f32), (12, nz as f32)] {
+        put(word, value.to_le_bytes());
+    }
+    for (word, value) in [(13, 90.0f32), (14, 90.0), (15, 90.0)] {
+        put(word, value.to_le_bytes());
+    }
+    for (word, value) in [(16, 1i32), (17, 2), (18, 3)] {
+        put(word, value.to_le_bytes());
+    }
+    put(52, *b"MAP ");
+    put(53, [0x44, 0x44, 0, 0]);
+    let mut bytes = header.to_vec();
+    for v in images.iter().flatten() {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Reads a mode-2 MRC volume of box n (x fastest).
+fn read_mrc_volume(path: &std::path::Path, n: usize) -> Vec<f32> {
+    let bytes = std::fs::read(path).unwrap();
+    let word = |i: usize| i32::from_le_bytes(bytes[4 * i..4 * i + 4].try_into().unwrap());
+    assert_eq!(
+        (word(0), word(1), word(2), word(3)),
+        (n as i32, n as i32, n as i32, 2)
+    );
+    let start = 1024 + word(23) as usize;
+    bytes[start..start + 4 * n * n * n]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+/// Wall and CPU seconds of a child process (CPU from /proc/self/stat's cutime + cstime, in
+/// clock ticks of 10 ms).
+fn time_child(command: &mut std::process::Command) -> (f64, f64) {
+    let children_cpu = || {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        // After the command name: state is field 3, cutime 16, cstime 17 (1-based).
+        (fields[13].parse::<f64>().unwrap() + fields[14].parse::<f64>().unwrap()) / 100.0
+    };
+    let (cpu, t) = (children_cpu(), Instant::now());
+    let status = command.status().unwrap();
+    assert!(status.success(), "{command:?} failed");
+    (t.elapsed().as_secs_f64(), children_cpu() - cpu)
+}
+
+/// relion_reconstruct (FFTW, defaults: pad 2, trilinear, 10 gridding rounds) against the same
+/// steps in cryoflux (image FFTs, insertion, reconstruct) on noise-free projections of a blob
+/// phantom: box `CRYOFLUX_BENCH_RELION_N` (default 128), 300 poses. Skipped without RELION.
+#[test]
+#[ignore]
+fn relion_reconstruct_comparison() {
+    use cryoflux_kernels::grid::Volume;
+    use cryoflux_kernels::projector::{Projector, ProjectorOptions};
+    if !std::path::Path::new("/usr/bin/relion_reconstruct").exists() {
+        println!("relion_reconstruct not installed: skipped");
+        return;
+    }
+    let n: usize = std::env::var("CRYOFLUX_BENCH_RELION_N").map_or(128, |v| v.parse().unwrap());
+    let count = 300;
+    let blobs = [
+        ([0.1, -0.05, 0.02], 0.05),
+        ([-0.12, 0.08, -0.1], 0.03),
+        ([0.0, 0.15, 0.1], 0.02),
+    ];
+    let truth = Volume::from_fn(n, 1.0, |[x, y, z]| {
+        blobs
+            .iter()
+            .map(|&(c, s)| {
+                let d2 = [x, y, z]
+                    .iter()
+                    .zip(c)
+                    .map(|(a, b)| (a / n as f64 - b).powi(2))
+                    .sum::<f64>();
+                (-d2 / (2.0 * s * s)).exp() as f32
+            })
+            .sum()
+    })
+    .unwrap();
+    let projector = Projector::new(&truth, &ProjectorOptions::default()).unwrap();
+    let poses: Vec<[f64; 3]> = (0..count)
+        .map(|i| {
+            let golden = i as f64 * 137.507_764;
+            let tilt = (1.0 - 2.0 * (i as f64 + 0.5) / count as f64)
+                .acos()
+                .to_degrees();
+            [
+                golden % 360.0 - 180.0,
+                tilt,
+                (golden * 0.37) % 360.0 - 180.0,
+            ]
+        })
+        .collect();
+    let images: Vec<Vec<f32>> = poses
+        .iter()
+        .map(|&[rot, tilt, psi]| {
+            let slice = projector
+                .project(&euler_to_matrix(rot, tilt, psi), n)
+                .unwrap();
+            fft::inverse(&slice).into_vec()
+        })
+        .collect();
+    let dir = std::env::temp_dir().join(format!("cryoflux_relion_bench_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    write_mrc_stack(&dir.join("p.mrcs"), n, &images);
+    let mut star = format!(
+        "data_optics\nloop_\n_rlnOpticsGroup\n_rlnOpticsGroupName\n_rlnImagePixelSize\n\
+         _rlnImageSize\n_rlnImageDimensionality\n_rlnVoltage\n_rlnSphericalAberration\n\
+         _rlnAmplitudeContrast\n1 opticsGroup1 1.0 {n} 2 300 2.7 0.1\n\n\
+         data_particles\nloop_\n_rlnImageName\n_rlnAngleRot\n_rlnAngleTilt\n_rlnAnglePsi\n\
+         _rlnOpticsGroup\n"
+    );
+    for (i, [rot, tilt, psi]) in poses.iter().enumerate() {
+        star.push_str(&format!("{:06}@p.mrcs {rot} {tilt} {psi} 1\n", i + 1));
+    }
+    std::fs::write(dir.join("p.star"), star).unwrap();
+    let (relion_wall, relion_cpu) = time_child(
+        std::process::Command::new("/usr/bin/relion_reconstruct")
+            .args(["--i", "p.star", "--o", "r.mrc"])
+            .current_dir(&dir)
+            .stdout(std::process::Stdio::null()),
+    );
+    let mut map = None;
+    let (wall, cpu) = time_ms(|| {
+        let weights =
+            HalfGrid::from_vec(n, 1.0, vec![1.0f32; HalfGrid::<f32, 2>::len_for(n)]).unwrap();
+        let mut bp = BackProjector::new(n, 1.0, &BackProjectorOptions::default()).unwrap();
+        for (image, &[rot, tilt, psi]) in images.iter().zip(&poses) {
+            let f = fft::forward(&Image::from_vec(n, 1.0, image.clone()).unwrap());
+            bp.backproject(&f, &weights, &euler_to_matrix(rot, tilt, psi))
+                .unwrap();
+        }
+        bp.symmetrise(&[]);
+        map = Some(reconstruct(&bp, &ReconstructOptions::default()).unwrap());
+    });
+    let ours = map.unwrap().into_vec();
+    let relion = read_mrc_volume(&dir.join("r.mrc"), n);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let mean = |v: &[f32]| v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64;
+    let (ma, mb) = (mean(&ours), mean(&relion));
+    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+    for (&a, &b) in ours.iter().zip(&relion) {
+        let (a, b) = (a as f64 - ma, b as f64 - mb);
+        (ab, aa, bb) = (ab + a * b, aa + a * a, bb + b * b);
+    }
+    let correlation = ab / (aa * bb).sqrt();
+    println!(
+        "reconstruct N={n}, {count} images: relion_reconstruct {relion_wall:.2} s wall, \
+         {relion_cpu:.2} s cpu; cryoflux {:.2} s wall, {:.2} s cpu; wall ratio {:.1}x, \
+         cpu ratio {:.1}x; map correlation {correlation:.5}",
+        wall / 1e3,
+        cpu / 1e3,
+        relion_wall / (wall / 1e3),
+        relion_cpu / (cpu / 1e3)
+    );
+    assert!(
+        correlation > 0.99,
+        "maps disagree: correlation {correlation}"
+    );
 }
