@@ -2,7 +2,8 @@
 //! real-space kernel: the inner step of RELION's iterative density compensation (refine.md §2.4).
 //!
 //! For real values P on the half grid of a box m (FFTW order, no centring) with P(−k) = P(k),
-//! [`EvenConvolution::convolve`] computes
+//! [`EvenConvolution::convolve`] (or [`EvenConvolution::convolve_with`], which reads P from and
+//! writes C into the caller's own per-voxel state without intermediate arrays) computes
 //! C(k) = m⁻³ · Σ_x e^{−2πi k·x/m} · κ(|x|²) · Σ_k' e^{+2πi k'·x/m} P(k'),
 //! i.e. an inverse transform, a product with κ (a function of the squared minimal-image distance
 //! of voxel x from the origin, in voxels²) and a forward transform with RELION's 1/m³. This equals
@@ -60,20 +61,32 @@ impl<T: FftFloat> EvenConvolution<T> {
     }
 
     /// Replaces the real, even values P (FFTW half-array order, `values.len()` = m²·(m/2+1))
-    /// by C (module doc) inside the sphere, and by zero outside it.
+    /// by C (module doc) inside the sphere; values outside it are left as they are.
     pub fn convolve(&mut self, values: &mut [T]) -> Result<(), GridError> {
+        self.convolve_with(values, |_, &v| v, |_, c, v| *v = c)
+    }
+
+    /// Convolves P(i) = `input(i, &state[i])` (i the FFTW half-array index; `state.len()` =
+    /// m²·(m/2+1)) and then calls `update(i, C(i), &mut state[i])` for every i inside the sphere.
+    /// P is read once per voxel and nothing the size of the grid is allocated, so a loop of
+    /// rounds (density compensation) streams through memory as little as possible.
+    pub fn convolve_with<S: Send + Sync>(
+        &mut self,
+        state: &mut [S],
+        input: impl Fn(usize, &S) -> T + Sync,
+        update: impl Fn(usize, T, &mut S) + Sync,
+    ) -> Result<(), GridError> {
         let expected = self.m * self.m * half_width(self.m);
-        if values.len() != expected {
+        if state.len() != expected {
             return Err(GridError::Mismatch {
                 what: "even convolution input",
                 expected: format!("{expected} half-array values for box {}", self.m),
-                found: format!("{} values", values.len()),
+                found: format!("{} values", state.len()),
             });
         }
-        self.symmetrise_self_mated_planes(values);
-        self.load(values);
+        self.load(state, &input);
         self.transform_planes();
-        self.store(values);
+        self.store(state, &update);
         Ok(())
     }
 
@@ -98,35 +111,30 @@ impl<T: FftFloat> EvenConvolution<T> {
         }
     }
 
-    /// Averages each value of the kx = 0 (and kx = m/2) planes with its point mate (−ky, −kz),
-    /// the only values whose evenness the half layout does not already imply.
-    fn symmetrise_self_mated_planes(&self, values: &mut [T]) {
+    /// P at index `i` of row (kz, ky); on the kx = 0 (and kx = m/2) planes, the only values
+    /// whose evenness the half layout does not already imply, P is averaged with its point mate
+    /// (−ky, −kz).
+    fn even_value<S>(
+        &self,
+        state: &[S],
+        input: &impl Fn(usize, &S) -> T,
+        (kx, ky, kz): (usize, usize, usize),
+    ) -> T {
         let (m, h) = (self.m, half_width(self.m));
-        let two = T::one() + T::one();
-        let planes = if self.kx_max(0) == Some(m / 2) {
-            vec![0, m / 2]
+        let i = (kz * m + ky) * h + kx;
+        let value = input(i, &state[i]);
+        if kx == 0 || 2 * kx == m {
+            let j = ((m - kz) % m * m + (m - ky) % m) * h + kx;
+            (value + input(j, &state[j])) / (T::one() + T::one())
         } else {
-            vec![0]
-        };
-        for kx in planes {
-            for kz in 0..m {
-                for ky in 0..m {
-                    let i = (kz * m + ky) * h + kx;
-                    let j = ((m - kz) % m * m + (m - ky) % m) * h + kx;
-                    if i < j {
-                        let mean = (values[i] + values[j]) / two;
-                        values[i] = mean;
-                        values[j] = mean;
-                    }
-                }
-            }
+            value
         }
     }
 
     /// Inverse kz transforms (real input, so r2c and conjugate) into `columns`, per ky row:
-    /// the row's values in every plane are copied into a dense block (one visit per plane),
+    /// the row's values in every plane are gathered into a dense block (one visit per plane),
     /// transposed into kz lines in cache, transformed, and written to the row's own chunk.
-    fn load(&mut self, values: &[T]) {
+    fn load<S: Sync>(&mut self, state: &[S], input: &(impl Fn(usize, &S) -> T + Sync)) {
         let (m, h, zs) = (self.m, half_width(self.m), self.m / 2 + 1);
         let mut columns = std::mem::take(&mut self.columns);
         let this = &*self;
@@ -144,7 +152,9 @@ impl<T: FftFloat> EvenConvolution<T> {
                     let w = kx_max + 1;
                     let dense = &mut s.real_block[..m * w];
                     for (kz, row) in dense.chunks_exact_mut(w).enumerate() {
-                        row.copy_from_slice(&values[(kz * m + ky) * h..][..w]);
+                        for (kx, v) in row.iter_mut().enumerate() {
+                            *v = this.even_value(state, input, (kx, ky, kz));
+                        }
                     }
                     let rows: Vec<&[T]> = dense.chunks_exact(w).collect();
                     let mut reals: Vec<&mut [T]> =
@@ -198,11 +208,11 @@ impl<T: FftFloat> EvenConvolution<T> {
             );
     }
 
-    /// Forward kz transforms (Hermitian in z, so conjugate and c2r) into `values`, per ky row,
-    /// through dense blocks as in [`Self::load`].
-    fn store(&self, values: &mut [T]) {
+    /// Forward kz transforms (Hermitian in z, so conjugate and c2r), then `update` of every
+    /// voxel inside the sphere, per ky row, through dense blocks as in [`Self::load`].
+    fn store<S: Send>(&self, state: &mut [S], update: &(impl Fn(usize, T, &mut S) + Sync)) {
         let (m, h, zs) = (self.m, half_width(self.m), self.m / 2 + 1);
-        rows_by_y(values, m, h)
+        rows_by_y(state, m, h)
             .into_par_iter()
             .enumerate()
             .for_each_init(
@@ -210,7 +220,6 @@ impl<T: FftFloat> EvenConvolution<T> {
                 |s, (ky, mut out)| {
                     let ky_l = wrapped_to_logical(ky, m);
                     let Some(kx_max) = self.kx_max(ky_l) else {
-                        out.iter_mut().for_each(|row| row.fill(T::zero()));
                         return;
                     };
                     let w = kx_max + 1;
@@ -224,18 +233,28 @@ impl<T: FftFloat> EvenConvolution<T> {
                     gather(&rows, 0, &mut lines);
                     let mut reals: Vec<&mut [T]> =
                         s.real_lines.chunks_exact_mut(m).take(w).collect();
-                    for (kx, (real, line)) in reals.iter_mut().zip(lines.iter_mut()).enumerate() {
+                    for (real, line) in reals.iter_mut().zip(lines.iter_mut()) {
                         line.iter_mut().for_each(|v| *v = v.conj());
                         c2r(&self.plans, line, real, &mut s.fft);
-                        self.clear_outside(real, kx, ky_l);
                     }
                     let mut block: Vec<&mut [T]> =
                         s.real_block[..m * w].chunks_exact_mut(w).collect();
                     scatter(&reals, 0, &mut block);
-                    for (row, dense) in out.iter_mut().zip(&block) {
-                        row[..w].copy_from_slice(dense);
-                        // Lines beyond the sphere are zero.
-                        row[w..].fill(T::zero());
+                    for (kz, (row, convolved)) in out.iter_mut().zip(&block).enumerate() {
+                        let rest = self.radius2 - ky_l * ky_l - wrapped_to_logical(kz, m).pow(2);
+                        if rest < 0 {
+                            continue;
+                        }
+                        let inside = (rest.isqrt() as usize + 1).min(w);
+                        let first = (kz * m + ky) * h;
+                        for (kx, (value, &c)) in row
+                            .iter_mut()
+                            .zip(convolved.iter())
+                            .take(inside)
+                            .enumerate()
+                        {
+                            update(first + kx, c, value);
+                        }
                     }
                 },
             );
@@ -338,7 +357,10 @@ mod tests {
                 assert!(e.im.abs() < 1e-12, "reference is real: {e}");
                 assert!((o - e.re).abs() < 1e-12, "{i}: {o} vs {}", e.re);
             } else {
-                assert_eq!(o, 0.0);
+                assert_eq!(
+                    o, input[i],
+                    "outside the sphere values are left as they are"
+                );
             }
         }
         // Reuse gives the same answer; a wrong length is refused.

@@ -83,24 +83,10 @@ pub(super) fn density_compensation(
             v[..=last].fill(1.0);
         }
     });
-    let mut product = vec![0.0; m * m * h];
+    let w = weight.data();
     for _ in 0..iterations {
-        product
-            .par_iter_mut()
-            .zip(&v)
-            .zip(weight.data())
-            .for_each(|((p, &v), &w)| *p = v * w);
-        convolution.convolve(&mut product)?;
-        v.par_chunks_exact_mut(h)
-            .zip(product.par_chunks_exact(h))
-            .enumerate()
-            .for_each(|(row, (v, c))| {
-                if let Some(last) = limit(row) {
-                    for (v, &c) in v[..=last].iter_mut().zip(c) {
-                        *v /= c.abs().max(1e-6);
-                    }
-                }
-            });
+        // P = v·W in, v ← v / max(|P ⊛ blob|, 10⁻⁶) inside the sphere out.
+        convolution.convolve_with(&mut v, |i, &v| v * w[i], |_, c, v| *v /= c.abs().max(1e-6))?;
     }
     Ok(v)
 }
