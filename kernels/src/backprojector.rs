@@ -69,6 +69,39 @@ impl BackProjector {
         })
     }
 
+    /// Rebuilds accumulators from their contents, e.g. after they crossed a process boundary:
+    /// box `ori_size` (N, pixels), `pixel_size` Å, the layout `options` (its `r_max` as
+    /// [`Self::r_max`] returned it) and the values of [`Self::data`] and [`Self::weight`] in
+    /// storage order. Fails if the layout is invalid or the value counts do not match it.
+    pub fn from_parts(
+        ori_size: usize,
+        pixel_size: f64,
+        options: &BackProjectorOptions,
+        data: &[Complex64],
+        weight: &[f64],
+    ) -> Result<Self, GridError> {
+        let mut bp = Self::new(ori_size, pixel_size, options)?;
+        let expected = bp.data.data().len();
+        for (what, found) in [
+            ("backprojector data values", data.len()),
+            ("backprojector weight values", weight.len()),
+        ] {
+            if found != expected {
+                return Err(GridError::Mismatch {
+                    what,
+                    expected: format!(
+                        "{expected} values for box {ori_size}, padding {}, r_max {}",
+                        bp.padding, bp.r_max
+                    ),
+                    found: format!("{found} values"),
+                });
+            }
+        }
+        bp.data.data_mut().copy_from_slice(data);
+        bp.weight.data_mut().copy_from_slice(weight);
+        Ok(bp)
+    }
+
     /// Box size N (pixels) of the map being reconstructed.
     pub fn ori_size(&self) -> usize {
         self.ori_size
@@ -345,6 +378,34 @@ mod tests {
         )
         .unwrap();
         assert!(b.add(&other).is_err());
+    }
+
+    #[test]
+    fn from_parts_rebuilds_the_accumulators_and_checks_counts() {
+        let options = BackProjectorOptions {
+            r_max: Some(3),
+            interpolation: Interpolation::NearestNeighbour,
+            ..Default::default()
+        };
+        let mut a = BackProjector::new(8, 1.5, &options).unwrap();
+        let (img, w) = constant_image(8, Complex32::new(1.0, -2.0));
+        a.backproject(&img, &w, &crate::euler::euler_to_matrix(10.0, 20.0, 30.0))
+            .unwrap();
+        let layout = BackProjectorOptions {
+            padding: a.padding(),
+            r_max: Some(a.r_max()),
+            interpolation: a.interpolation(),
+        };
+        let (data, weight) = (a.data().data(), a.weight().data());
+        let b = BackProjector::from_parts(8, 1.5, &layout, data, weight).unwrap();
+        assert_eq!(a, b);
+        let err = BackProjector::from_parts(8, 1.5, &layout, data, &weight[1..]).unwrap_err();
+        assert!(err.to_string().contains("weight values"), "{err}");
+        let wider = BackProjectorOptions {
+            r_max: None,
+            ..layout
+        };
+        assert!(BackProjector::from_parts(8, 1.5, &wider, data, weight).is_err());
     }
 
     #[test]
