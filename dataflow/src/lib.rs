@@ -10,6 +10,7 @@ pub mod config;
 pub mod logging;
 pub mod maps;
 pub mod particles;
+pub mod plots;
 pub mod postprocess;
 pub mod reconstruct;
 pub mod refine;

@@ -2,7 +2,7 @@
 //! gold-standard FSC with the phase-randomisation mask correction ([`fsc_correction`]), the
 //! resolution at FSC 0.143, and the sharpened average map ([`bfactor`]); then EMDB-ready outputs
 //! ([`outputs`]): sharpened maps, a RELION-compatible STAR file, the FSC as EMDB XML, and FSC and
-//! Guinier plots ([`plots`]).
+//! Guinier plots (drawn with [`crate::plots`]).
 //!
 //! Units: Å for resolutions and pixel sizes, Å² for B-factors, Fourier shells r = round(|k|)
 //! (resolution n·p/r) for curves, which run over shells 0 … n/2.
@@ -23,7 +23,6 @@ pub mod bfactor;
 pub mod fsc_correction;
 pub mod inputs;
 pub mod outputs;
-pub mod plots;
 pub mod settings;
 
 use anyhow::{bail, ensure};

@@ -14,7 +14,7 @@ use cryoflux_formats::mrc::{WriteMode, write_volume};
 use cryoflux_kernels::grid::Volume;
 
 use super::Postprocessed;
-use super::plots::{LineChart, NamedCurve, fsc_plot, guinier_plot};
+use crate::plots::{LineChart, NamedCurve, Plot, fsc_plot, guinier_plot};
 pub use star::InputNames;
 
 /// Writes every output of `run` under `root` (its directory is created if missing) and returns

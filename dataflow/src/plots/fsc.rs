@@ -1,6 +1,6 @@
 //! FSC curves against spatial frequency (Å⁻¹), with the 0.143 gold-standard threshold.
 
-use super::{LineChart, REFERENCE, Series, colour};
+use super::{Axes, LineChart, REFERENCE, Series, colour};
 
 /// One named curve over Fourier shells 0 … n/2.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,6 +35,7 @@ pub fn fsc_plot(title: &str, frequency: &[f64], curves: &[NamedCurve]) -> LineCh
             },
             width: if i + 1 == curves.len() { 3 } else { 2 },
             dashed: false,
+            markers: false,
         })
         .collect();
     let last = frequency.last().copied().unwrap_or(0.0);
@@ -44,13 +45,14 @@ pub fn fsc_plot(title: &str, frequency: &[f64], curves: &[NamedCurve]) -> LineCh
         colour: REFERENCE,
         width: 1,
         dashed: true,
+        markers: false,
     });
     LineChart {
-        title: title.to_string(),
-        x_label: "resolution (1/Å)".into(),
-        y_label: "Fourier shell correlation".into(),
-        series,
         y_range: Some(-0.1..1.05),
+        ..LineChart::new(
+            Axes::new(title, "resolution (1/Å)", "Fourier shell correlation"),
+            series,
+        )
     }
 }
 

@@ -3,7 +3,7 @@
 
 use cryoflux_kernels::guinier::{GuinierPoint, LineFit};
 
-use super::{LineChart, REFERENCE, Series, colour};
+use super::{Axes, LineChart, REFERENCE, Series, colour};
 
 /// A Guinier chart of named curves (shells with zero amplitude are left out), and the fitted
 /// line `fit` drawn dashed across the plotted frequency range.
@@ -24,6 +24,7 @@ pub fn guinier_plot(
             colour: colour(i),
             width: 2,
             dashed: false,
+            markers: false,
         })
         .collect();
     if let Some(fit) = fit {
@@ -40,15 +41,13 @@ pub fn guinier_plot(
             colour: REFERENCE,
             width: 1,
             dashed: true,
+            markers: false,
         });
     }
-    LineChart {
-        title: title.to_string(),
-        x_label: "resolution² (1/Å²)".into(),
-        y_label: "ln(amplitude)".into(),
+    LineChart::new(
+        Axes::new(title, "resolution² (1/Å²)", "ln(amplitude)"),
         series,
-        y_range: None,
-    }
+    )
 }
 
 #[cfg(test)]
