@@ -5,6 +5,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use crate::refine::cluster::ClusterSettings;
 use crate::refine::{RefineSettings, refine};
 
 /// Arguments of `cryoflux refine`.
@@ -70,10 +71,34 @@ pub struct RefineArgs {
     /// orientation-grid perturbations.
     #[arg(long = "random_seed", alias = "random-seed", default_value_t = 1)]
     pub random_seed: u64,
+    /// Multi-process runs over TCP.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// Flags of a multi-process run: start the same command once per process, changing only
+/// `--process`; `--j` threads run in each process.
+#[derive(Debug, clap::Args)]
+pub struct ClusterArgs {
+    /// Index of this process, 0 … processes−1 (process 0 writes the outputs and the log).
+    #[arg(long, default_value_t = 0)]
+    pub process: usize,
+    /// Number of processes.
+    #[arg(long, default_value_t = 1)]
+    pub processes: usize,
+    /// Where every process listens, in process order.
+    #[arg(long, value_name = "HOST:PORT,…", value_delimiter = ',')]
+    pub addresses: Vec<String>,
+    /// File with one host:port per line, in process order (instead of --addresses).
+    #[arg(long, value_name = "FILE")]
+    pub hostfile: Option<PathBuf>,
 }
 
 /// Runs the refinement and prints where the results are.
 pub fn run(args: &RefineArgs) -> anyhow::Result<()> {
+    let c = &args.cluster;
+    let cluster =
+        ClusterSettings::from_flags(c.process, c.processes, &c.addresses, c.hostfile.as_deref())?;
     let settings = RefineSettings {
         particles: args.input.clone(),
         reference: args.reference.clone(),
@@ -88,9 +113,13 @@ pub fn run(args: &RefineArgs) -> anyhow::Result<()> {
         iterations: args.iter,
         threads: args.threads,
         seed: args.random_seed,
-        progress: std::io::stderr().is_terminal(),
+        progress: std::io::stderr().is_terminal() && cluster.writes_outputs(),
+        cluster,
     };
     let report = refine(&settings)?;
+    if !settings.cluster.writes_outputs() {
+        return Ok(());
+    }
     println!(
         "cryoflux refine: {} iterations; final gold-standard resolution (FSC 0.143) {:.2} Å",
         report.iterations.len(),

@@ -69,7 +69,10 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
     )?;
     let halves: Vec<u8> = initial.records.iter().map(|r| r.half).collect();
     let outputs = Outputs::new(&settings.output_root, &initial.set, halves)?;
-    outputs.start(&reference)?;
+    // Only process 0 writes; results (and hence the log) only reach worker 0's process.
+    if settings.cluster.writes_outputs() {
+        outputs.start(&reference)?;
+    }
     let schedule = Schedule::new(
         initial.box_size,
         initial.pixel_size,
@@ -106,10 +109,7 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
     let progress: Progress = Arc::new(move |k| ticker.inc(k));
     let job = Arc::new(job);
     let (sender, receiver) = channel::<Outcome>();
-    let config = timely::Config {
-        communication: timely::CommunicationConfig::Process(settings.threads),
-        worker: timely::WorkerConfig::default(),
-    };
+    let config = settings.cluster.timely_config(settings.threads);
     let worker_job = job.clone();
     let guards = timely::execute(config, move |worker| {
         iterate(worker, &worker_job, sender.clone(), progress.clone())

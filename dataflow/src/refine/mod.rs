@@ -16,8 +16,9 @@
 //! translation range (no auto-sampling or local searches); iteration 1 always searches by
 //! cross-correlation (the reference is not assumed to be on the absolute scale); one noise
 //! group; no norm/scale corrections (rlnNormCorrection is written as 1); no solvent-corrected
-//! FSC, checkpoints or multi-process runs.
+//! FSC or checkpoints. Runs may span several processes over TCP ([`cluster`]).
 
+pub mod cluster;
 pub mod driver;
 pub mod initial;
 pub mod outputs;
@@ -26,6 +27,7 @@ pub mod schedule;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use cluster::ClusterSettings;
 use cryoflux_operators::expectation::{Progress, expectation};
 use cryoflux_operators::maximisation::{MResult, maximisation};
 use cryoflux_operators::records::{ParticleRecord, ReferenceMsg};
@@ -64,6 +66,8 @@ pub struct RefineSettings {
     pub seed: u64,
     /// Show a progress bar over particles (only drawn on a terminal).
     pub progress: bool,
+    /// This process's place in a multi-process run (default: one process).
+    pub cluster: ClusterSettings,
 }
 
 /// One iteration as reported in the log.
