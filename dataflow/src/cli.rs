@@ -44,6 +44,9 @@ pub enum Command {
     Info(commands::info::InfoArgs),
     /// Measure throughput against a baseline run on the same machine (reports ratios).
     Bench(commands::bench::BenchArgs),
+    /// Measure a refinement of simulated particles against the truth: angular and offset errors,
+    /// FSC against the true map, gold-standard FSC of the half maps.
+    Assess(commands::assess::AssessArgs),
     /// Simulate ground-truth particles (uniform random or given poses, CTF, noise at a set SNR)
     /// of a map (default: the bundled HIV-1 protease map), as particles.mrcs, particles.star
     /// and truth.star.

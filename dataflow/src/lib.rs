@@ -4,6 +4,7 @@
 //! each subcommand lives in its own file under [`commands`]. Any subcommand can also be driven
 //! by a YAML file whose keys are its flags ([`config`]).
 
+pub mod assess;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -1,5 +1,6 @@
 //! One file per subcommand; [`run`] dispatches a parsed [`Command`] to it.
 
+pub mod assess;
 pub mod bench;
 pub mod convert;
 pub mod demo;
@@ -21,6 +22,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Convert(args) => convert::run(&args),
         Command::Info(args) => info::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Assess(args) => assess::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Project(args) => project::run(&args),
         Command::Reconstruct(args) => reconstruct::run(&args),

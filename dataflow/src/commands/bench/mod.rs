@@ -3,6 +3,8 @@
 
 pub mod io;
 pub mod reconstruct;
+pub mod refine;
+mod run;
 mod timing;
 
 use clap::Subcommand;
@@ -22,6 +24,9 @@ pub enum BenchTarget {
     Io(io::BenchIoArgs),
     /// Reconstruction time and memory vs relion_reconstruct; projection and FFT throughput.
     Reconstruct(reconstruct::BenchReconstructArgs),
+    /// 3D auto-refinement vs relion_refine_mpi on the same simulated particles: time, memory,
+    /// resolution and pose errors against the truth.
+    Refine(refine::BenchRefineArgs),
 }
 
 /// Run the chosen benchmark and print its report.
@@ -29,5 +34,6 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.target {
         BenchTarget::Io(io_args) => io::run(io_args),
         BenchTarget::Reconstruct(args) => reconstruct::run(args),
+        BenchTarget::Refine(args) => refine::run(args),
     }
 }

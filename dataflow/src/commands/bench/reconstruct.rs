@@ -17,7 +17,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
 
 use anyhow::{Context, bail};
 use cryoflux_kernels::fft;
@@ -26,6 +25,7 @@ use cryoflux_kernels::projector::{Projector, ProjectorOptions};
 use cryoflux_kernels::rescale::resample;
 use rayon::prelude::*;
 
+use super::run::{measure_child, memory_text, on_path};
 use super::timing::best_of;
 use crate::simulate::assets::default_map;
 use crate::simulate::ctfs::{DefocusModel, Microscope};
@@ -76,59 +76,6 @@ pub fn run(args: &BenchReconstructArgs) -> anyhow::Result<()> {
 /// The bundled map resampled (Fourier padding) to box `n`.
 fn map_of_box(n: usize) -> anyhow::Result<Volume> {
     Ok(resample(&default_map()?, n)?)
-}
-
-/// Wall time (s) and peak resident memory (MB, when /usr/bin/time is there) of a child.
-struct ChildCost {
-    seconds: f64,
-    peak_mb: Option<f64>,
-}
-
-/// Runs `program args` in `dir` under `/usr/bin/time` when available.
-fn measure_child(dir: &Path, program: &Path, args: &[&str]) -> anyhow::Result<ChildCost> {
-    let timer = Path::new("/usr/bin/time");
-    let report = dir.join("time.txt");
-    let mut command = if timer.is_file() {
-        let mut c = Command::new(timer);
-        c.args(["-f", "%e %M", "-o"]).arg(&report).arg(program);
-        c
-    } else {
-        Command::new(program)
-    };
-    let start = Instant::now();
-    let output = command
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .with_context(|| format!("cannot run {}", program.display()))?;
-    let seconds = start.elapsed().as_secs_f64();
-    if !output.status.success() {
-        bail!(
-            "{} {args:?} failed:\n{}",
-            program.display(),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let peak_mb = std::fs::read_to_string(&report)
-        .ok()
-        .and_then(|t| t.split_whitespace().nth(1)?.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0);
-    Ok(ChildCost { seconds, peak_mb })
-}
-
-fn memory_text(cost: &ChildCost) -> String {
-    cost.peak_mb
-        .map_or("peak memory not measured".into(), |mb| {
-            format!("peak {mb:.0} MB")
-        })
-}
-
-/// Whether `program` is on the PATH.
-fn on_path(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 /// Simulates particles at box `n` and times both reconstructions.

@@ -1,0 +1,458 @@
+//! `cryoflux bench refine`: 3D auto-refinement side by side with RELION 3.1.3 on the same
+//! simulated particles and the same reference, both measured against the simulation's truth.
+//!
+//! - Data: `cryoflux simulate` of the bundled map (or `--map`): `--n` particles at `--snr`, CTFs,
+//!   origins within ±3 Å ([`SimulationConfig::typical`]).
+//! - Reference: the truth low-passed to 40 Å (raised-cosine edge of 2 shells), so no global
+//!   alignment is needed when assessing (see [`crate::assess`]).
+//! - cryoflux: `cryoflux refine --ini_high 40 --ctf --healpix_order 2 --offset_range 5 px
+//!   --offset_step 2 px --sym C1 --j J` (its offsets are given in Å: 5 and 2 pixels).
+//! - RELION: `tools/relion_refine_side_by_side.sh` (embedded in the binary): `mpirun -n 3
+//!   relion_refine_mpi --auto_refine --split_random_halves …` with the GUI's options, one thread
+//!   per rank: a leader and one worker per half set, i.e. two busy processes, as cryoflux's
+//!   default `--j 2`. Skipped with a message when `mpirun` or `relion_refine_mpi` is missing.
+//! - Cost: wall time of each child process; peak resident memory from GNU `/usr/bin/time` — for
+//!   cryoflux its one process, for RELION the sum of the three ranks' peaks (an upper bound of
+//!   their simultaneous total).
+//! - Quality: [`crate::assess::assess`] of each result against the truth: gold-standard FSC 0.143
+//!   of the unfiltered half maps, FSC of the final map against the true map, angular and offset
+//!   errors. Iterations: the largest NNN of `run_itNNN_half1_model.star`.
+//! - E-step throughput: the mean of the `… evals/s` figures in cryoflux's log, when it prints
+//!   them (omitted otherwise).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use cryoflux_kernels::fft;
+use cryoflux_kernels::filter::low_pass_angstrom;
+use cryoflux_kernels::grid::Volume;
+
+use super::run::{ChildCost, measure_child, on_path};
+use crate::assess::{AssessInputs, Assessment, assess};
+use crate::maps::{Grids, write_grids};
+use crate::simulate::assets::{default_map, read_map};
+use crate::simulate::{SimulationConfig, simulate};
+
+/// The RELION side of the comparison, also usable by hand.
+const RELION_SCRIPT: &str = include_str!("../../../../tools/relion_refine_side_by_side.sh");
+
+/// Resolution (Å) of the reference: the truth low-passed.
+const REFERENCE_LOW_PASS: f64 = 40.0;
+
+/// Arguments of `cryoflux bench refine`.
+#[derive(Debug, clap::Args)]
+pub struct BenchRefineArgs {
+    /// Particles to simulate.
+    #[arg(long, default_value_t = 1000)]
+    pub n: usize,
+    /// Signal-to-noise ratio of the simulated images (signal variance / noise variance).
+    #[arg(long, default_value_t = 0.05)]
+    pub snr: f64,
+    /// Threads of cryoflux refine (RELION runs 3 MPI ranks of one thread: a leader and two
+    /// workers).
+    #[arg(long = "j", default_value_t = 2)]
+    pub threads: usize,
+    /// Ground-truth map (MRC); default: the bundled HIV-1 protease map (box 48, 1.8 Å).
+    #[arg(long, value_name = "FILE.mrc")]
+    pub map: Option<PathBuf>,
+    /// Particle diameter in Å for both programs; default: 3/4 of the box.
+    #[arg(
+        long = "particle_diameter",
+        alias = "particle-diameter",
+        value_name = "Å"
+    )]
+    pub particle_diameter: Option<f64>,
+    /// Seed of the simulation.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Run cryoflux only.
+    #[arg(long = "no_relion", alias = "no-relion")]
+    pub no_relion: bool,
+    /// Keep everything in this directory (default: a temporary directory, removed afterwards).
+    #[arg(long = "o", visible_alias = "output", value_name = "DIR")]
+    pub output: Option<PathBuf>,
+}
+
+/// One program's run and its assessment.
+struct Outcome {
+    cost: ChildCost,
+    /// Peak memory in MiB (RELION: summed over ranks).
+    peak_mb: Option<f64>,
+    iterations: Option<usize>,
+    assessment: Assessment,
+    evals_per_second: Option<f64>,
+}
+
+/// Simulate, refine with both programs, assess, print the side-by-side table.
+pub fn run(args: &BenchRefineArgs) -> anyhow::Result<()> {
+    let (_temporary, dir) = work_directory(args.output.as_deref())?;
+    let truth = match &args.map {
+        Some(path) => read_map(path, None)?,
+        None => default_map()?,
+    };
+    let (n, pixel) = (truth.n(), truth.pixel_size());
+    let diameter = args
+        .particle_diameter
+        .unwrap_or((0.75 * n as f64 * pixel).round());
+    let summary = simulate(
+        &truth,
+        &SimulationConfig::typical(args.n, args.seed, args.snr),
+        &dir.join("Simulate"),
+    )?;
+    let truth_map = dir.join("truth.mrc");
+    let reference = dir.join("reference.mrc");
+    write_grids(
+        &reference,
+        &Grids::Volume(low_passed(&truth, REFERENCE_LOW_PASS)?),
+    )?;
+    write_grids(&truth_map, &Grids::Volume(truth))?;
+    println!(
+        "bench refine: {} particles, box {n}, {pixel} Å/px, SNR {}, CTF, C1, particle diameter \
+         {diameter} Å; reference = truth low-passed to {REFERENCE_LOW_PASS} Å; in {}",
+        args.n,
+        args.snr,
+        dir.display()
+    );
+    let particles = path_text(&summary.particles_star)?;
+    let reference = path_text(&reference)?;
+    let diameter = diameter.to_string();
+    let assess_root = |root: &Path| {
+        assess(&AssessInputs {
+            data: suffixed(root, "_data.star"),
+            truth: summary.truth_star.clone(),
+            symmetry: "C1".into(),
+            map_and_truth: Some((suffixed(root, "_class001.mrc"), truth_map.clone())),
+            half_maps: Some((
+                suffixed(root, "_half1_class001_unfil.mrc"),
+                suffixed(root, "_half2_class001_unfil.mrc"),
+            )),
+        })
+    };
+
+    println!("  running cryoflux refine --j {} …", args.threads);
+    let ours_root = dir.join("CryoFlux/run");
+    std::fs::create_dir_all(dir.join("CryoFlux"))?;
+    let exe = std::env::current_exe().context("cannot locate the cryoflux executable")?;
+    let offset = |pixels: f64| (pixels * pixel).to_string();
+    let (range, step, threads) = (offset(5.0), offset(2.0), args.threads.to_string());
+    let cost = measure_child(
+        &dir,
+        &exe,
+        &[
+            "refine",
+            "--i",
+            particles,
+            "--ref",
+            reference,
+            "--o",
+            path_text(&ours_root)?,
+            "--ini_high",
+            "40",
+            "--particle_diameter",
+            &diameter,
+            "--ctf",
+            "--healpix_order",
+            "2",
+            "--offset_range",
+            &range,
+            "--offset_step",
+            &step,
+            "--sym",
+            "C1",
+            "--j",
+            &threads,
+            "--random_seed",
+            "1",
+        ],
+    )?;
+    std::fs::write(dir.join("CryoFlux/cryoflux.log"), &cost.log)?;
+    let ours = Outcome {
+        peak_mb: cost.peak_mb,
+        iterations: last_iteration(&ours_root),
+        assessment: assess_root(&ours_root).context("assessing cryoflux's refinement")?,
+        evals_per_second: evals_per_second(&cost.log),
+        cost,
+    };
+
+    let relion = if args.no_relion {
+        None
+    } else if !(on_path("mpirun") && on_path("relion_refine_mpi")) {
+        println!("  mpirun or relion_refine_mpi not installed: no RELION baseline");
+        None
+    } else {
+        println!("  running relion_refine_mpi (3 ranks × 1 thread) …");
+        let script = dir.join("relion_refine_side_by_side.sh");
+        std::fs::write(&script, RELION_SCRIPT)?;
+        let cost = measure_child(
+            &dir,
+            Path::new("sh"),
+            &[
+                path_text(&script)?,
+                particles,
+                reference,
+                "Relion",
+                &diameter,
+            ],
+        )?;
+        let root = dir.join("Relion/run");
+        Some(Outcome {
+            peak_mb: summed_rank_peak_mb(&cost.log),
+            iterations: last_iteration(&root),
+            assessment: assess_root(&root).context("assessing RELION's refinement")?,
+            evals_per_second: None,
+            cost,
+        })
+    };
+    print!("{}", side_by_side(&ours, relion.as_ref()));
+    Ok(())
+}
+
+/// The work directory (absolute, so that image names resolve from any working directory) and
+/// the temporary directory guard that removes it, when no `--o` was given.
+fn work_directory(output: Option<&Path>) -> anyhow::Result<(Option<tempfile::TempDir>, PathBuf)> {
+    match output {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let absolute = dir
+                .canonicalize()
+                .with_context(|| format!("cannot resolve {}", dir.display()))?;
+            Ok((None, absolute))
+        }
+        None => {
+            let temporary = tempfile::Builder::new()
+                .prefix("cryoflux-bench-refine")
+                .tempdir()?;
+            let path = temporary.path().to_path_buf();
+            Ok((Some(temporary), path))
+        }
+    }
+}
+
+/// `map` low-passed to `resolution` Å with a raised-cosine edge of 2 shells (as `cryoflux image
+/// --lowpass`).
+fn low_passed(map: &Volume, resolution: f64) -> anyhow::Result<Volume> {
+    let mut f = fft::forward(map);
+    low_pass_angstrom(&mut f, resolution, 2.0)?;
+    Ok(fft::inverse(&f))
+}
+
+/// `root` + `suffix` (`…/run` + `_data.star`).
+fn suffixed(root: &Path, suffix: &str) -> PathBuf {
+    let mut text = root.as_os_str().to_owned();
+    text.push(suffix);
+    PathBuf::from(text)
+}
+
+fn path_text(path: &Path) -> anyhow::Result<&str> {
+    path.to_str()
+        .with_context(|| format!("{} is not valid UTF-8", path.display()))
+}
+
+/// The largest NNN among `root_itNNN_half1_model.star` files (the last iteration written).
+fn last_iteration(root: &Path) -> Option<usize> {
+    let dir = root.parent()?;
+    let prefix = format!("{}_it", root.file_name()?.to_str()?);
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            let digits = name
+                .strip_prefix(&prefix)?
+                .strip_suffix("_half1_model.star")?;
+            digits.parse().ok()
+        })
+        .max()
+}
+
+/// The mean of the rates written as `X evals/s` in a log (SI prefixes k, M, G, T allowed,
+/// attached or as a word: `2.1e9 evals/s`, `2.1G evals/s`, `2.1 G evals/s`).
+fn evals_per_second(log: &str) -> Option<f64> {
+    let rates: Vec<f64> = log
+        .split("evals/s")
+        .collect::<Vec<_>>()
+        .split_last()?
+        .1
+        .iter()
+        .filter_map(|before| {
+            let mut words = before
+                .split_whitespace()
+                .rev()
+                .map(|w| w.trim_start_matches(['(', '[', ':', '=', ',']));
+            let last = words.next()?;
+            match si_factor(last) {
+                Some(factor) if last.len() == 1 => {
+                    Some(words.next()?.parse::<f64>().ok()? * factor)
+                }
+                _ => with_prefix(last),
+            }
+        })
+        .collect();
+    (!rates.is_empty()).then(|| rates.iter().sum::<f64>() / rates.len() as f64)
+}
+
+/// A number with an optional attached SI prefix (`2.5`, `2.5G`).
+fn with_prefix(word: &str) -> Option<f64> {
+    let split = word.len().checked_sub(1)?;
+    match si_factor(&word[split..]) {
+        Some(factor) => Some(word[..split].parse::<f64>().ok()? * factor),
+        None => word.parse().ok(),
+    }
+}
+
+fn si_factor(prefix: &str) -> Option<f64> {
+    match prefix {
+        "k" => Some(1e3),
+        "M" => Some(1e6),
+        "G" => Some(1e9),
+        "T" => Some(1e12),
+        _ => None,
+    }
+}
+
+/// Peak memory in MiB summed over the MPI ranks, from the script's last line
+/// (`side_by_side: … peak_rss_kb_sum=KB …`).
+fn summed_rank_peak_mb(log: &str) -> Option<f64> {
+    let line = log.lines().rev().find(|l| l.starts_with("side_by_side:"))?;
+    let kb: f64 = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("peak_rss_kb_sum="))?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+/// A row of the report: label, the measure, decimals, whether a RELION/cryoflux ratio is shown.
+type Row = (&'static str, fn(&Outcome) -> Option<f64>, usize, bool);
+
+/// The rows of the report, in order.
+const ROWS: [Row; 12] = [
+    ("wall time (s)", |o| Some(o.cost.seconds), 1, true),
+    ("peak memory (MiB)", |o| o.peak_mb, 0, true),
+    ("iterations", |o| o.iterations.map(|i| i as f64), 0, false),
+    (
+        "gold-standard resolution (Å, 0.143)",
+        |o| o.assessment.gold_standard.as_ref().map(|f| f.at_0_143),
+        2,
+        false,
+    ),
+    (
+        "resolution vs truth (Å, FSC 0.5)",
+        |o| o.assessment.against_truth.as_ref().map(|f| f.at_0_5),
+        2,
+        false,
+    ),
+    (
+        "resolution vs truth (Å, FSC 0.143)",
+        |o| o.assessment.against_truth.as_ref().map(|f| f.at_0_143),
+        2,
+        false,
+    ),
+    (
+        "angular error mean (°)",
+        |o| Some(o.assessment.angular_error_deg.mean),
+        2,
+        false,
+    ),
+    (
+        "angular error median (°)",
+        |o| Some(o.assessment.angular_error_deg.median),
+        2,
+        false,
+    ),
+    (
+        "angular error 90th pct (°)",
+        |o| Some(o.assessment.angular_error_deg.p90),
+        2,
+        false,
+    ),
+    (
+        "offset error mean (Å)",
+        |o| Some(o.assessment.offset_error_angst.mean),
+        2,
+        false,
+    ),
+    (
+        "offset error median (Å)",
+        |o| Some(o.assessment.offset_error_angst.median),
+        2,
+        false,
+    ),
+    ("E-step (evaluations/s)", |o| o.evals_per_second, 0, false),
+];
+
+/// The report: one row per measure, cryoflux | RELION | ratio where one makes sense; a row
+/// neither program has a value for is left out.
+fn side_by_side(ours: &Outcome, relion: Option<&Outcome>) -> String {
+    let cell = |v: Option<f64>, digits: usize| {
+        v.filter(|x| x.is_finite())
+            .map_or("—".to_string(), |x| format!("{x:.digits$}"))
+    };
+    let mut out = format!(
+        "{:<36}{:>12}{:>12}{:>17}\n",
+        "", "cryoflux", "RELION", "RELION/cryoflux"
+    );
+    for (name, measure, digits, ratio) in ROWS {
+        let (a, b) = (measure(ours), relion.and_then(measure));
+        if a.is_none() && b.is_none() {
+            continue;
+        }
+        let quotient = match (a, b) {
+            (Some(a), Some(b)) if ratio && a > 0.0 => format!("{:.2}×", b / a),
+            _ => String::new(),
+        };
+        out.push_str(&format!(
+            "{name:<36}{:>12}{:>12}{quotient:>17}\n",
+            cell(a, digits),
+            cell(b, digits)
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evals_per_second_are_averaged_over_the_log() {
+        let log = "Iteration 1: … (2.0e9 evals/s)\nIteration 2: 3G evals/s\nIteration 3: \
+                   4.0 G evals/s, done\n";
+        assert_eq!(evals_per_second(log), Some(3.0e9));
+        assert_eq!(evals_per_second("Iteration 1: 120 particles/s"), None);
+        assert_eq!(evals_per_second("garbage evals/s"), None);
+    }
+
+    #[test]
+    fn rank_peaks_come_from_the_script_summary() {
+        let log = "relion says hi\nside_by_side: wall_s=12.5 peak_rss_kb_sum=2048 ranks=3\n";
+        assert_eq!(summed_rank_peak_mb(log), Some(2.0));
+        assert_eq!(
+            summed_rank_peak_mb("side_by_side: wall_s=1 peak_rss_kb_sum=unmeasured ranks=3"),
+            None
+        );
+        assert_eq!(summed_rank_peak_mb("no summary"), None);
+    }
+
+    #[test]
+    fn last_iteration_is_the_largest_model_number() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "run_it000_half1_model.star",
+            "run_it007_half1_model.star",
+            "run_it012_half2_model.star",
+            "run_it003_half1_model.star",
+            "other_it020_half1_model.star",
+        ] {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        assert_eq!(last_iteration(&dir.path().join("run")), Some(7));
+        assert_eq!(last_iteration(&dir.path().join("none")), None);
+    }
+
+    #[test]
+    fn script_is_the_one_in_tools() {
+        assert!(RELION_SCRIPT.contains("--auto_refine --split_random_halves"));
+        assert!(RELION_SCRIPT.contains("side_by_side: wall_s="));
+    }
+}
