@@ -60,6 +60,9 @@ pub enum Command {
     /// Gold-standard 3D auto-refinement of particles against a low-passed reference, like
     /// relion_refine --auto_refine (RELION-style Refine3D outputs).
     Refine(commands::refine::RefineArgs),
+    /// One self-contained HTML page (and PNG/SVG figures) about a refinement run of cryoflux
+    /// or RELION: resolution, sampling, FSC, angular distribution, offsets, angle changes, time.
+    Report(commands::report::ReportArgs),
     /// Map and image operations like relion_image_handler: rescale, re-box, low/high-pass,
     /// B-factor, statistics, FSC between two maps.
     Image(commands::image::ImageArgs),

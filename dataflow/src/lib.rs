@@ -15,4 +15,5 @@ pub mod plots;
 pub mod postprocess;
 pub mod reconstruct;
 pub mod refine;
+pub mod report;
 pub mod simulate;

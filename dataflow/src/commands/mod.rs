@@ -11,6 +11,7 @@ pub mod postprocess;
 pub mod project;
 pub mod reconstruct;
 pub mod refine;
+pub mod report;
 pub mod simulate;
 
 use crate::cli::Command;
@@ -27,6 +28,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Project(args) => project::run(&args),
         Command::Reconstruct(args) => reconstruct::run(&args),
         Command::Refine(args) => refine::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Image(args) => image::run(&args),
         Command::Mask(args) => mask::run(&args),
         Command::Postprocess(args) => postprocess::run(&args),

@@ -27,6 +27,8 @@ pub struct Axes {
     pub y_label: String,
     /// The x axis counts something (iterations): ticks at whole numbers only.
     pub integer_x: bool,
+    /// The y axis counts something (particles): tick labels without decimals.
+    pub integer_y: bool,
 }
 
 impl Axes {
@@ -37,6 +39,7 @@ impl Axes {
             x_label: x_label.into(),
             y_label: y_label.into(),
             integer_x: false,
+            integer_y: false,
         }
     }
 
@@ -44,6 +47,15 @@ impl Axes {
     pub fn with_integer_x(self) -> Self {
         Self {
             integer_x: true,
+            ..self
+        }
+    }
+
+    /// The same axes with y tick labels written without decimals (use for counts, whose
+    /// ticks plotters places at whole numbers once the range exceeds a few units).
+    pub fn with_integer_y(self) -> Self {
+        Self {
+            integer_y: true,
             ..self
         }
     }
@@ -61,7 +73,7 @@ impl Axes {
             .margin(16)
             .x_label_area_size(50)
             .y_label_area_size(70)
-            .build_cartesian_2d(x.clone(), y)
+            .build_cartesian_2d(x.clone(), y.clone())
             .map_err(drawing_error)?;
         let whole = |v: &f64| format!("{v:.0}");
         let mut mesh = chart.configure_mesh();
@@ -72,6 +84,9 @@ impl Axes {
             .light_line_style(RGBColor(235, 235, 235));
         if self.integer_x {
             mesh.x_labels(integer_ticks(&x)).x_label_formatter(&whole);
+        }
+        if self.integer_y {
+            mesh.y_labels(integer_ticks(&y)).y_label_formatter(&whole);
         }
         mesh.draw().map_err(drawing_error)?;
         Ok(chart)

@@ -167,6 +167,12 @@ mod tests {
         chart().write_png(&path).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o644, "readable by all, like other outputs");
+        }
         assert_eq!(
             std::fs::read_dir(dir.path()).unwrap().count(),
             1,

@@ -73,9 +73,12 @@ pub trait Plot {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),
         };
-        let temp = tempfile::Builder::new()
-            .prefix(".cryoflux-")
-            .suffix(".png")
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".cryoflux-").suffix(".png");
+        // Figures are ordinary files (rw-r--r--), not private temporary files.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+        let temp = builder
             .tempfile_in(dir)
             .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
         {
