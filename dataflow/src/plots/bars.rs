@@ -57,7 +57,7 @@ impl Plot for BarChart {
 /// empty or reversed range or `bins == 0`.
 pub fn histogram(values: &[f64], bins: usize, range: Range<f64>) -> Vec<Bar> {
     let width = (range.end - range.start) / bins as f64;
-    if bins == 0 || !(width > 0.0) || !width.is_finite() {
+    if bins == 0 || !width.is_finite() || width <= 0.0 {
         return Vec::new();
     }
     let mut counts = vec![0usize; bins];
