@@ -13,7 +13,7 @@ pub struct ReportArgs {
     #[arg(value_name = "JOBDIR")]
     pub job: PathBuf,
     /// The HTML page to write (default JOBDIR/report.html); figures go to
-    /// <page stem>_figures/ beside it.
+    /// PAGESTEM_figures/ beside it.
     #[arg(long = "o", visible_alias = "out", value_name = "FILE.html")]
     pub output: Option<PathBuf>,
 }

@@ -77,7 +77,7 @@ pub fn resolution(h: &JobHistory) -> Built<Panels> {
     Ok((Panels(panels), caption))
 }
 
-/// Gold-standard FSC curves of the last [`FSC_ITERATIONS`] iterations that have one.
+/// Gold-standard FSC curves of the last three iterations that have one.
 pub fn fsc(h: &JobHistory) -> Built<LineChart> {
     let mut recent: Vec<_> = h
         .iterations

@@ -9,8 +9,8 @@ const TILT_BANDS: (usize, usize) = (6, 36);
 /// Aim for about this many particles per bin on average.
 const PARTICLES_PER_BIN: usize = 5;
 
-/// Number of tilt bands for `particles` directions: about [`PARTICLES_PER_BIN`] per bin with
-/// `2·b²` bins, within [`TILT_BANDS`].
+/// Number of tilt bands `b` for `particles` directions: about five particles per bin on
+/// average over the `2·b²` bins, and 6 ≤ b ≤ 36.
 pub fn tilt_bands(particles: usize) -> usize {
     let bands = ((particles / PARTICLES_PER_BIN) as f64 / 2.0)
         .sqrt()
