@@ -119,6 +119,7 @@ fn reconstruction(scratch: &Path, n: usize, args: &BenchReconstructArgs) -> anyh
             &dir,
             &exe,
             &["reconstruct", "--i", &star, "--o", &out, "--ctf", "--j", j],
+            &dir.join(format!("ours_j{j}.log")),
         )?;
         println!(
             "  cryoflux --j {j}: {:.1} s, {}",
@@ -138,6 +139,7 @@ fn reconstruction(scratch: &Path, n: usize, args: &BenchReconstructArgs) -> anyh
         &dir,
         Path::new("relion_reconstruct"),
         &["--i", &star, "--o", "relion.mrc", "--ctf"],
+        &dir.join("relion.log"),
     )?;
     println!(
         "  relion_reconstruct (one thread): {:.1} s, {}",

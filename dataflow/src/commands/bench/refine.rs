@@ -129,7 +129,10 @@ pub fn run(args: &BenchRefineArgs) -> anyhow::Result<()> {
         })
     };
 
-    println!("  running cryoflux refine --j {} …", args.threads);
+    println!(
+        "  running cryoflux refine --j {} (log: CryoFlux/cryoflux.log) …",
+        args.threads
+    );
     let ours_root = dir.join("CryoFlux/run");
     std::fs::create_dir_all(dir.join("CryoFlux"))?;
     let exe = std::env::current_exe().context("cannot locate the cryoflux executable")?;
@@ -164,8 +167,8 @@ pub fn run(args: &BenchRefineArgs) -> anyhow::Result<()> {
             "--random_seed",
             "1",
         ],
+        &dir.join("CryoFlux/cryoflux.log"),
     )?;
-    std::fs::write(dir.join("CryoFlux/cryoflux.log"), &cost.log)?;
     let ours = Outcome {
         peak_mb: cost.peak_mb,
         iterations: last_iteration(&ours_root),
@@ -180,7 +183,7 @@ pub fn run(args: &BenchRefineArgs) -> anyhow::Result<()> {
         println!("  mpirun or relion_refine_mpi not installed: no RELION baseline");
         None
     } else {
-        println!("  running relion_refine_mpi (3 ranks × 1 thread) …");
+        println!("  running relion_refine_mpi, 3 ranks × 1 thread (log: Relion/relion.log) …");
         let script = dir.join("relion_refine_side_by_side.sh");
         std::fs::write(&script, RELION_SCRIPT)?;
         let cost = measure_child(
@@ -193,6 +196,7 @@ pub fn run(args: &BenchRefineArgs) -> anyhow::Result<()> {
                 "Relion",
                 &diameter,
             ],
+            &dir.join("relion_refine_side_by_side.log"),
         )?;
         let root = dir.join("Relion/run");
         Some(Outcome {
@@ -448,6 +452,57 @@ mod tests {
         }
         assert_eq!(last_iteration(&dir.path().join("run")), Some(7));
         assert_eq!(last_iteration(&dir.path().join("none")), None);
+    }
+
+    fn outcome(seconds: f64, peak_mb: Option<f64>, angle: f64) -> Outcome {
+        use crate::assess::{ErrorStats, ParticleCounts};
+        let stats = ErrorStats::of(&[angle]).unwrap();
+        Outcome {
+            cost: ChildCost {
+                seconds,
+                peak_mb,
+                log: String::new(),
+            },
+            peak_mb,
+            iterations: Some(9),
+            assessment: Assessment {
+                symmetry: "C1".into(),
+                particles: ParticleCounts {
+                    matched: 1,
+                    only_in_data: 0,
+                    only_in_truth: 0,
+                },
+                angular_error_deg: stats,
+                offset_error_angst: stats,
+                against_truth: None,
+                gold_standard: None,
+            },
+            evals_per_second: None,
+        }
+    }
+
+    #[test]
+    fn report_shows_ratios_and_leaves_out_what_neither_measured() {
+        let ours = outcome(10.0, Some(100.0), 1.5);
+        let report = side_by_side(&ours, Some(&outcome(40.0, None, 2.25)));
+        let wall = report.lines().find(|l| l.starts_with("wall time")).unwrap();
+        assert!(wall.contains("10.0") && wall.contains("40.0") && wall.ends_with("4.00×"));
+        let memory = report
+            .lines()
+            .find(|l| l.starts_with("peak memory"))
+            .unwrap();
+        assert!(memory.contains("100") && memory.contains('—') && !memory.contains('×'));
+        let angle = report
+            .lines()
+            .find(|l| l.starts_with("angular error mean"))
+            .unwrap();
+        assert!(angle.contains("1.50") && angle.contains("2.25"), "{angle}");
+        assert!(
+            !report.contains("resolution") && !report.contains("E-step"),
+            "{report}"
+        );
+        let alone = side_by_side(&ours, None);
+        assert!(alone.lines().nth(1).unwrap().contains('—'), "{alone}");
     }
 
     #[test]

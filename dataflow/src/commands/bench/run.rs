@@ -1,6 +1,7 @@
 //! Child processes of the benchmarks: a program run to completion under GNU `/usr/bin/time`, so
 //! that cryoflux and the baseline are measured the same way (wall time, peak resident memory).
 
+use std::fs::File;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -16,13 +17,19 @@ pub struct ChildCost {
     /// `/usr/bin/time` is there. For a program that starts other processes it is the largest
     /// single descendant's peak, not a sum.
     pub peak_mb: Option<f64>,
-    /// The child's standard output followed by its standard error.
+    /// What the child wrote to its standard output and error (interleaved as written).
     pub log: String,
 }
 
-/// Runs `program args` in `dir` under `/usr/bin/time` when available; an error with the child's
-/// output when it fails.
-pub fn measure_child(dir: &Path, program: &Path, args: &[&str]) -> anyhow::Result<ChildCost> {
+/// Runs `program args` in `dir` under `/usr/bin/time` when available, with its standard output
+/// and error going to the file `log` (so a long run can be followed with `tail -f`); an error
+/// with the end of that output when it fails.
+pub fn measure_child(
+    dir: &Path,
+    program: &Path,
+    args: &[&str],
+    log: &Path,
+) -> anyhow::Result<ChildCost> {
     let timer = Path::new("/usr/bin/time");
     let report = dir.join(".cryoflux-bench-time.txt");
     let mut command = if timer.is_file() {
@@ -32,20 +39,28 @@ pub fn measure_child(dir: &Path, program: &Path, args: &[&str]) -> anyhow::Resul
     } else {
         Command::new(program)
     };
+    let out = File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
+    let err = out.try_clone()?;
     let start = Instant::now();
-    let output = command
+    let status = command
         .args(args)
         .current_dir(dir)
-        .output()
+        .stdout(out)
+        .stderr(err)
+        .status()
         .with_context(|| format!("cannot run {}", program.display()))?;
     let seconds = start.elapsed().as_secs_f64();
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    if !output.status.success() {
-        bail!("{} {args:?} failed:\n{log}", program.display());
+    let text =
+        std::fs::read_to_string(log).with_context(|| format!("cannot read {}", log.display()))?;
+    if !status.success() {
+        let tail: Vec<&str> = text.lines().rev().take(30).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        bail!(
+            "{} {args:?} failed ({status}); the end of {}:\n{}",
+            program.display(),
+            log.display(),
+            tail.join("\n")
+        );
     }
     let peak_mb = std::fs::read_to_string(&report)
         .ok()
@@ -62,7 +77,7 @@ pub fn measure_child(dir: &Path, program: &Path, args: &[&str]) -> anyhow::Resul
     Ok(ChildCost {
         seconds,
         peak_mb,
-        log,
+        log: text,
     })
 }
 
@@ -89,10 +104,12 @@ mod tests {
     #[test]
     fn a_child_is_timed_and_its_output_kept() {
         let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("child.log");
         let cost = measure_child(
             dir.path(),
             Path::new("sh"),
             &["-c", "echo out; echo err >&2"],
+            &log,
         )
         .unwrap();
         assert!(cost.seconds >= 0.0 && cost.seconds < 10.0);
@@ -100,9 +117,15 @@ mod tests {
         if Path::new("/usr/bin/time").is_file() {
             assert!(cost.peak_mb.is_some_and(|mb| mb > 0.0));
         }
-        let err = measure_child(dir.path(), Path::new("sh"), &["-c", "echo why; exit 3"])
-            .unwrap_err()
-            .to_string();
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), cost.log);
+        let err = measure_child(
+            dir.path(),
+            Path::new("sh"),
+            &["-c", "echo why; exit 3"],
+            &log,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("failed") && err.contains("why"), "{err}");
         assert!(on_path("sh") && !on_path("no-such-program-cryoflux"));
     }
