@@ -60,7 +60,12 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         .with_context(|| format!("--sym {}", settings.symmetry))?;
     let sampling = OrientationSampling::new(settings.healpix_order, &symmetry)
         .with_context(|| format!("--healpix_order {}", settings.healpix_order))?;
-    let initial = load_particles(&settings.particles, settings.ctf, settings.seed)?;
+    let initial = load_particles(
+        &settings.particles,
+        settings.ctf,
+        settings.seed,
+        settings.particle_diameter,
+    )?;
     let reference = load_reference(
         &settings.reference,
         initial.box_size,

@@ -4,7 +4,10 @@
 //! - Half sets: `rlnRandomSubset` when every particle has 1 or 2; otherwise a seeded random
 //!   permutation dealt alternately to halves 1 and 2 (balanced, unlike RELION's coin flips).
 //! - σ²(r) = (mean over images of the shell-mean |X(k)|² − shell-mean |X̄(k)|²)/2, X̄ the
-//!   average image of all particles; non-positive values take the previous shell's value.
+//!   average image of all particles, each image masked first with the E-step's soft circular
+//!   mask (radius particle_diameter/2, 5-pixel edge, outside set to its mean as with RELION's
+//!   `--zero_mask`), so that σ² describes the noise the likelihood sees; non-positive values
+//!   take the previous shell's value.
 //! - Reference: its box and pixel size must equal the particles' (resample it with
 //!   `cryoflux image --rescale_angpix … --new_box …` otherwise); it is low-passed to
 //!   `ini_high` Å with RELION's raised cosine 2 shells wide.
@@ -13,9 +16,11 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use cryoflux_kernels::estep::{MaskFill, ParticleMask};
 use cryoflux_kernels::fft;
 use cryoflux_kernels::filter::low_pass;
 use cryoflux_kernels::grid::{Image, Volume};
+use cryoflux_kernels::mask::soft_mask_outside;
 use cryoflux_kernels::spectrum::shell_average;
 use cryoflux_operators::records::{CtfRecord, ParticleRecord, PoseRecord};
 
@@ -45,9 +50,15 @@ pub fn block_size(particles: usize) -> usize {
     particles.div_ceil(64).max(32)
 }
 
-/// Loads `path` (with CTFs if `ctf`), checks the images, splits the halves with `seed` and
-/// assigns reduction blocks of [`block_size`] particles.
-pub fn load_particles(path: &Path, ctf: bool, seed: u64) -> anyhow::Result<InitialParticles> {
+/// Loads `path` (with CTFs if `ctf`), checks the images, splits the halves with `seed`,
+/// assigns reduction blocks of [`block_size`] particles and estimates σ² inside the alignment
+/// mask of `particle_diameter_angst` (Å).
+pub fn load_particles(
+    path: &Path,
+    ctf: bool,
+    seed: u64,
+    particle_diameter_angst: f64,
+) -> anyhow::Result<InitialParticles> {
     let options = LoadOptions {
         poses: false,
         ctf,
@@ -105,7 +116,8 @@ pub fn load_particles(path: &Path, ctf: bool, seed: u64) -> anyhow::Result<Initi
             },
         });
     }
-    let sigma2 = initial_sigma2(&records, box_size, pixel_size)?;
+    let mask = ParticleMask::for_diameter(particle_diameter_angst, pixel_size, MaskFill::Mean);
+    let sigma2 = initial_sigma2(&records, box_size, pixel_size, &mask)?;
     Ok(InitialParticles {
         set,
         records,
@@ -179,15 +191,20 @@ fn initial_sigma2(
     records: &[ParticleRecord],
     n: usize,
     pixel_size: f64,
+    mask: &ParticleMask,
 ) -> anyhow::Result<Vec<f64>> {
     let shells = n / 2 + 1;
     let mut power = vec![0.0; shells];
     let mut average = vec![0.0f32; n * n];
     for r in records {
-        let image = Image::from_vec(n, pixel_size, r.image.clone())?;
+        let mut image = Image::from_vec(n, pixel_size, r.image.clone())?;
+        soft_mask_outside(&mut image, mask.radius_px, mask.edge_px)?;
         let spectrum = shell_average(&fft::forward(&image), |v| v.norm_sqr() as f64);
         power.iter_mut().zip(&spectrum).for_each(|(p, s)| *p += s);
-        average.iter_mut().zip(&r.image).for_each(|(a, v)| *a += v);
+        average
+            .iter_mut()
+            .zip(image.data())
+            .for_each(|(a, v)| *a += v);
     }
     let count = records.len() as f32;
     average.iter_mut().for_each(|a| *a /= count);
