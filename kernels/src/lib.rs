@@ -16,6 +16,7 @@ pub mod healpix;
 pub mod mask;
 pub mod phase_randomise;
 pub mod projector;
+pub mod random;
 pub mod reconstruct;
 pub mod rescale;
 pub mod sampling;

@@ -91,6 +91,7 @@
 //! rotations RELION's matrix `A` ([`crate::euler`]); σ², powers and d² are in RELION's FFT
 //! units (forward transform divided by N²).
 
+mod accuracy;
 mod bank;
 mod cc;
 mod contributions;
@@ -108,6 +109,7 @@ mod window;
 #[cfg(test)]
 mod testkit;
 
+pub use accuracy::{Accuracy, expected_accuracy};
 pub use bank::ProjectionBank;
 pub use cc::correlation;
 pub use contributions::{ContributionSettings, ParticleContribution, contribute};
