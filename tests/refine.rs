@@ -67,6 +67,7 @@ fn refine_args<'a>(
         "--particle_diameter",
         "60",
         "--ctf",
+        "--firstiter_cc",
         "--healpix_order",
         "1",
         "--offset_range",

@@ -43,6 +43,7 @@ fn refine_args(particles: &Path, reference: &Path, out: &Path, extra: &[&str]) -
         "--particle_diameter",
         "60",
         "--ctf",
+        "--firstiter_cc",
         "--healpix_order",
         "1",
         "--offset_range",

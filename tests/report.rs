@@ -43,6 +43,7 @@ fn small_refinement(dir: &Path) -> PathBuf {
         "--particle_diameter",
         "60",
         "--ctf",
+        "--firstiter_cc",
         "--healpix_order",
         "1",
         "--offset_range",

@@ -7,9 +7,12 @@
 //! For each epoch whose references are complete (and once all particles have arrived), the
 //! worker builds both halves' projectors and the iteration's orientation and translation grids,
 //! then runs, block after block and particle after particle in id order, the two-pass search
-//! of `cryoflux_kernels::estep` (global orientations at the plan's HEALPix order with one order
-//! of oversampling, translations around the previous offset) and inserts the kept samples into
-//! the block's backprojector. The particle's stashed pose becomes its best pose.
+//! of `cryoflux_kernels::estep` (orientations at the plan's HEALPix order with one order of
+//! oversampling: all of them from a bank of precomputed coarse slices in a global search, or
+//! those near the particle's previous pose, projected on the fly, in a local search;
+//! translations around the previous offset) and inserts the kept samples into the block's
+//! backprojector. Every `accuracy_every`-th particle also estimates its alignment accuracy at
+//! its new pose. The particle's stashed pose becomes its best pose.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,11 +21,14 @@ use cryoflux_kernels::ctf::{Ctf, CtfVariant};
 use cryoflux_kernels::estep::{
     CoarseOrientation, ContributionSettings, CpuScorer, FourierWindow, MaskFill, Metric,
     OrientationPlan, ParticleInput, ParticleMask, ParticleSearch, PreparedParticle, ProjectionBank,
-    TranslationGrid, TranslationSearch, contribute, global_orientations, search,
+    TranslationGrid, TranslationSearch, contribute, expected_accuracy, global_orientations,
+    local_orientations, search,
 };
+use cryoflux_kernels::euler::{EulerAngles, mean_row_angle_between};
 use cryoflux_kernels::grid::Image;
 use cryoflux_kernels::projector::{Projector, ProjectorOptions};
-use cryoflux_kernels::sampling::OrientationSampling;
+use cryoflux_kernels::random::SplitMix64;
+use cryoflux_kernels::sampling::{LocalSearch, OrientationSampling};
 use cryoflux_kernels::symmetry::SymmetryGroup;
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::Stream;
@@ -156,12 +162,13 @@ impl<'a> IterationContext<'a> {
     }
 }
 
-/// The iteration's orientation grid (one oversampling order, perturbed), its coarse list and
-/// each half's coarse slices, shared by all particles of a worker.
+/// The iteration's orientation grid (one oversampling order, perturbed), shared by all
+/// particles of a worker; in a global search also the coarse list and each half's bank of
+/// coarse slices.
 struct OrientationGrids<'s> {
+    sampling: &'s OrientationSampling,
     plan: OrientationPlan<'s>,
-    orientations: Vec<CoarseOrientation>,
-    banks: [ProjectionBank; 2],
+    global: Option<(Vec<CoarseOrientation>, [ProjectionBank; 2])>,
 }
 
 impl<'s> OrientationGrids<'s> {
@@ -171,16 +178,26 @@ impl<'s> OrientationGrids<'s> {
     ) -> Result<Self, String> {
         let plan = OrientationPlan::new(sampling, 1, context.plan.perturbation_deg)
             .map_err(|e| e.to_string())?;
-        let orientations = global_orientations(sampling, None).map_err(|e| e.to_string())?;
-        let bank = |projector: &Projector| {
-            ProjectionBank::for_plan(projector, &context.window, context.plan.coarse_size, &plan)
+        let global = if context.plan.local_sigma_deg.is_some() {
+            None
+        } else {
+            let orientations = global_orientations(sampling, None).map_err(|e| e.to_string())?;
+            let bank = |projector: &Projector| {
+                ProjectionBank::for_plan(
+                    projector,
+                    &context.window,
+                    context.plan.coarse_size,
+                    &plan,
+                )
                 .map_err(|e| e.to_string())
+            };
+            let banks = [bank(&context.projectors[0])?, bank(&context.projectors[1])?];
+            Some((orientations, banks))
         };
-        let banks = [bank(&context.projectors[0])?, bank(&context.projectors[1])?];
         Ok(Self {
+            sampling,
             plan,
-            orientations,
-            banks,
+            global,
         })
     }
 }
@@ -227,7 +244,10 @@ fn expect_particle(
         rounded_offset_px: rounded,
         mask: ParticleMask::for_diameter(settings.particle_diameter_angst, p, MaskFill::Mean),
         ctf,
-        ctf_variant: CtfVariant::default(),
+        ctf_variant: CtfVariant {
+            intact_first_peak: settings.ctf_intact_first_peak,
+            ..CtfVariant::default()
+        },
         sigma2: &reference.sigma2,
         scale: 1.0,
     };
@@ -250,15 +270,28 @@ fn expect_particle(
         Metric::Diff2
     };
     let projector = &context.projectors[half];
+    let local;
+    let (orientations, coarse_bank) = match (&grids.global, settings.local_sigma_deg) {
+        (Some((list, banks)), _) => (list.as_slice(), Some(&banks[half])),
+        (None, sigma) => {
+            let previous =
+                EulerAngles::new(particle.pose.rot, particle.pose.tilt, particle.pose.psi);
+            let prior = grids
+                .sampling
+                .local_prior(previous, &LocalSearch::isotropic(sigma.unwrap_or(0.0)));
+            local = local_orientations(&prior)?;
+            (local.as_slice(), None)
+        }
+    };
     let found = search(
         &ParticleSearch {
             projector,
             particle: &prepared,
             plan: &grids.plan,
-            orientations: &grids.orientations,
+            orientations,
             translations: &translations,
             coarse_size: settings.coarse_size,
-            coarse_bank: Some(&grids.banks[half]),
+            coarse_bank,
             adaptive_fraction: ADAPTIVE_FRACTION,
             max_significant: None,
             metric,
@@ -285,10 +318,23 @@ fn expect_particle(
     sums.max_probability += found.max_probability;
     sums.particles += 1;
     let pose = PoseRecord::new(found.best.angles(), found.best.origin_angst(&prepared));
-    let angular_change_deg = context
-        .symmetry
-        .angular_distance(&particle.pose.matrix(), &found.best.rotation);
+    let angular_change_deg = context.symmetry.min_distance(
+        &found.best.rotation,
+        &particle.pose.matrix(),
+        mean_row_angle_between,
+    );
     sums.angular_change_deg += angular_change_deg;
+    sums.offset_change_sq_angst2 += (0..2)
+        .map(|k| (pose.origin_angst[k] - particle.pose.origin_angst[k]).powi(2))
+        .sum::<f64>();
+    if settings.accuracy_every > 0 && particle.id % settings.accuracy_every == 0 {
+        let mut random =
+            SplitMix64::keyed(settings.seed, &[settings.iteration as u64, particle.id]);
+        let accuracy = expected_accuracy(projector, &prepared, &found.best.rotation, &mut random)?;
+        sums.accuracy_rotation_deg += accuracy.rotation_deg;
+        sums.accuracy_translation_angst += accuracy.translation_angst;
+        sums.accuracy_particles += 1;
+    }
     Ok(ParticleUpdate {
         id: particle.id,
         half: particle.half,

@@ -259,10 +259,20 @@ fn offset_width(sums: &HalfSums, previous: f64) -> f64 {
 fn statistics(s1: &HalfSums, s2: &HalfSums) -> IterationStats {
     let particles = s1.particles + s2.particles;
     let count = particles.max(1) as f64;
+    let estimated = s1.accuracy_particles + s2.accuracy_particles;
+    let accuracy = |a: f64, b: f64| (estimated > 0).then(|| (a + b) / estimated as f64);
     IterationStats {
         particles,
         mean_max_probability: (s1.max_probability + s2.max_probability) / count,
         mean_angular_change_deg: (s1.angular_change_deg + s2.angular_change_deg) / count,
+        rms_offset_change_angst: ((s1.offset_change_sq_angst2 + s2.offset_change_sq_angst2)
+            / (2.0 * count))
+            .sqrt(),
+        accuracy_rotation_deg: accuracy(s1.accuracy_rotation_deg, s2.accuracy_rotation_deg),
+        accuracy_translation_angst: accuracy(
+            s1.accuracy_translation_angst,
+            s2.accuracy_translation_angst,
+        ),
         log_likelihood: s1.log_likelihood + s2.log_likelihood,
     }
 }

@@ -167,6 +167,9 @@ pub struct IterationPlan {
     pub coarse_size: usize,
     /// HEALPix order of the coarse orientation grid (the fine pass is one order finer).
     pub healpix_order: u32,
+    /// σ (degrees) of the Gaussian prior of a local orientation search around each particle's
+    /// previous pose (kept within 3σ), or `None` for a global search.
+    pub local_sigma_deg: Option<f64>,
     /// Point-group symbol (C1, D2, …).
     pub symmetry: String,
     /// Translation search radius around the previous offset (Å).
@@ -177,6 +180,14 @@ pub struct IterationPlan {
     pub perturbation_deg: f64,
     /// Cross-correlation search (first iteration from a reference not on the absolute scale).
     pub cross_correlation: bool,
+    /// CTF left at 1 up to its first peak (RELION `--ctf_intact_first_peak`).
+    pub ctf_intact_first_peak: bool,
+    /// Estimate the alignment accuracy on particles whose id is a multiple of this (0: on
+    /// none, e.g. in a cross-correlation iteration).
+    pub accuracy_every: u64,
+    /// Seed of the random choices of the iteration (accuracy estimates); streams are keyed by
+    /// (seed, iteration, particle id), so they do not depend on the workers.
+    pub seed: u64,
     /// Particle diameter (Å): alignment mask and spherical solvent mask.
     pub particle_diameter_angst: f64,
     /// Current resolution (Å) before this iteration: sets the low-resolution join radius.
@@ -239,6 +250,14 @@ pub struct HalfSums {
     pub max_probability: f64,
     /// Σ angular change (degrees).
     pub angular_change_deg: f64,
+    /// Σ |new origin − previous origin|² (Å²).
+    pub offset_change_sq_angst2: f64,
+    /// Σ expected angular accuracy (degrees) over the particles that estimated it.
+    pub accuracy_rotation_deg: f64,
+    /// Σ expected translational accuracy (Å) over the particles that estimated it.
+    pub accuracy_translation_angst: f64,
+    /// Number of particles that estimated their accuracy.
+    pub accuracy_particles: usize,
     /// Number of particles.
     pub particles: usize,
     /// Per-particle updates, in id order.
@@ -256,6 +275,10 @@ impl HalfSums {
             log_likelihood: 0.0,
             max_probability: 0.0,
             angular_change_deg: 0.0,
+            offset_change_sq_angst2: 0.0,
+            accuracy_rotation_deg: 0.0,
+            accuracy_translation_angst: 0.0,
+            accuracy_particles: 0,
             particles: 0,
             updates: Vec::new(),
         })
@@ -273,6 +296,10 @@ impl HalfSums {
         self.log_likelihood += other.log_likelihood;
         self.max_probability += other.max_probability;
         self.angular_change_deg += other.angular_change_deg;
+        self.offset_change_sq_angst2 += other.offset_change_sq_angst2;
+        self.accuracy_rotation_deg += other.accuracy_rotation_deg;
+        self.accuracy_translation_angst += other.accuracy_translation_angst;
+        self.accuracy_particles += other.accuracy_particles;
         self.particles += other.particles;
         self.updates.extend(other.updates);
         Ok(())
@@ -299,8 +326,15 @@ pub struct IterationStats {
     pub particles: usize,
     /// Mean Pmax (rlnAveragePmax).
     pub mean_max_probability: f64,
-    /// Mean change of orientation since the previous iteration (degrees).
+    /// Mean change of orientation since the previous iteration (degrees; RELION's mean angle
+    /// between corresponding rows of the two rotation matrices, symmetry-aware).
     pub mean_angular_change_deg: f64,
+    /// RMS change of origin per axis since the previous iteration, √(Σ|Δo|²/(2n)) (Å).
+    pub rms_offset_change_angst: f64,
+    /// Mean expected angular accuracy (degrees, rlnAccuracyRotations), when estimated.
+    pub accuracy_rotation_deg: Option<f64>,
+    /// Mean expected translational accuracy (Å, rlnAccuracyTranslationsAngst), when estimated.
+    pub accuracy_translation_angst: Option<f64>,
     /// Σ dLL (rlnLogLikelihood; Σ best CC in a cross-correlation iteration).
     pub log_likelihood: f64,
 }

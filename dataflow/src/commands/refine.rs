@@ -62,8 +62,52 @@ pub struct RefineArgs {
     )]
     pub offset_step: f64,
     /// Largest number of iterations before the final (full-size, joined) one.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, alias = "auto_iter_max", default_value_t = 25)]
     pub iter: usize,
+    /// Align iteration 1 by cross-correlation: say it when the reference is not on the
+    /// particles' absolute greyscale (e.g. made by another program, or low-passed truth).
+    #[arg(long = "firstiter_cc", alias = "firstiter-cc")]
+    pub firstiter_cc: bool,
+    /// Leave the CTF intact (1) up to its first peak.
+    #[arg(long = "ctf_intact_first_peak", alias = "ctf-intact-first-peak")]
+    pub ctf_intact_first_peak: bool,
+    /// HEALPix order from which orientations are searched locally around the previous pose
+    /// (4 = 1.8° fine step).
+    #[arg(
+        long = "auto_local_healpix_order",
+        alias = "auto-local-healpix-order",
+        default_value_t = 4
+    )]
+    pub auto_local_healpix_order: u32,
+    /// Refine the angular sampling as soon as it is coarser than the resolution needs.
+    #[arg(long = "auto_resol_angles", alias = "auto-resol-angles")]
+    pub auto_resol_angles: bool,
+    /// Refine the angular sampling without waiting for the assignments to settle.
+    #[arg(long = "auto_ignore_angles", alias = "auto-ignore-angles")]
+    pub auto_ignore_angles: bool,
+    /// Resolution in Å below which the two halves are averaged.
+    #[arg(
+        long = "low_resol_join_halves",
+        alias = "low-resol-join-halves",
+        value_name = "Å",
+        default_value_t = 40.0
+    )]
+    pub low_resol_join_halves: f64,
+    /// Soft mask (MRC, values 0…1, same box and pixel size as the reference) for solvent
+    /// flattening, instead of a sphere of the particle diameter.
+    #[arg(long = "solvent_mask", alias = "solvent-mask", value_name = "MASK.mrc")]
+    pub solvent_mask: Option<PathBuf>,
+    /// Correct the gold-standard FSC for the solvent mask by phase randomisation.
+    #[arg(long = "solvent_correct_fsc", alias = "solvent-correct-fsc")]
+    pub solvent_correct_fsc: bool,
+    /// Resample the reference to the particles' pixel size and box when they differ
+    /// (otherwise that is an error).
+    #[arg(long = "rescale_ref", alias = "rescale-ref")]
+    pub rescale_ref: bool,
+    /// Resume from the checkpoint of an earlier run (its `<root>_itNNN_optimiser.star`, or
+    /// the output root to take its last complete iteration).
+    #[arg(long = "continue", value_name = "FILE")]
+    pub continue_from: Option<PathBuf>,
     /// Worker threads (timely workers; results do not depend on it).
     #[arg(long = "j", visible_alias = "threads", default_value_t = 1)]
     pub threads: usize,
@@ -111,6 +155,16 @@ pub fn run(args: &RefineArgs) -> anyhow::Result<()> {
         offset_range: args.offset_range,
         offset_step: args.offset_step,
         iterations: args.iter,
+        firstiter_cc: args.firstiter_cc,
+        ctf_intact_first_peak: args.ctf_intact_first_peak,
+        auto_local_healpix_order: args.auto_local_healpix_order,
+        auto_resol_angles: args.auto_resol_angles,
+        auto_ignore_angles: args.auto_ignore_angles,
+        low_resol_join_halves: args.low_resol_join_halves,
+        solvent_mask: args.solvent_mask.clone(),
+        solvent_correct_fsc: args.solvent_correct_fsc,
+        rescale_reference: args.rescale_ref,
+        continue_from: args.continue_from.clone(),
         threads: args.threads,
         seed: args.random_seed,
         progress: std::io::stderr().is_terminal() && cluster.writes_outputs(),

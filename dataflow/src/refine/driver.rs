@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
 use cryoflux_kernels::fsc::{resolution_shell, shell_to_angstrom};
+use cryoflux_kernels::random::mix;
 use cryoflux_kernels::sampling::OrientationSampling;
 use cryoflux_kernels::symmetry::SymmetryGroup;
 use cryoflux_operators::expectation::Progress;
@@ -27,14 +28,14 @@ use timely::dataflow::{InputHandleVec, ProbeHandle};
 
 use super::initial::{load_particles, load_reference};
 use super::outputs::Outputs;
-use super::schedule::Schedule;
+use super::schedule::{SamplingOptions, Schedule, angular_step_deg};
 use super::{IterationSummary, RefineReport, RefineSettings, build};
-
-/// Resolution (Å) below which the halves' accumulators are averaged (RELION's GUI value).
-const LOW_RESOLUTION_JOIN_ANGST: f64 = 40.0;
 
 /// Largest grid perturbation, as a fraction of the fine angular step (RELION 0.5).
 const PERTURBATION_FACTOR: f64 = 0.5;
+
+/// About this many particles estimate the alignment accuracy each iteration (RELION: 100).
+const ACCURACY_PARTICLES: usize = 100;
 
 /// What every worker shares: the particles, the start references and the settings.
 struct Job {
@@ -42,7 +43,6 @@ struct Job {
     start: Vec<ReferenceMsg>,
     schedule: Schedule,
     settings: RefineSettings,
-    fine_step_deg: f64,
     block_size: usize,
 }
 
@@ -58,7 +58,7 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
     check(settings)?;
     let symmetry = SymmetryGroup::parse(&settings.symmetry)
         .with_context(|| format!("--sym {}", settings.symmetry))?;
-    let sampling = OrientationSampling::new(settings.healpix_order, &symmetry)
+    OrientationSampling::new(settings.healpix_order, &symmetry)
         .with_context(|| format!("--healpix_order {}", settings.healpix_order))?;
     let initial = load_particles(
         &settings.particles,
@@ -83,7 +83,14 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         initial.pixel_size,
         settings.ini_high,
         settings.particle_diameter,
-        sampling.angular_step_deg(0),
+        SamplingOptions {
+            healpix_order: settings.healpix_order,
+            offset_range_angst: settings.offset_range,
+            offset_step_angst: settings.offset_step,
+            auto_local_healpix_order: settings.auto_local_healpix_order,
+            auto_resol_angles: settings.auto_resol_angles,
+            auto_ignore_angles: settings.auto_ignore_angles,
+        },
         settings.iterations,
     );
     let map = MapRecord::from_volume(&reference);
@@ -92,7 +99,6 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         start: Vec::new(),
         schedule,
         settings: settings.clone(),
-        fine_step_deg: sampling.angular_step_deg(1),
         block_size: initial.block_size,
     };
     let plan = job.plan(&job.schedule, 1);
@@ -183,25 +189,36 @@ fn check(s: &RefineSettings) -> anyhow::Result<()> {
 impl Job {
     /// The plan of `iteration` given the schedule after the previous one.
     fn plan(&self, schedule: &Schedule, iteration: usize) -> IterationPlan {
-        let final_iteration = iteration > 1 && schedule.converged();
+        let final_iteration = iteration > 1 && schedule.converged;
         let current_size = schedule.current_size(final_iteration);
-        let u = (splitmix(self.settings.seed ^ (iteration as u64).wrapping_mul(0x9E37)) >> 11)
-            as f64
-            / (1u64 << 53) as f64;
+        let seed = self.settings.seed;
+        let u = (mix(seed ^ mix(iteration as u64)) >> 11) as f64 / (1u64 << 53) as f64;
+        let cross_correlation = iteration == 1 && self.settings.firstiter_cc;
+        let accuracy_every = if cross_correlation {
+            0
+        } else {
+            (self.records.len() / ACCURACY_PARTICLES).max(1) as u64
+        };
         IterationPlan {
             iteration,
             final_iteration,
             current_size,
             coarse_size: schedule.coarse_size(current_size),
-            healpix_order: self.settings.healpix_order,
+            healpix_order: schedule.healpix_order,
+            local_sigma_deg: schedule.local_sigma_deg,
             symmetry: self.settings.symmetry.clone(),
-            offset_range_angst: self.settings.offset_range,
-            offset_step_angst: self.settings.offset_step,
-            perturbation_deg: PERTURBATION_FACTOR * (2.0 * u - 1.0) * self.fine_step_deg,
-            cross_correlation: iteration == 1,
+            offset_range_angst: schedule.offset_range_angst,
+            offset_step_angst: schedule.offset_step_angst,
+            perturbation_deg: PERTURBATION_FACTOR
+                * (2.0 * u - 1.0)
+                * schedule.fine_angular_step_deg(),
+            cross_correlation,
+            ctf_intact_first_peak: self.settings.ctf_intact_first_peak,
+            accuracy_every,
+            seed,
             particle_diameter_angst: self.settings.particle_diameter,
             current_resolution_angst: schedule.resolution_angst(),
-            low_resolution_join_angst: LOW_RESOLUTION_JOIN_ANGST,
+            low_resolution_join_angst: self.settings.low_resol_join_halves,
             block_size: self.block_size,
         }
     }
@@ -219,14 +236,6 @@ impl Job {
             })
             .collect()
     }
-}
-
-/// SplitMix64 finaliser (the grid perturbation of each iteration).
-fn splitmix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// The loop of one worker; see the module doc.
@@ -282,7 +291,7 @@ fn iterate(
                 return Err(e.clone());
             }
         };
-        schedule.update(&m.fsc);
+        schedule.update(&m.fsc, &m.stats, m.plan.cross_correlation);
         if leader {
             // The receiver only goes away when the calling thread has given up.
             let _ = sender.send(Outcome {
@@ -318,6 +327,15 @@ fn summarise(m: &Maximised, schedule: &Schedule, seconds: f64) -> IterationSumma
         iterations_without_gain: schedule.iterations_without_gain,
         mean_max_probability: m.stats.mean_max_probability,
         mean_angular_change_deg: m.stats.mean_angular_change_deg,
+        rms_offset_change_angst: m.stats.rms_offset_change_angst,
+        fine_angular_step_deg: angular_step_deg(m.plan.healpix_order + 1),
+        local_search: m.plan.local_sigma_deg.is_some(),
+        offset_range_angst: m.plan.offset_range_angst,
+        fine_offset_step_angst: m.plan.offset_step_angst / 2.0,
+        accuracy: m
+            .stats
+            .accuracy_rotation_deg
+            .zip(m.stats.accuracy_translation_angst),
         seconds,
     }
 }
@@ -331,16 +349,24 @@ fn log(s: &IterationSummary, m: &Maximised) {
     } else {
         ""
     };
+    let accuracy = s.accuracy.map_or(String::new(), |(rot, trans)| {
+        format!(" accuracy= {rot:.2}° {trans:.2} Å;")
+    });
     eprintln!(
-        "Iteration {:3}{kind}: Auto-refine: Resolution= {:.2} (no gain for {} iter) \
-         current_size= {} mean Pmax= {:.3} mean angular change= {:.2}° ({:.1} s, {:.0} \
-         particles/s)",
+        "Iteration {:3}{kind}: Auto-refine: Resolution= {:.2} Å (no gain for {} iter); \
+         changes= {:.2}° {:.2} Å;{accuracy} angular step= {:.2}°{}; offsets ±{:.1} Å step \
+         {:.2} Å; current_size= {}; mean Pmax= {:.3} ({:.1} s, {:.0} particles/s)",
         s.iteration,
         s.resolution_angst,
         s.iterations_without_gain,
+        s.mean_angular_change_deg,
+        s.rms_offset_change_angst,
+        s.fine_angular_step_deg,
+        if s.local_search { " local" } else { "" },
+        s.offset_range_angst,
+        s.fine_offset_step_angst,
         s.current_size,
         s.mean_max_probability,
-        s.mean_angular_change_deg,
         s.seconds,
         m.stats.particles as f64 / s.seconds.max(1e-9),
     );

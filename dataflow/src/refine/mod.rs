@@ -60,6 +60,33 @@ pub struct RefineSettings {
     pub offset_step: f64,
     /// Largest number of iterations before the final one.
     pub iterations: usize,
+    /// Align iteration 1 by cross-correlation (the reference is not on the particles'
+    /// absolute greyscale; RELION `--firstiter_cc`).
+    pub firstiter_cc: bool,
+    /// Leave the CTF intact (1) up to its first peak (RELION `--ctf_intact_first_peak`).
+    pub ctf_intact_first_peak: bool,
+    /// HEALPix order from which the orientation search is local (RELION
+    /// `--auto_local_healpix_order`, 4 = 1.8° fine step).
+    pub auto_local_healpix_order: u32,
+    /// Refine the angular sampling as soon as the sampling is coarser than the resolution
+    /// needs, without waiting for a stall (RELION `--auto_resol_angles`).
+    pub auto_resol_angles: bool,
+    /// Refine the angular sampling without waiting for the assignments to settle (RELION
+    /// `--auto_ignore_angles`).
+    pub auto_ignore_angles: bool,
+    /// Resolution (Å) below which the halves are averaged (RELION `--low_resol_join_halves`).
+    pub low_resol_join_halves: f64,
+    /// Soft mask (MRC, values in [0, 1]) for solvent flattening instead of the sphere of the
+    /// particle diameter (RELION `--solvent_mask`).
+    pub solvent_mask: Option<PathBuf>,
+    /// Correct the gold-standard FSC for the solvent mask by phase randomisation (RELION
+    /// `--solvent_correct_fsc`; needs `solvent_mask`).
+    pub solvent_correct_fsc: bool,
+    /// Resample the reference to the particles' pixel size and box when they differ (otherwise
+    /// that is an error).
+    pub rescale_reference: bool,
+    /// Resume from this checkpoint of an earlier run (RELION `--continue`).
+    pub continue_from: Option<PathBuf>,
     /// Timely worker threads.
     pub threads: usize,
     /// Seed of the half split and of the grid perturbations.
@@ -85,8 +112,20 @@ pub struct IterationSummary {
     pub iterations_without_gain: usize,
     /// Mean Pmax.
     pub mean_max_probability: f64,
-    /// Mean orientation change (degrees).
+    /// Mean orientation change (degrees, RELION's mean row angle).
     pub mean_angular_change_deg: f64,
+    /// RMS origin change per axis (Å).
+    pub rms_offset_change_angst: f64,
+    /// Fine angular step of the iteration (degrees).
+    pub fine_angular_step_deg: f64,
+    /// Whether the orientation search was local.
+    pub local_search: bool,
+    /// Translation search range (Å) and fine step (Å).
+    pub offset_range_angst: f64,
+    /// Fine translation step (Å).
+    pub fine_offset_step_angst: f64,
+    /// Estimated accuracy (degrees, Å), when estimated.
+    pub accuracy: Option<(f64, f64)>,
     /// Wall time of the iteration (s).
     pub seconds: f64,
 }
