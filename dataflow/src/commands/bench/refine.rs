@@ -3,9 +3,11 @@
 //!
 //! - Data: `cryoflux simulate` of the bundled map (or `--map`): `--n` particles at `--snr`, CTFs,
 //!   origins within ±3 Å ([`SimulationConfig::typical`]).
-//! - Reference: the truth low-passed to 40 Å (raised-cosine edge of 2 shells), so no global
-//!   alignment is needed when assessing (see [`crate::assess`]).
-//! - cryoflux: `cryoflux refine --ini_high 40 --ctf --healpix_order 2 --offset_range 5 px
+//! - Reference: the truth low-passed to `--ini_high` Å (default 40; raised-cosine edge of 2
+//!   shells), so no global alignment is needed when assessing (see [`crate::assess`]). A
+//!   reference too blurred to tell the particle's pseudo-symmetric or ellipsoid-like halves apart
+//!   lets both programs settle partly on rotated poses; the angular errors then show it.
+//! - cryoflux: `cryoflux refine --ini_high A --ctf --healpix_order 2 --offset_range 5 px
 //!   --offset_step 2 px --sym C1 --j J` (its offsets are given in Å: 5 and 2 pixels).
 //! - RELION: `tools/relion_refine_side_by_side.sh` (embedded in the binary): `mpirun -n 3
 //!   relion_refine_mpi --auto_refine --split_random_halves …` with the GUI's options, one thread
@@ -36,9 +38,6 @@ use crate::simulate::{SimulationConfig, simulate};
 /// The RELION side of the comparison, also usable by hand.
 const RELION_SCRIPT: &str = include_str!("../../../../tools/relion_refine_side_by_side.sh");
 
-/// Resolution (Å) of the reference: the truth low-passed.
-const REFERENCE_LOW_PASS: f64 = 40.0;
-
 /// Arguments of `cryoflux bench refine`.
 #[derive(Debug, clap::Args)]
 pub struct BenchRefineArgs {
@@ -62,6 +61,14 @@ pub struct BenchRefineArgs {
         value_name = "Å"
     )]
     pub particle_diameter: Option<f64>,
+    /// Resolution in Å of the reference (the truth low-passed) and both programs' `--ini_high`.
+    #[arg(
+        long = "ini_high",
+        alias = "ini-high",
+        value_name = "Å",
+        default_value_t = 40.0
+    )]
+    pub ini_high: f64,
     /// Seed of the simulation.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -103,21 +110,24 @@ pub fn run(args: &BenchRefineArgs) -> anyhow::Result<()> {
     let reference = dir.join("reference.mrc");
     write_grids(
         &reference,
-        &Grids::Volume(low_passed(&truth, REFERENCE_LOW_PASS)?),
+        &Grids::Volume(low_passed(&truth, args.ini_high)?),
     )?;
     write_grids(&truth_map, &Grids::Volume(truth))?;
     println!(
         "bench refine: {} particles, box {n}, {pixel} Å/px, SNR {}, CTF, C1, particle diameter \
-         {diameter} Å; reference = truth low-passed to {REFERENCE_LOW_PASS} Å; in {}",
+         {diameter} Å; reference = truth low-passed to {} Å; in {}",
         args.n,
         args.snr,
+        args.ini_high,
         dir.display()
     );
     let particles = path_text(&summary.particles_star)?;
     let reference = path_text(&reference)?;
     let diameter = diameter.to_string();
-    let assess_root = |root: &Path| {
-        assess(&AssessInputs {
+    let ini_high = args.ini_high.to_string();
+    // Each result's numbers also go to ROOT_assess.json.
+    let assess_root = |root: &Path| -> anyhow::Result<Assessment> {
+        let assessment = assess(&AssessInputs {
             data: suffixed(root, "_data.star"),
             truth: summary.truth_star.clone(),
             symmetry: "C1".into(),
@@ -126,7 +136,9 @@ pub fn run(args: &BenchRefineArgs) -> anyhow::Result<()> {
                 suffixed(root, "_half1_class001_unfil.mrc"),
                 suffixed(root, "_half2_class001_unfil.mrc"),
             )),
-        })
+        })?;
+        assessment.write_json(&suffixed(root, "_assess.json"))?;
+        Ok(assessment)
     };
 
     println!(
@@ -150,7 +162,7 @@ pub fn run(args: &BenchRefineArgs) -> anyhow::Result<()> {
             "--o",
             path_text(&ours_root)?,
             "--ini_high",
-            "40",
+            &ini_high,
             "--particle_diameter",
             &diameter,
             "--ctf",
@@ -195,6 +207,7 @@ pub fn run(args: &BenchRefineArgs) -> anyhow::Result<()> {
                 reference,
                 "Relion",
                 &diameter,
+                &ini_high,
             ],
             &dir.join("relion_refine_side_by_side.log"),
         )?;
