@@ -14,6 +14,7 @@ pub mod grid;
 pub mod guinier;
 pub mod healpix;
 pub mod mask;
+pub mod masked_fsc;
 pub mod phase_randomise;
 pub mod projector;
 pub mod random;

@@ -3,7 +3,8 @@
 //! - [`ParticleRecord`]: one particle with its image, CTF and current pose; sent once at epoch
 //!   0 and kept by the expectation operator of the worker that owns its block.
 //! - [`ReferenceMsg`]: per half set, the reference map, its noise model and the iteration's
-//!   [`IterationPlan`]; broadcast to every worker once per iteration (epoch = iteration).
+//!   [`IterationPlan`] (half 1's also the [`SolventMask`]); broadcast to every worker once per
+//!   iteration (epoch = iteration).
 //! - [`BlockPartial`]: the [`HalfSums`] of one block of particles (a fixed group of one half
 //!   set), exchanged to worker 0.
 //! - [`Maximised`]: the M-step result (new references, FSC, σ², particle updates), broadcast
@@ -211,6 +212,20 @@ pub struct ReferenceMsg {
     pub sigma_offset_angst: f64,
     /// The iteration's settings.
     pub plan: IterationPlan,
+    /// The user's solvent mask for the M-step, carried by half 1's message only (`None` on
+    /// half 2's, and without `--solvent_mask`: then the M-step flattens with the sphere of the
+    /// particle diameter).
+    pub solvent_mask: Option<SolventMask>,
+}
+
+/// A user's solvent mask (RELION `--solvent_mask`) and what the M-step does with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SolventMask {
+    /// Mask values in [0, 1] (0 = solvent) on the reference's grid (same box and voxel size).
+    pub map: MapRecord,
+    /// Correct the gold-standard FSC for the mask by phase randomisation (RELION
+    /// `--solvent_correct_fsc`) instead of using the unmasked FSC.
+    pub correct_fsc: bool,
 }
 
 /// A particle's new pose and statistics after one E-step.

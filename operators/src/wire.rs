@@ -185,7 +185,8 @@ mod tests {
     fn block_partials_cross_processes_unchanged() {
         let partial = BlockPartial {
             half: 2,
-            block: 3,
+            node: Node { level: 2, index: 1 },
+            leaves: 7,
             sums: Ok(sums()),
         };
         let back = across_processes(partial.clone());
@@ -197,7 +198,8 @@ mod tests {
         assert_eq!(back, partial);
         let failed = BlockPartial {
             half: 1,
-            block: 0,
+            node: Node::leaf(0),
+            leaves: 1,
             sums: Err("particle 4: non-finite pixel".into()),
         };
         assert_eq!(across_processes(failed.clone()), failed);
@@ -232,8 +234,17 @@ mod tests {
             sigma2: vec![1.0, 0.5, 0.25],
             sigma_offset_angst: 3.0,
             plan: plan(),
+            solvent_mask: Some(SolventMask {
+                map: map(),
+                correct_fsc: true,
+            }),
         };
         assert_eq!(across_processes(reference.clone()), reference);
+        let without_mask = ReferenceMsg {
+            solvent_mask: None,
+            ..reference
+        };
+        assert_eq!(across_processes(without_mask.clone()), without_mask);
         let result: MResult = Ok(Maximised {
             plan: plan(),
             maps: [map(), map()],

@@ -7,7 +7,8 @@
 //!    (|k| ≥ r_rand), are masked, and give FSC_rand.
 //! 3. FSC_true(r) = FSC_masked(r) for r < r_rand + 2, else (FSC_masked − FSC_rand)/(1 − FSC_rand)
 //!    (RELION moved the switch 2 shells up to avoid artefacts at r_rand). A DC value ≤ 0 of
-//!    FSC_masked or FSC_rand is set to 1 first.
+//!    FSC_masked or FSC_rand is set to 1 first; negative values are kept. The numerics of 1–3
+//!    are shared with refinement in [`cryoflux_kernels::masked_fsc`].
 //! 4. Resolution: the last shell before FSC_true first drops below 0.143, n·p/r Å. If the
 //!    unmasked FSC reaches further, the mask is suspect and the unmasked curve is used (unless
 //!    forced).
@@ -17,10 +18,13 @@
 //! of the unmasked FSC.
 
 use anyhow::{Context, bail};
-use cryoflux_kernels::fft::{forward, inverse};
+use cryoflux_kernels::fft::forward;
 use cryoflux_kernels::fsc::{fsc, resolution_shell, shell_to_angstrom};
-use cryoflux_kernels::grid::{FourierVolume, Volume};
-use cryoflux_kernels::phase_randomise::randomise_phases_beyond;
+use cryoflux_kernels::grid::Volume;
+use cryoflux_kernels::masked_fsc::{
+    BelowNoise, MaskCorrected, correct_for_mask, masked_fsc, randomisation_shell as first_drop,
+    randomised_masked_fsc,
+};
 
 use super::settings::Settings;
 
@@ -87,22 +91,18 @@ pub fn analyse(
         return finish(unmasked.clone(), false, None, unmasked, n, p);
     };
 
-    let masked = masked_fsc(half1, half2, mask)?;
+    let masked = masked_fsc(half1, half2, mask).context("FSC of the masked half maps")?;
     let randomise_shell = randomisation_shell(&unmasked, n, p, settings, warnings)?;
     let randomised = match randomise_shell {
-        Some(shell) => {
-            // Independent streams for the two halves: seeds 2s and 2s + 1.
-            let randomise = |mut f: FourierVolume, seed: u64| {
-                randomise_phases_beyond(&mut f, shell, seed);
-                inverse(&f)
-            };
-            let r1 = randomise(f1, settings.seed.wrapping_mul(2));
-            let r2 = randomise(f2, settings.seed.wrapping_mul(2) | 1);
-            masked_fsc(&r1, &r2, mask)?
-        }
+        Some(shell) => randomised_masked_fsc(f1, f2, mask, shell, settings.seed)
+            .context("FSC of the masked phase-randomised half maps")?,
         None => vec![0.0; unmasked.len()],
     };
-    let (masked, randomised, corrected) = correct(masked, randomised, randomise_shell);
+    let MaskCorrected {
+        masked,
+        randomised,
+        corrected,
+    } = correct_for_mask(masked, randomised, randomise_shell, BelowNoise::Keep);
     let solvent_fraction = solvent_fraction(mask)?;
     let curves = MaskedCurves {
         particle_fraction: particle_fraction_fsc(&unmasked, solvent_fraction),
@@ -174,19 +174,6 @@ fn finish(
     })
 }
 
-/// FSC of the two half maps after multiplying each by the mask.
-fn masked_fsc(half1: &Volume, half2: &Volume, mask: &Volume) -> anyhow::Result<Vec<f64>> {
-    let masked = |map: &Volume| {
-        let mut map = map.clone();
-        map.data_mut()
-            .iter_mut()
-            .zip(mask.data())
-            .for_each(|(v, m)| *v *= m);
-        forward(&map)
-    };
-    fsc(&masked(half1), &masked(half2)).context("FSC of the masked half maps")
-}
-
 /// The randomisation shell (see the module doc), or `None` with a warning when the unmasked
 /// FSC never drops below the threshold.
 fn randomisation_shell(
@@ -210,8 +197,8 @@ fn randomisation_shell(
         return Ok(Some(shell));
     }
     let threshold = settings.randomise_at_fsc;
-    match unmasked.iter().skip(1).position(|&v| v < threshold) {
-        Some(i) => Ok(Some(i + 1)),
+    match first_drop(unmasked, threshold) {
+        Some(shell) => Ok(Some(shell)),
         None => {
             warnings.push(format!(
                 "the unmasked FSC never drops below {threshold} (lowest {:.4}): the half maps \
@@ -222,35 +209,6 @@ fn randomisation_shell(
             Ok(None)
         }
     }
-}
-
-/// Applies step 3 of the module doc; returns (masked, randomised, corrected) with the DC fix.
-fn correct(
-    mut masked: Vec<f64>,
-    mut randomised: Vec<f64>,
-    shell: Option<usize>,
-) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-    for curve in [&mut masked, &mut randomised] {
-        if curve[0] <= 0.0 {
-            curve[0] = 1.0;
-        }
-    }
-    let corrected = match shell {
-        Some(shell) => masked
-            .iter()
-            .zip(&randomised)
-            .enumerate()
-            .map(|(r, (&m, &n))| {
-                if r < shell + 2 {
-                    m
-                } else {
-                    (m - n) / (1.0 - n)
-                }
-            })
-            .collect(),
-        None => masked.clone(),
-    };
-    (masked, randomised, corrected)
 }
 
 /// 0.476 / (fraction of mask voxels > ½).
@@ -273,18 +231,6 @@ fn particle_fraction_fsc(unmasked: &[f64], f: f64) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn correction_starts_two_shells_above_randomisation_and_fixes_dc() {
-        let masked = vec![-0.5, 0.99, 0.9, 0.8, 0.6, 0.5];
-        let randomised = vec![0.0, 0.99, 0.9, 0.5, 0.5, 0.2];
-        let (m, r, c) = correct(masked, randomised, Some(2));
-        assert_eq!((m[0], r[0]), (1.0, 1.0));
-        assert_eq!(&c[..4], &[1.0, 0.99, 0.9, 0.8]);
-        assert!((c[4] - 0.2).abs() < 1e-12 && (c[5] - 0.375).abs() < 1e-12);
-        let (_, _, uncorrected) = correct(vec![1.0, 0.5], vec![0.0, 0.0], None);
-        assert_eq!(uncorrected, vec![1.0, 0.5]);
-    }
 
     #[test]
     fn randomisation_starts_where_the_unmasked_fsc_first_drops() {

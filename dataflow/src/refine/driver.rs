@@ -20,13 +20,13 @@ use cryoflux_kernels::symmetry::SymmetryGroup;
 use cryoflux_operators::expectation::Progress;
 use cryoflux_operators::maximisation::MResult;
 use cryoflux_operators::records::{
-    IterationPlan, MapRecord, Maximised, ParticleRecord, ReferenceMsg,
+    IterationPlan, MapRecord, Maximised, ParticleRecord, ReferenceMsg, SolventMask,
 };
 use indicatif::ProgressBar;
 use timely::dataflow::operators::{Inspect, Probe};
 use timely::dataflow::{InputHandleVec, ProbeHandle};
 
-use super::initial::{load_particles, load_reference};
+use super::initial::{load_particles, load_reference, load_solvent_mask};
 use super::outputs::Outputs;
 use super::schedule::{SamplingOptions, Schedule, angular_step_deg};
 use super::{IterationSummary, RefineReport, RefineSettings, build};
@@ -44,6 +44,8 @@ struct Job {
     schedule: Schedule,
     settings: RefineSettings,
     block_size: usize,
+    /// The user's solvent mask, sent with half 1's reference every iteration.
+    solvent_mask: Option<SolventMask>,
 }
 
 /// One finished iteration, sent from worker 0 to the calling thread.
@@ -71,6 +73,13 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         initial.box_size,
         initial.pixel_size,
         settings.ini_high,
+        settings.rescale_reference,
+    )?;
+    let solvent_mask = load_solvent_mask(
+        settings.solvent_mask.as_deref(),
+        settings.solvent_correct_fsc,
+        initial.box_size,
+        initial.pixel_size,
     )?;
     let halves: Vec<u8> = initial.records.iter().map(|r| r.half).collect();
     let outputs = Outputs::new(&settings.output_root, &initial.set, halves)?;
@@ -100,6 +109,7 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         schedule,
         settings: settings.clone(),
         block_size: initial.block_size,
+        solvent_mask,
     };
     let plan = job.plan(&job.schedule, 1);
     job.start = (1..=2)
@@ -109,6 +119,7 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
             sigma2: initial.sigma2.clone(),
             sigma_offset_angst: settings.offset_range.max(settings.offset_step),
             plan: plan.clone(),
+            solvent_mask: job.solvent_mask_of(half),
         })
         .collect();
     let bar = if settings.progress {
@@ -183,6 +194,12 @@ fn check(s: &RefineSettings) -> anyhow::Result<()> {
     if s.threads == 0 {
         bail!("--j 0; expected at least one worker thread");
     }
+    if s.solvent_correct_fsc && s.solvent_mask.is_none() {
+        bail!(
+            "--solvent_correct_fsc corrects the FSC for a solvent mask; expected --solvent_mask \
+             MASK.mrc as well"
+        );
+    }
     Ok(())
 }
 
@@ -233,8 +250,15 @@ impl Job {
                 sigma2: m.sigma2[h].clone(),
                 sigma_offset_angst: m.sigma_offset_angst[h],
                 plan: plan.clone(),
+                solvent_mask: self.solvent_mask_of(h as u8 + 1),
             })
             .collect()
+    }
+
+    /// The solvent mask to send with half set `half`'s reference: half 1's carries it, so that
+    /// it crosses to the workers once per iteration.
+    fn solvent_mask_of(&self, half: u8) -> Option<SolventMask> {
+        self.solvent_mask.clone().filter(|_| half == 1)
     }
 }
 

@@ -8,10 +8,16 @@
 //!   mask (radius particle_diameter/2, 5-pixel edge, outside set to its mean as with RELION's
 //!   `--zero_mask`), so that σ² describes the noise the likelihood sees; non-positive values
 //!   take the previous shell's value.
-//! - Reference: its box and pixel size must equal the particles' (resample it with
-//!   `cryoflux image --rescale_angpix … --new_box …` otherwise); it is low-passed to
-//!   `ini_high` Å with RELION's raised cosine 2 shells wide.
-//! - Every image is checked for NaN/∞ before any iteration.
+//! - Reference: its box and pixel size must equal the particles'. With `--rescale_ref` a
+//!   reference that differs is brought onto their grid as `cryoflux image --rescale_angpix …
+//!   --new_box …` would (Fourier resampling to the particles' pixel size, then a real-space
+//!   crop or zero-pad to their box; the residual pixel-size difference from rounding the box to
+//!   an even size, < 1/box, is dropped: it is far below the `ini_high` resolution); otherwise a
+//!   difference is an error. It is then low-passed to `ini_high` Å with RELION's raised cosine
+//!   2 shells wide.
+//! - Solvent mask (`--solvent_mask`): same box and pixel size as the particles, every value
+//!   finite and in [0, 1] (within 10⁻³; then clipped), else an error naming the file.
+//! - Every image and the reference are checked for NaN/∞ before any iteration.
 
 use std::path::Path;
 
@@ -21,11 +27,16 @@ use cryoflux_kernels::fft;
 use cryoflux_kernels::filter::low_pass;
 use cryoflux_kernels::grid::{Image, Volume};
 use cryoflux_kernels::mask::soft_mask_outside;
+use cryoflux_kernels::rescale::{rescale_to_pixel_size, window_real};
 use cryoflux_kernels::spectrum::shell_average;
-use cryoflux_operators::records::{CtfRecord, ParticleRecord, PoseRecord};
+use cryoflux_operators::records::{CtfRecord, MapRecord, ParticleRecord, PoseRecord, SolventMask};
 
 use crate::maps::read_volume;
 use crate::particles::{LoadOptions, ParticleSet};
+use crate::postprocess::same_pixel_size;
+
+/// How far a solvent-mask value may stray outside [0, 1] before it is an error.
+const MASK_RANGE_TOLERANCE: f32 = 1e-3;
 
 /// The particles of a job, ready to be sent into the dataflow.
 #[derive(Debug)]
@@ -230,23 +241,38 @@ fn initial_sigma2(
     Ok(sigma2)
 }
 
-/// Reads the reference, checks it against the particles' box and pixel size, and low-passes
-/// it to `ini_high` Å.
+/// Reads the reference and brings it onto the particles' grid (box `box_size` px,
+/// `pixel_size` Å): unchanged when it is already there, resampled when `rescale` allows it
+/// ([`resample_reference`]), an error otherwise; checks that every voxel is finite; then
+/// low-passes it to `ini_high` Å.
 pub fn load_reference(
     path: &Path,
     box_size: usize,
     pixel_size: f64,
     ini_high: f64,
+    rescale: bool,
 ) -> anyhow::Result<Volume> {
     let map = read_volume(path, None)?;
-    if map.n() != box_size || (map.pixel_size() - pixel_size).abs() > 1e-3 * pixel_size {
+    let map = if map.n() == box_size && same_pixel_size(map.pixel_size(), pixel_size) {
+        map
+    } else if rescale {
+        resample_reference(map, box_size, pixel_size, path)?
+    } else {
         bail!(
-            "{}: reference has box {} px and {:.4} Å/px, the particles {box_size} px and \
-             {pixel_size:.4} Å/px; resample it first, e.g. `cryoflux image --i {} \
-             --rescale_angpix {pixel_size} --new_box {box_size} --o ref_resampled.mrc`",
+            "{}: reference has box {} px and {:.4} Å/px; expected the particles' box {box_size} \
+             px and {pixel_size:.4} Å/px: pass --rescale_ref to resample it, or resample it \
+             first, e.g. `cryoflux image --i {} --rescale_angpix {pixel_size} --new_box \
+             {box_size} --o ref_resampled.mrc`",
             path.display(),
             map.n(),
             map.pixel_size(),
+            path.display()
+        );
+    };
+    let non_finite = map.data().iter().filter(|v| !v.is_finite()).count();
+    if non_finite > 0 {
+        bail!(
+            "{}: reference has {non_finite} non-finite voxels (NaN or ∞); expected finite values",
             path.display()
         );
     }
@@ -256,6 +282,108 @@ pub fn load_reference(
     let mut f = fft::forward(&map);
     low_pass(&mut f, box_size as f64 * pixel_size / ini_high, 2.0)?;
     Ok(fft::inverse(&f))
+}
+
+/// `map` (read from `path`) on the particles' grid, as `cryoflux image --rescale_angpix
+/// pixel_size --new_box box_size` makes it, labelled `pixel_size` Å (module doc); says what it
+/// did on stderr.
+fn resample_reference(
+    map: Volume,
+    box_size: usize,
+    pixel_size: f64,
+    path: &Path,
+) -> anyhow::Result<Volume> {
+    let (n, p) = (map.n(), map.pixel_size());
+    let context = || {
+        format!(
+            "{}: resampling the reference from {p:.4} Å/px, box {n} to {pixel_size:.4} Å/px, \
+             box {box_size}",
+            path.display()
+        )
+    };
+    let resampled = if same_pixel_size(p, pixel_size) {
+        map
+    } else {
+        rescale_to_pixel_size(&map, pixel_size).with_context(context)?
+    };
+    let (resampled_n, exact) = (resampled.n(), resampled.pixel_size());
+    let map = window_real(&resampled, box_size, 0.0)
+        .and_then(|m| m.with_pixel_size(pixel_size))
+        .with_context(context)?;
+    let rounding = if same_pixel_size(exact, pixel_size) {
+        String::new()
+    } else {
+        format!(
+            " (exactly {exact:.4} Å/px at box {resampled_n}: the {:.2} % difference from \
+             rounding the box is dropped)",
+            100.0 * (exact / pixel_size - 1.0).abs()
+        )
+    };
+    eprintln!(
+        "cryoflux refine: reference {}: {p:.4} Å/px, box {n} → resampled to {pixel_size:.4} \
+         Å/px, box {box_size}{rounding}",
+        path.display()
+    );
+    Ok(map)
+}
+
+/// Reads and checks the solvent mask of `--solvent_mask` (module doc) against the particles'
+/// box (`box_size` px) and `pixel_size` (Å); `correct_fsc` asks the M-step to correct the FSC
+/// for it. `None` without a mask.
+pub fn load_solvent_mask(
+    path: Option<&Path>,
+    correct_fsc: bool,
+    box_size: usize,
+    pixel_size: f64,
+) -> anyhow::Result<Option<SolventMask>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let mut mask = read_volume(path, None)?;
+    if mask.n() != box_size || !same_pixel_size(mask.pixel_size(), pixel_size) {
+        bail!(
+            "{}: solvent mask has box {} px and {:.4} Å/px; expected the particles' box \
+             {box_size} px and {pixel_size:.4} Å/px (resample it, e.g. `cryoflux image --i {} \
+             --rescale_angpix {pixel_size} --new_box {box_size} --o mask_resampled.mrc`)",
+            path.display(),
+            mask.n(),
+            mask.pixel_size(),
+            path.display()
+        );
+    }
+    let non_finite = mask.data().iter().filter(|m| !m.is_finite()).count();
+    if non_finite > 0 {
+        bail!(
+            "{}: solvent mask has {non_finite} non-finite voxels (NaN or ∞); expected values in \
+             [0, 1]",
+            path.display()
+        );
+    }
+    let (lo, hi) = mask
+        .data()
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &m| {
+            (lo.min(m), hi.max(m))
+        });
+    if lo < -MASK_RANGE_TOLERANCE || hi > 1.0 + MASK_RANGE_TOLERANCE {
+        let outside = mask
+            .data()
+            .iter()
+            .filter(|&&m| !(-MASK_RANGE_TOLERANCE..=1.0 + MASK_RANGE_TOLERANCE).contains(&m))
+            .count();
+        bail!(
+            "{}: solvent mask has {outside} voxels outside [0, 1] (minimum {lo}, maximum {hi}); \
+             expected a soft mask from 0 (solvent) to 1 (particle), e.g. from `cryoflux mask`",
+            path.display()
+        );
+    }
+    mask.data_mut()
+        .iter_mut()
+        .for_each(|m| *m = m.clamp(0.0, 1.0));
+    Ok(Some(SolventMask {
+        map: MapRecord::from_volume(&mask),
+        correct_fsc,
+    }))
 }
 
 #[cfg(test)]
@@ -268,5 +396,36 @@ mod tests {
         let blocks = assign_blocks(&halves, 2);
         // Half 1 rows 0, 2, 3, 6 → blocks 0, 0, 1, 1; half 2 rows 1, 4, 5 → blocks 2, 2, 3.
         assert_eq!(blocks, vec![0, 2, 0, 1, 2, 3, 1]);
+    }
+
+    #[test]
+    fn a_reference_on_another_grid_is_resampled_only_when_allowed() {
+        // A Gaussian blob (σ = 3.6 Å) at the centre of a 24-voxel box of 1.2 Å; the particles
+        // have box 16 at 1.8 Å (the same 28.8 Å field of view).
+        let blob = Volume::from_fn(24, 1.2, |[x, y, z]| {
+            (-(x * x + y * y + z * z) * 1.44 / (2.0 * 3.6 * 3.6)).exp() as f32
+        })
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blob.mrc");
+        crate::maps::write_grids(&path, &crate::maps::Grids::Volume(blob)).unwrap();
+        let err = load_reference(&path, 16, 1.8, 4.0, false).unwrap_err();
+        assert!(err.to_string().contains("--rescale_ref"), "{err}");
+        let map = load_reference(&path, 16, 1.8, 4.0, true).unwrap();
+        assert_eq!((map.n(), map.pixel_size()), (16, 1.8));
+        let expected = Volume::from_fn(16, 1.8, |[x, y, z]| {
+            (-(x * x + y * y + z * z) * 3.24 / (2.0 * 3.6 * 3.6)).exp() as f32
+        })
+        .unwrap();
+        let worst = map
+            .data()
+            .iter()
+            .zip(expected.data())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst < 0.02,
+            "largest difference from the blob at 1.8 Å: {worst}"
+        );
     }
 }
