@@ -26,6 +26,7 @@ use indicatif::ProgressBar;
 use timely::dataflow::operators::{Inspect, Probe};
 use timely::dataflow::{InputHandleVec, ProbeHandle};
 
+use super::checkpoint::{Checkpoint, Fingerprint, Resume};
 use super::initial::{load_particles, load_reference, load_solvent_mask};
 use super::outputs::Outputs;
 use super::schedule::{SamplingOptions, Schedule, angular_step_deg};
@@ -58,6 +59,11 @@ struct Outcome {
 /// Runs the whole refinement; see the module doc.
 pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
     check(settings)?;
+    let resume = settings
+        .continue_from
+        .as_deref()
+        .map(Resume::open)
+        .transpose()?;
     let symmetry = SymmetryGroup::parse(&settings.symmetry)
         .with_context(|| format!("--sym {}", settings.symmetry))?;
     OrientationSampling::new(settings.healpix_order, &symmetry)
@@ -81,10 +87,14 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         initial.box_size,
         initial.pixel_size,
     )?;
+    let fingerprint = Fingerprint::new(settings, &initial.records)?;
+    if let Some(resume) = &resume {
+        resume.check(&fingerprint)?;
+    }
     let halves: Vec<u8> = initial.records.iter().map(|r| r.half).collect();
     let outputs = Outputs::new(&settings.output_root, &initial.set, halves)?;
     // Only process 0 writes; results (and hence the log) only reach worker 0's process.
-    if settings.cluster.writes_outputs() {
+    if settings.cluster.writes_outputs() && resume.is_none() {
         outputs.start(&reference)?;
     }
     let schedule = Schedule::new(
@@ -122,6 +132,13 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
             solvent_mask: job.solvent_mask_of(half),
         })
         .collect();
+    if let Some(resume) = resume {
+        let path = resume.path.display().to_string();
+        let k = resume.apply(&mut job.records, &mut job.schedule, &mut job.start);
+        if settings.cluster.writes_outputs() {
+            eprintln!("cryoflux refine: resuming after iteration {k} ({path})");
+        }
+    }
     let bar = if settings.progress {
         ProgressBar::new(job.records.len() as u64)
     } else {
@@ -154,6 +171,13 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         log(&summary, &m);
         if let Err(e) = outputs.iteration(&m, summary.resolution_angst) {
             first_error.get_or_insert(e);
+        } else if !m.plan.final_iteration {
+            // Last, so that a checkpoint on disk means the iteration's files are complete.
+            let next = job.next_references(&m, &outcome.schedule);
+            let checkpoint = Checkpoint::after(&m, outcome.schedule, next, fingerprint.clone());
+            if let Err(e) = checkpoint.write(&settings.output_root) {
+                first_error.get_or_insert(e);
+            }
         }
         if summary.final_iteration {
             final_resolution = summary.resolution_angst;

@@ -16,8 +16,10 @@
 //! translation range (no auto-sampling or local searches); iteration 1 always searches by
 //! cross-correlation (the reference is not assumed to be on the absolute scale); one noise
 //! group; no norm/scale corrections (rlnNormCorrection is written as 1); no solvent-corrected
-//! FSC or checkpoints. Runs may span several processes over TCP ([`cluster`]).
+//! FSC. Runs may span several processes over TCP ([`cluster`]); every iteration ends with a
+//! [`checkpoint`] that `--continue` resumes from.
 
+pub mod checkpoint;
 pub mod cluster;
 pub mod driver;
 pub mod initial;

@@ -18,6 +18,7 @@
 //!   iteration limit.
 
 use cryoflux_operators::records::IterationStats;
+use serde::{Deserialize, Serialize};
 
 /// Default increase of the image size beyond the resolution shell (RELION `incr_size`).
 pub const INCR_SIZE: usize = 10;
@@ -32,7 +33,7 @@ const MAX_FINE_OFFSET_STEP_ANGST: f64 = 1.5;
 const OVERSAMPLING: u32 = 1;
 
 /// The sampling options a job starts with and how it may refine them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SamplingOptions {
     /// HEALPix order of the first iteration's coarse grid.
     pub healpix_order: u32,
@@ -48,8 +49,8 @@ pub struct SamplingOptions {
     pub auto_ignore_angles: bool,
 }
 
-/// Where the schedule stands between iterations.
-#[derive(Debug, Clone, PartialEq)]
+/// Where the schedule stands between iterations (saved in checkpoints).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Schedule {
     /// Box N of the particles (pixels).
     pub box_size: usize,
