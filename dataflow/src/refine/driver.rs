@@ -168,7 +168,7 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
             }
         };
         let summary = summarise(&m, &outcome.schedule, outcome.seconds);
-        log(&summary, &m);
+        log(&summary, &m, &outcome.schedule);
         if let Err(e) = outputs.iteration(&m, summary.resolution_angst) {
             first_error.get_or_insert(e);
         } else if !m.plan.final_iteration {
@@ -388,8 +388,9 @@ fn summarise(m: &Maximised, schedule: &Schedule, seconds: f64) -> IterationSumma
     }
 }
 
-/// One log line per iteration, like RELION's "Auto-refine: Resolution= …".
-fn log(s: &IterationSummary, m: &Maximised) {
+/// One log line per iteration, like RELION's "Auto-refine: Resolution= …", and a line when
+/// the next iteration samples differently or is the final one.
+fn log(s: &IterationSummary, m: &Maximised, next: &Schedule) {
     let kind = if s.final_iteration {
         " (final, FSC 0.143)"
     } else if m.plan.cross_correlation {
@@ -418,4 +419,27 @@ fn log(s: &IterationSummary, m: &Maximised) {
         s.seconds,
         m.stats.particles as f64 / s.seconds.max(1e-9),
     );
+    if s.final_iteration {
+        return;
+    }
+    if next.converged {
+        eprintln!(
+            "Auto-refine: converged; the last iteration joins the halves and uses data to \
+             Nyquist"
+        );
+    } else if next.healpix_order != m.plan.healpix_order
+        || next.local_sigma_deg != m.plan.local_sigma_deg
+        || next.offset_step_angst != m.plan.offset_step_angst
+        || next.offset_range_angst != m.plan.offset_range_angst
+    {
+        let search = next.local_sigma_deg.map_or("global".to_string(), |sigma| {
+            format!("local, σ= {sigma:.2}°")
+        });
+        eprintln!(
+            "Auto-refine: next: angular step= {:.2}° ({search}); offsets ±{:.2} Å step {:.2} Å",
+            next.fine_angular_step_deg(),
+            next.offset_range_angst,
+            next.fine_offset_step_angst(),
+        );
+    }
 }
