@@ -90,9 +90,43 @@ struct Outcome {
     evals_per_second: Option<f64>,
 }
 
+/// The shared inputs of both refinements, as absolute paths in the work directory.
+struct Prepared {
+    dir: PathBuf,
+    particles: PathBuf,
+    truth_star: PathBuf,
+    truth_map: PathBuf,
+    reference: PathBuf,
+    /// Pixel size in Å.
+    pixel: f64,
+    /// Particle diameter in Å.
+    diameter: f64,
+}
+
 /// Simulate, refine with both programs, assess, print the side-by-side table.
 pub fn run(args: &BenchRefineArgs) -> anyhow::Result<()> {
     let (_temporary, dir) = work_directory(args.output.as_deref())?;
+    let prepared = prepare(args, dir)?;
+    println!(
+        "  running cryoflux refine --j {} (log: CryoFlux/cryoflux.log) …",
+        args.threads
+    );
+    let ours = run_cryoflux(args, &prepared)?;
+    let relion = if args.no_relion {
+        None
+    } else if !(on_path("mpirun") && on_path("relion_refine_mpi")) {
+        println!("  mpirun or relion_refine_mpi not installed: no RELION baseline");
+        None
+    } else {
+        println!("  running relion_refine_mpi, 3 ranks × 1 thread (log: Relion/relion.log) …");
+        Some(run_relion(args, &prepared)?)
+    };
+    print!("{}", side_by_side(&ours, relion.as_ref()));
+    Ok(())
+}
+
+/// Simulates the particles and writes the true map and the low-passed reference into `dir`.
+fn prepare(args: &BenchRefineArgs, dir: PathBuf) -> anyhow::Result<Prepared> {
     let truth = match &args.map {
         Some(path) => read_map(path, None)?,
         None => default_map()?,
@@ -106,8 +140,7 @@ pub fn run(args: &BenchRefineArgs) -> anyhow::Result<()> {
         &SimulationConfig::typical(args.n, args.seed, args.snr),
         &dir.join("Simulate"),
     )?;
-    let truth_map = dir.join("truth.mrc");
-    let reference = dir.join("reference.mrc");
+    let (truth_map, reference) = (dir.join("truth.mrc"), dir.join("reference.mrc"));
     write_grids(
         &reference,
         &Grids::Volume(low_passed(&truth, args.ini_high)?),
@@ -121,107 +154,83 @@ pub fn run(args: &BenchRefineArgs) -> anyhow::Result<()> {
         args.ini_high,
         dir.display()
     );
-    let particles = path_text(&summary.particles_star)?;
-    let reference = path_text(&reference)?;
-    let diameter = diameter.to_string();
-    let ini_high = args.ini_high.to_string();
-    // Each result's numbers also go to ROOT_assess.json.
-    let assess_root = |root: &Path| -> anyhow::Result<Assessment> {
-        let assessment = assess(&AssessInputs {
-            data: suffixed(root, "_data.star"),
-            truth: summary.truth_star.clone(),
-            symmetry: "C1".into(),
-            map_and_truth: Some((suffixed(root, "_class001.mrc"), truth_map.clone())),
-            half_maps: Some((
-                suffixed(root, "_half1_class001_unfil.mrc"),
-                suffixed(root, "_half2_class001_unfil.mrc"),
-            )),
-        })?;
-        assessment.write_json(&suffixed(root, "_assess.json"))?;
-        Ok(assessment)
-    };
+    Ok(Prepared {
+        dir,
+        particles: summary.particles_star,
+        truth_star: summary.truth_star,
+        truth_map,
+        reference,
+        pixel,
+        diameter,
+    })
+}
 
-    println!(
-        "  running cryoflux refine --j {} (log: CryoFlux/cryoflux.log) …",
-        args.threads
-    );
-    let ours_root = dir.join("CryoFlux/run");
-    std::fs::create_dir_all(dir.join("CryoFlux"))?;
+/// `cryoflux refine` with RELION's options (offsets converted from pixels to Å), assessed.
+fn run_cryoflux(args: &BenchRefineArgs, p: &Prepared) -> anyhow::Result<Outcome> {
+    let root = p.dir.join("CryoFlux/run");
+    std::fs::create_dir_all(p.dir.join("CryoFlux"))?;
     let exe = std::env::current_exe().context("cannot locate the cryoflux executable")?;
-    let offset = |pixels: f64| (pixels * pixel).to_string();
-    let (range, step, threads) = (offset(5.0), offset(2.0), args.threads.to_string());
-    let cost = measure_child(
-        &dir,
-        &exe,
-        &[
-            "refine",
-            "--i",
-            particles,
-            "--ref",
-            reference,
-            "--o",
-            path_text(&ours_root)?,
-            "--ini_high",
-            &ini_high,
-            "--particle_diameter",
-            &diameter,
-            "--ctf",
-            "--healpix_order",
-            "2",
-            "--offset_range",
-            &range,
-            "--offset_step",
-            &step,
-            "--sym",
-            "C1",
-            "--j",
-            &threads,
-            "--random_seed",
-            "1",
-        ],
-        &dir.join("CryoFlux/cryoflux.log"),
-    )?;
-    let ours = Outcome {
+    let angstrom = |pixels: f64| (pixels * p.pixel).to_string();
+    let (ini_high, diameter) = (args.ini_high.to_string(), p.diameter.to_string());
+    let (range, step, threads) = (angstrom(5.0), angstrom(2.0), args.threads.to_string());
+    #[rustfmt::skip]
+    let flags = [
+        "refine", "--i", path_text(&p.particles)?, "--ref", path_text(&p.reference)?,
+        "--o", path_text(&root)?, "--ini_high", &ini_high, "--particle_diameter", &diameter,
+        "--ctf", "--healpix_order", "2", "--offset_range", &range, "--offset_step", &step,
+        "--sym", "C1", "--j", &threads, "--random_seed", "1",
+    ];
+    let cost = measure_child(&p.dir, &exe, &flags, &p.dir.join("CryoFlux/cryoflux.log"))?;
+    Ok(Outcome {
         peak_mb: cost.peak_mb,
-        iterations: last_iteration(&ours_root),
-        assessment: assess_root(&ours_root).context("assessing cryoflux's refinement")?,
+        iterations: last_iteration(&root),
+        assessment: assess_result(p, &root).context("assessing cryoflux's refinement")?,
         evals_per_second: evals_per_second(&cost.log),
         cost,
-    };
+    })
+}
 
-    let relion = if args.no_relion {
-        None
-    } else if !(on_path("mpirun") && on_path("relion_refine_mpi")) {
-        println!("  mpirun or relion_refine_mpi not installed: no RELION baseline");
-        None
-    } else {
-        println!("  running relion_refine_mpi, 3 ranks × 1 thread (log: Relion/relion.log) …");
-        let script = dir.join("relion_refine_side_by_side.sh");
-        std::fs::write(&script, RELION_SCRIPT)?;
-        let cost = measure_child(
-            &dir,
-            Path::new("sh"),
-            &[
-                path_text(&script)?,
-                particles,
-                reference,
-                "Relion",
-                &diameter,
-                &ini_high,
-            ],
-            &dir.join("relion_refine_side_by_side.log"),
-        )?;
-        let root = dir.join("Relion/run");
-        Some(Outcome {
-            peak_mb: summed_rank_peak_mb(&cost.log),
-            iterations: last_iteration(&root),
-            assessment: assess_root(&root).context("assessing RELION's refinement")?,
-            evals_per_second: None,
-            cost,
-        })
-    };
-    print!("{}", side_by_side(&ours, relion.as_ref()));
-    Ok(())
+/// `tools/relion_refine_side_by_side.sh` (written into the work directory), assessed.
+fn run_relion(args: &BenchRefineArgs, p: &Prepared) -> anyhow::Result<Outcome> {
+    let script = p.dir.join("relion_refine_side_by_side.sh");
+    std::fs::write(&script, RELION_SCRIPT)
+        .with_context(|| format!("cannot write {}", script.display()))?;
+    let (ini_high, diameter) = (args.ini_high.to_string(), p.diameter.to_string());
+    let flags = [
+        path_text(&script)?,
+        path_text(&p.particles)?,
+        path_text(&p.reference)?,
+        "Relion",
+        &diameter,
+        &ini_high,
+    ];
+    let log = p.dir.join("relion_refine_side_by_side.log");
+    let cost = measure_child(&p.dir, Path::new("sh"), &flags, &log)?;
+    let root = p.dir.join("Relion/run");
+    Ok(Outcome {
+        peak_mb: summed_rank_peak_mb(&cost.log),
+        iterations: last_iteration(&root),
+        assessment: assess_result(p, &root).context("assessing RELION's refinement")?,
+        evals_per_second: None,
+        cost,
+    })
+}
+
+/// The assessment of the refinement with output root `root` (also written to
+/// `ROOT_assess.json`).
+fn assess_result(p: &Prepared, root: &Path) -> anyhow::Result<Assessment> {
+    let assessment = assess(&AssessInputs {
+        data: suffixed(root, "_data.star"),
+        truth: p.truth_star.clone(),
+        symmetry: "C1".into(),
+        map_and_truth: Some((suffixed(root, "_class001.mrc"), p.truth_map.clone())),
+        half_maps: Some((
+            suffixed(root, "_half1_class001_unfil.mrc"),
+            suffixed(root, "_half2_class001_unfil.mrc"),
+        )),
+    })?;
+    assessment.write_json(&suffixed(root, "_assess.json"))?;
+    Ok(assessment)
 }
 
 /// The work directory (absolute, so that image names resolve from any working directory) and
