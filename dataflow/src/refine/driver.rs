@@ -92,7 +92,7 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         resume.check(&fingerprint)?;
     }
     let halves: Vec<u8> = initial.records.iter().map(|r| r.half).collect();
-    let outputs = Outputs::new(&settings.output_root, &initial.set, halves)?;
+    let outputs = Outputs::new(settings, &initial.set, halves)?;
     // Only process 0 writes; results (and hence the log) only reach worker 0's process.
     if settings.cluster.writes_outputs() && resume.is_none() {
         outputs.start(&reference)?;
@@ -169,7 +169,7 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         };
         let summary = summarise(&m, &outcome.schedule, outcome.seconds);
         log(&summary, &m, &outcome.schedule);
-        if let Err(e) = outputs.iteration(&m, summary.resolution_angst) {
+        if let Err(e) = outputs.iteration(&m, &outcome.schedule, summary.resolution_angst) {
             first_error.get_or_insert(e);
         } else if !m.plan.final_iteration {
             // Last, so that a checkpoint on disk means the iteration's files are complete.

@@ -1,0 +1,95 @@
+//! A small M-step result and job settings shared by the output writers' unit tests.
+
+use cryoflux_operators::records::{
+    IterationPlan, IterationStats, MapRecord, Maximised, ParticleUpdate,
+};
+
+use crate::refine::RefineSettings;
+use crate::refine::cluster::ClusterSettings;
+
+/// A small M-step result: box 8 of 2 Å, 5 shells, three particles (halves 1, 2, 1).
+pub fn maximised(local_sigma_deg: Option<f64>) -> Maximised {
+    let map = MapRecord {
+        box_size: 8,
+        pixel_size: 2.0,
+        data: vec![0.0; 512],
+    };
+    let update = |id: u64, half: u8| ParticleUpdate {
+        id,
+        half,
+        pose: Default::default(),
+        log_likelihood: -1.0,
+        max_probability: 0.5,
+        significant_samples: 3,
+        angular_change_deg: 0.0,
+    };
+    Maximised {
+        plan: IterationPlan {
+            iteration: 2,
+            final_iteration: false,
+            current_size: 8,
+            coarse_size: 6,
+            healpix_order: 1,
+            local_sigma_deg,
+            symmetry: "C1".into(),
+            offset_range_angst: 4.0,
+            offset_step_angst: 2.0,
+            perturbation_deg: 1.5,
+            cross_correlation: false,
+            ctf_intact_first_peak: false,
+            accuracy_every: 1,
+            seed: 7,
+            particle_diameter_angst: 12.0,
+            current_resolution_angst: 8.0,
+            low_resolution_join_angst: 40.0,
+            block_size: 2,
+        },
+        maps: [map.clone(), map],
+        sigma2: [vec![1.0; 5], vec![2.0; 5]],
+        sigma_offset_angst: [1.5, 2.5],
+        fsc: vec![1.0, 0.9, 0.5, 0.2, 0.0],
+        ssnr: vec![999.0, 9.0, 1.0, 0.25, 0.001],
+        tau2: vec![99.9, 1.8, 0.4, 0.05, 0.0001],
+        updates: vec![update(0, 1), update(1, 2), update(2, 1)],
+        stats: IterationStats {
+            particles: 3,
+            mean_max_probability: 0.5,
+            accuracy_rotation_deg: Some(4.0),
+            accuracy_translation_angst: None,
+            log_likelihood: -3.0,
+            ..IterationStats::default()
+        },
+        final_maps: None,
+    }
+}
+
+/// Settings of a small job writing under `R/run` (C1, CTF, 5 iterations, seed 7).
+pub fn settings() -> RefineSettings {
+    RefineSettings {
+        particles: "particles.star".into(),
+        reference: "ref.mrc".into(),
+        output_root: "R/run".into(),
+        ini_high: 16.0,
+        particle_diameter: 12.0,
+        symmetry: "C1".into(),
+        ctf: true,
+        healpix_order: 1,
+        offset_range: 4.0,
+        offset_step: 2.0,
+        iterations: 5,
+        firstiter_cc: true,
+        ctf_intact_first_peak: false,
+        auto_local_healpix_order: 4,
+        auto_resol_angles: false,
+        auto_ignore_angles: false,
+        low_resol_join_halves: 40.0,
+        solvent_mask: None,
+        solvent_correct_fsc: false,
+        rescale_reference: false,
+        continue_from: None,
+        threads: 1,
+        seed: 7,
+        progress: false,
+        cluster: ClusterSettings::default(),
+    }
+}
