@@ -1,8 +1,10 @@
 //! Expectation: the E-step of every stashed particle against its half set's reference.
 //!
-//! Input 1: [`ParticleRecord`]s (sent once, exchanged by block); input 2: the broadcast
-//! [`ReferenceMsg`]s of one epoch (both halves). Output: one [`BlockPartial`] per block the
-//! worker owns, once per epoch.
+//! Input 1: [`ParticleRecord`]s (sent once, exchanged by block: each worker owns a contiguous
+//! range of each half set's blocks, [`BlockLayout::worker`]); input 2: the broadcast
+//! [`ReferenceMsg`]s of one epoch (both halves). Output, once per epoch: one [`BlockPartial`]
+//! per maximal aligned subtree of the worker's blocks in each half set's reduction tree
+//! ([`crate::reduction`]).
 //!
 //! For each epoch whose references are complete (and once all particles have arrived), the
 //! worker builds both halves' projectors and the iteration's orientation and translation grids,
@@ -12,7 +14,8 @@
 //! those near the particle's previous pose, projected on the fly, in a local search;
 //! translations around the previous offset) and inserts the kept samples into the block's
 //! backprojector. Every `accuracy_every`-th particle also estimates its alignment accuracy at
-//! its new pose. The particle's stashed pose becomes its best pose.
+//! its new pose. The particle's stashed pose becomes its best pose. Each finished block is
+//! folded into the worker's partial sums at once, so a worker holds O(log blocks) of them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,6 +42,7 @@ use timely::dataflow::operators::generic::operator::Operator;
 use crate::records::{
     BlockPartial, HalfSums, IterationPlan, ParticleRecord, ParticleUpdate, PoseRecord, ReferenceMsg,
 };
+use crate::reduction::{BlockLayout, Node, Reduction};
 
 /// Mass fraction kept by each pass of the search (RELION `--adaptive_fraction`).
 pub const ADAPTIVE_FRACTION: f64 = 0.999;
@@ -46,15 +50,18 @@ pub const ADAPTIVE_FRACTION: f64 = 0.999;
 /// Called with the number of particles finished, as they finish (for a progress bar).
 pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 
-/// The expectation operator; see the module doc.
+/// The expectation operator; see the module doc. `layout`: the job's blocks per half set.
 pub fn expectation<'s>(
     particles: Stream<'s, u64, Vec<ParticleRecord>>,
     references: Stream<'s, u64, Vec<ReferenceMsg>>,
+    layout: BlockLayout,
     progress: Progress,
 ) -> Stream<'s, u64, Vec<BlockPartial>> {
+    let peers = particles.scope().peers();
     particles.binary_frontier::<_, CapacityContainerBuilder<Vec<BlockPartial>>, _, _, _, _>(
         references,
-        Exchange::new(|p: &ParticleRecord| p.block),
+        // The pact sends a record to worker `hash % peers`.
+        Exchange::new(move |p: &ParticleRecord| layout.worker(p.half, p.block, peers) as u64),
         Pipeline,
         "Expectation",
         move |initial, _info| {
@@ -76,8 +83,8 @@ pub fn expectation<'s>(
                     .collect();
                 for t in ready {
                     if let Some((cap, msgs)) = pending.remove(&t) {
-                        stash.sort_by_key(|p| (p.block, p.id));
-                        let partials = expect_all(&mut stash, &msgs, &progress);
+                        stash.sort_by_key(|p| (p.half, p.block, p.id));
+                        let partials = expect_all(&mut stash, &msgs, layout, &progress);
                         output.session(&cap).give_iterator(partials.into_iter());
                     }
                 }
@@ -95,43 +102,65 @@ struct IterationContext<'a> {
     window: FourierWindow,
 }
 
-/// E-step of every stashed particle (sorted by block, then id): one partial per block.
+/// E-step of every stashed particle (sorted by half set, block, id), each block's sums folded
+/// into its half set's reduction tree as soon as they are complete: the partial sums of the
+/// worker's subtrees. A failure to set up the iteration fails every block.
 fn expect_all(
     stash: &mut [ParticleRecord],
     msgs: &[ReferenceMsg],
+    layout: BlockLayout,
     progress: &Progress,
 ) -> Vec<BlockPartial> {
-    let Some(first) = stash.first() else {
-        return Vec::new();
-    };
-    let context = match IterationContext::new(msgs) {
-        Ok(c) => c,
-        Err(e) => return vec![failed(first, e)],
-    };
-    let sampling = match OrientationSampling::new(context.plan.healpix_order, &context.symmetry) {
-        Ok(s) => s,
-        Err(e) => return vec![failed(first, e.to_string())],
-    };
-    let grids = match OrientationGrids::new(&context, &sampling) {
-        Ok(g) => g,
-        Err(e) => return vec![failed(first, e)],
+    let context = IterationContext::new(msgs);
+    let sampling = context.as_ref().map_err(Clone::clone).and_then(|c| {
+        OrientationSampling::new(c.plan.healpix_order, &c.symmetry).map_err(|e| e.to_string())
+    });
+    let grids = match (&context, &sampling) {
+        (Ok(c), Ok(s)) => OrientationGrids::new(c, s),
+        (Err(e), _) | (_, Err(e)) => Err(e.clone()),
     };
     let mut partials = Vec::new();
-    for block in stash.chunk_by_mut(|a, b| a.block == b.block) {
-        let sums = expect_block(&context, &grids, block, progress);
-        partials.push(BlockPartial {
-            half: block[0].half,
-            block: block[0].block,
+    for half in [1u8, 2] {
+        let start = stash.partition_point(|p| p.half < half);
+        let end = stash.partition_point(|p| p.half <= half);
+        let blocks = &mut stash[start..end];
+        if blocks.is_empty() {
+            continue;
+        }
+        let leaves = layout.leaves(half);
+        let mut reduction = match Reduction::new(leaves) {
+            Ok(r) => r,
+            Err(e) => {
+                partials.push(failed(half, leaves, e));
+                continue;
+            }
+        };
+        for block in blocks.chunk_by_mut(|a, b| a.block == b.block) {
+            let leaf = Node::leaf(layout.leaf(half, block[0].block));
+            let sums = match (&context, &grids) {
+                (Ok(c), Ok(g)) => expect_block(c, g, block, progress),
+                (Err(e), _) | (_, Err(e)) => Err(e.clone()),
+            };
+            if let Err(e) = reduction.insert(leaf, sums) {
+                partials.push(failed(half, leaves, format!("half set {half}: {e}")));
+            }
+        }
+        partials.extend(reduction.into_nodes().map(|(node, sums)| BlockPartial {
+            half,
+            node,
+            leaves,
             sums,
-        });
+        }));
     }
     partials
 }
 
-fn failed(particle: &ParticleRecord, message: String) -> BlockPartial {
+/// A partial that fails the whole half set (at the root of its tree) with `message`.
+fn failed(half: u8, leaves: u64, message: String) -> BlockPartial {
     BlockPartial {
-        half: particle.half,
-        block: particle.block,
+        half,
+        node: Node::root(leaves),
+        leaves,
         sums: Err(message),
     }
 }
@@ -327,7 +356,7 @@ fn expect_particle(
     sums.offset_change_sq_angst2 += (0..2)
         .map(|k| (pose.origin_angst[k] - particle.pose.origin_angst[k]).powi(2))
         .sum::<f64>();
-    if settings.accuracy_every > 0 && particle.id % settings.accuracy_every == 0 {
+    if settings.accuracy_every > 0 && particle.id.is_multiple_of(settings.accuracy_every) {
         let mut random =
             SplitMix64::keyed(settings.seed, &[settings.iteration as u64, particle.id]);
         let accuracy = expected_accuracy(projector, &prepared, &found.best.rotation, &mut random)?;

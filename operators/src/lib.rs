@@ -5,13 +5,17 @@
 //!   M-step result);
 //! - [`expectation`]: E-step over a worker's stash of particles for each broadcast reference;
 //! - [`maximisation`]: reduction of the block partials in a fixed order and the M-step (FSC,
-//!   τ², reconstruction, σ², solvent flattening) on worker 0.
+//!   τ², reconstruction, σ², solvent flattening) on worker 0;
+//! - [`reduction`]: the fixed-shape binary tree that adds a half set's blocks.
 //!
 //! Determinism: particles are grouped into blocks fixed by the job (not by the worker count);
-//! each block is summed in particle-id order and the blocks are added in block order, so the
-//! result is bit-identical for any number of workers.
+//! each block is summed in particle-id order and the blocks of a half set are added along a
+//! fixed binary tree (each worker adds the subtrees of its contiguous range of blocks, worker 0
+//! the rest), so the result is bit-identical for any number of workers, with O(log blocks)
+//! partial sums alive per worker.
 
 pub mod expectation;
 pub mod maximisation;
 pub mod records;
+pub mod reduction;
 mod wire;

@@ -45,7 +45,7 @@ use crate::records::{
     BlockPartial, FinalMaps, HalfSums, IterationPlan, IterationStats, MapRecord, Maximised,
     ReferenceMsg, SolventMask,
 };
-use crate::reduction::Reduction;
+use crate::reduction::HalfReductions;
 
 /// Width of the solvent mask's raised-cosine edge (pixels, RELION `--maskedge`).
 pub const SOLVENT_EDGE_PX: f64 = 5.0;
@@ -100,68 +100,6 @@ pub fn maximisation<'s>(
             }
         },
     )
-}
-
-/// Both half sets' reduction trees of one epoch, fed with the block partials as they arrive;
-/// the first structural error (a partial outside or overlapping its tree) is kept.
-#[derive(Debug, Default)]
-pub struct HalfReductions {
-    halves: [Option<Reduction<Result<HalfSums, String>>>; 2],
-    error: Option<String>,
-}
-
-impl HalfReductions {
-    /// Adds `partial` to its half set's tree.
-    pub fn add(&mut self, partial: BlockPartial) {
-        if let Err(e) = self.try_add(partial) {
-            self.error.get_or_insert(format!("M-step: {e}"));
-        }
-    }
-
-    fn try_add(&mut self, partial: BlockPartial) -> Result<(), String> {
-        let half = partial.half;
-        let slot = match half {
-            1 | 2 => &mut self.halves[usize::from(half - 1)],
-            _ => return Err(format!("a block partial of half set {half}; expected 1 or 2")),
-        };
-        let tree = match slot {
-            Some(tree) => tree,
-            None => slot.insert(Reduction::new(partial.leaves)?),
-        };
-        if tree.leaves() != partial.leaves {
-            return Err(format!(
-                "a block partial of half set {half} for a tree of {} blocks; expected {}",
-                partial.leaves,
-                tree.leaves()
-            ));
-        }
-        tree.insert(partial.node, partial.sums)
-            .map_err(|e| format!("half set {half}: {e}"))
-    }
-
-    /// Both half sets' totals, or the first error: a structural one, else the first failed
-    /// block of half 1, then of half 2.
-    fn totals(self) -> Result<[HalfSums; 2], String> {
-        if let Some(e) = self.error {
-            return Err(e);
-        }
-        let [Some(r1), Some(r2)] = self.halves else {
-            return Err("M-step: a half set received no particles".into());
-        };
-        let total = |r: Reduction<_>, half: u8| {
-            r.into_total()
-                .map_err(|e| format!("M-step: half set {half}: {e}"))
-        };
-        Ok([total(r1, 1)??, total(r2, 2)??])
-    }
-}
-
-impl FromIterator<BlockPartial> for HalfReductions {
-    fn from_iter<I: IntoIterator<Item = BlockPartial>>(partials: I) -> Self {
-        let mut sums = Self::default();
-        partials.into_iter().for_each(|p| sums.add(p));
-        sums
-    }
 }
 
 /// The M-step of both halves from the references of an epoch and its reduced block partials.
@@ -553,7 +491,7 @@ mod tests {
         // The masked FSC of the unregularised half maps is inflated at high shells; the
         // corrected curve is not, and it is zero beyond current_size/2 = 6.
         let unregularised = |h: usize| {
-            let mut sums = blocks().swap_remove(h).sums.unwrap();
+            let mut sums = half_sums(h as u64 + 1);
             sums.backprojector
                 .symmetrise(SymmetryGroup::c1().operators());
             reconstruct_map(&sums.backprojector, None).unwrap()

@@ -5,8 +5,8 @@
 //! - [`ReferenceMsg`]: per half set, the reference map, its noise model and the iteration's
 //!   [`IterationPlan`] (half 1's also the [`SolventMask`]); broadcast to every worker once per
 //!   iteration (epoch = iteration).
-//! - [`BlockPartial`]: the [`HalfSums`] of one block of particles (a fixed group of one half
-//!   set), exchanged to worker 0.
+//! - [`BlockPartial`]: the [`HalfSums`] of a node of a half set's reduction tree (a fixed
+//!   range of its blocks of particles), exchanged to worker 0.
 //! - [`Maximised`]: the M-step result (new references, FSC, σ², particle updates), broadcast
 //!   back to every worker.
 //!
@@ -19,6 +19,8 @@ use cryoflux_kernels::euler::{EulerAngles, euler_to_matrix};
 use cryoflux_kernels::grid::{GridError, Volume};
 use glam::DMat3;
 use serde::{Deserialize, Serialize};
+
+use crate::reduction::Node;
 
 /// A particle's CTF parameters (the fields of [`CtfParams`], in its units).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -321,16 +323,19 @@ impl HalfSums {
     }
 }
 
-/// The sums of one block: particles `block·B … ` of one half set (B = the plan's block size,
-/// blocks numbered over both halves), summed in id order. Blocks do not depend on the worker
-/// count, so adding them in block order gives the same bits for any number of workers.
+/// The sums of one node of a half set's reduction tree ([`crate::reduction`]): of a range of
+/// its blocks (a block: particles `block·B …` of one half set, B = the plan's block size,
+/// blocks numbered over both halves, summed in id order). Blocks and the tree do not depend on
+/// the worker count, so the half set's total has the same bits for any number of workers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BlockPartial {
     /// Half set, 1 or 2.
     pub half: u8,
-    /// Block number.
-    pub block: u64,
-    /// The block's sums, or why a particle of it failed (naming the particle).
+    /// The tree node whose sum this is (its leaves are the half set's blocks, from 0).
+    pub node: Node,
+    /// Number of blocks of the half set (the tree's leaves; fixes its shape).
+    pub leaves: u64,
+    /// The node's sums, or why a particle of it failed (naming the particle).
     pub sums: Result<HalfSums, String>,
 }
 

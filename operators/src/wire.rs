@@ -104,6 +104,7 @@ pub mod backprojector {
 mod tests {
     use crate::maximisation::MResult;
     use crate::records::*;
+    use crate::reduction::Node;
     use cryoflux_kernels::grid::{Complex32, FourierImage, HalfGrid};
     use serde::{Serialize, de::DeserializeOwned};
     use timely::Bincode;

@@ -22,6 +22,7 @@ use cryoflux_operators::maximisation::MResult;
 use cryoflux_operators::records::{
     IterationPlan, MapRecord, Maximised, ParticleRecord, ReferenceMsg, SolventMask,
 };
+use cryoflux_operators::reduction::BlockLayout;
 use indicatif::ProgressBar;
 use timely::dataflow::operators::{Inspect, Probe};
 use timely::dataflow::{InputHandleVec, ProbeHandle};
@@ -298,12 +299,20 @@ fn iterate(
     let mut particles = InputHandleVec::<u64, ParticleRecord>::new();
     let mut references = InputHandleVec::<u64, ReferenceMsg>::new();
     let probe = ProbeHandle::new();
+    let layout = BlockLayout::of(&job.records);
     let result: Rc<RefCell<Option<MResult>>> = Rc::new(RefCell::new(None));
     let sink = result.clone();
     worker.dataflow::<u64, _, _>(|scope| {
-        build(scope, &mut particles, &mut references, leader, progress)
-            .inspect(move |m| *sink.borrow_mut() = Some(m.clone()))
-            .probe_with(&probe);
+        build(
+            scope,
+            &mut particles,
+            &mut references,
+            leader,
+            layout,
+            progress,
+        )
+        .inspect(move |m| *sink.borrow_mut() = Some(m.clone()))
+        .probe_with(&probe);
     });
     for record in job.records.iter().skip(index).step_by(peers) {
         particles.send(record.clone());

@@ -33,6 +33,7 @@ use cluster::ClusterSettings;
 use cryoflux_operators::expectation::{Progress, expectation};
 use cryoflux_operators::maximisation::{MResult, maximisation};
 use cryoflux_operators::records::{ParticleRecord, ReferenceMsg};
+use cryoflux_operators::reduction::BlockLayout;
 use timely::dataflow::operators::Input;
 use timely::dataflow::operators::vec::Broadcast;
 use timely::dataflow::{InputHandleVec, Scope, Stream};
@@ -150,18 +151,20 @@ pub fn refine(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
     driver::run(settings)
 }
 
-/// The dataflow of one worker: particle and reference inputs, expectation, maximisation (on
-/// worker 0, the `leader`), and the broadcast M-step result every worker reads.
+/// The dataflow of one worker: particle and reference inputs, expectation (particles routed
+/// by their block of `layout`), maximisation (on worker 0, the `leader`), and the broadcast
+/// M-step result every worker reads.
 pub fn build<'s>(
     scope: Scope<'s, u64>,
     particles: &mut InputHandleVec<u64, ParticleRecord>,
     references: &mut InputHandleVec<u64, ReferenceMsg>,
     leader: bool,
+    layout: BlockLayout,
     progress: Progress,
 ) -> Stream<'s, u64, Vec<MResult>> {
     let particles = scope.input_from(particles);
     let references = scope.input_from(references).broadcast();
-    let partials = expectation(particles, references.clone(), progress);
+    let partials = expectation(particles, references.clone(), layout, progress);
     maximisation(partials, references, leader).broadcast()
 }
 
