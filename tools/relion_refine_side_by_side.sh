@@ -2,12 +2,13 @@
 # RELION 3.1.3 3D auto-refine with the options of the GUI's "3D auto-refine" job (no mask), the
 # baseline that `cryoflux bench refine` runs beside `cryoflux refine` (notes: refine.md §11).
 #
-# Usage: tools/relion_refine_side_by_side.sh particles.star reference.mrc outdir diameter_angst [ini_high_angst]
+# Usage: tools/relion_refine_side_by_side.sh particles.star reference.mrc outdir diameter_angst [ini_high_angst [healpix_order]]
 #   particles.star  RELION 3.1 particle file (image names resolved from the current directory)
 #   reference.mrc   initial reference, same box and pixel size (e.g. the truth low-passed to 40 Å)
 #   outdir          created; RELION writes outdir/run_* there, its output goes to outdir/relion.log
 #   diameter_angst  particle diameter in Å (mask), smaller than the box
 #   ini_high_angst  initial low-pass of the reference in Å (default 40)
+#   healpix_order   initial angular sampling (default 2: 15° coarse, 7.5° fine; 1: 30°/15°)
 # Environment: RELION_RANKS (default 3: a leader and one rank per half set), RELION_THREADS
 #   (threads per rank, default 1), RELION_SEED (default 1).
 #
@@ -18,8 +19,8 @@
 # where peak_rss_kb_sum adds the ranks' peaks (an upper bound of the simultaneous total).
 set -eu
 
-if [ $# -ne 4 ] && [ $# -ne 5 ]; then
-    echo "usage: $0 particles.star reference.mrc outdir diameter_angst [ini_high_angst]" >&2
+if [ $# -lt 4 ] || [ $# -gt 6 ]; then
+    echo "usage: $0 particles.star reference.mrc outdir diameter_angst [ini_high_angst [healpix_order]]" >&2
     exit 2
 fi
 particles=$1
@@ -27,6 +28,7 @@ reference=$2
 out=$3
 diameter=$4
 ini_high=${5:-40}
+healpix_order=${6:-2}
 ranks=${RELION_RANKS:-3}
 threads=${RELION_THREADS:-1}
 seed=${RELION_SEED:-1}
@@ -57,7 +59,7 @@ mpirun --oversubscribe -n "$ranks" sh -c "$wrapper" "$out" \
     --o "$out/run" --i "$particles" --ref "$reference" \
     --auto_refine --split_random_halves --firstiter_cc --ini_high "$ini_high" \
     --ctf --particle_diameter "$diameter" --flatten_solvent --zero_mask \
-    --oversampling 1 --healpix_order 2 --auto_local_healpix_order 4 \
+    --oversampling 1 --healpix_order "$healpix_order" --auto_local_healpix_order 4 \
     --offset_range 5 --offset_step 2 --sym C1 --low_resol_join_halves 40 \
     --norm --scale --pad 2 --skip_gridding --j "$threads" --random_seed "$seed" \
     --dont_combine_weights_via_disc --pool 3 \

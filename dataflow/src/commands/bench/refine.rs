@@ -7,7 +7,7 @@
 //!   shells), so no global alignment is needed when assessing (see [`crate::assess`]). A
 //!   reference too blurred to tell the particle's pseudo-symmetric or ellipsoid-like halves apart
 //!   lets both programs settle partly on rotated poses; the angular errors then show it.
-//! - cryoflux: `cryoflux refine --ini_high A --ctf --healpix_order 2 --offset_range 5 px
+//! - cryoflux: `cryoflux refine --ini_high A --ctf --healpix_order H --offset_range 5 px
 //!   --offset_step 2 px --sym C1 --j J` (its offsets are given in Å: 5 and 2 pixels).
 //! - RELION: `tools/relion_refine_side_by_side.sh` (embedded in the binary): `mpirun -n 3
 //!   relion_refine_mpi --auto_refine --split_random_halves …` with the GUI's options, one thread
@@ -69,6 +69,10 @@ pub struct BenchRefineArgs {
         default_value_t = 40.0
     )]
     pub ini_high: f64,
+    /// Initial HEALPix order of both programs: 2 = 15° coarse / 7.5° fine (RELION GUI's "7.5
+    /// degrees"); 1 = 30° / 15° for quick checks.
+    #[arg(long = "healpix_order", alias = "healpix-order", default_value_t = 2)]
+    pub healpix_order: u32,
     /// Seed of the simulation.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -148,10 +152,11 @@ fn prepare(args: &BenchRefineArgs, dir: PathBuf) -> anyhow::Result<Prepared> {
     write_grids(&truth_map, &Grids::Volume(truth))?;
     println!(
         "bench refine: {} particles, box {n}, {pixel} Å/px, SNR {}, CTF, C1, particle diameter \
-         {diameter} Å; reference = truth low-passed to {} Å; in {}",
+         {diameter} Å; reference = truth low-passed to {} Å; HEALPix order {}; in {}",
         args.n,
         args.snr,
         args.ini_high,
+        args.healpix_order,
         dir.display()
     );
     Ok(Prepared {
@@ -173,11 +178,12 @@ fn run_cryoflux(args: &BenchRefineArgs, p: &Prepared) -> anyhow::Result<Outcome>
     let angstrom = |pixels: f64| (pixels * p.pixel).to_string();
     let (ini_high, diameter) = (args.ini_high.to_string(), p.diameter.to_string());
     let (range, step, threads) = (angstrom(5.0), angstrom(2.0), args.threads.to_string());
+    let order = args.healpix_order.to_string();
     #[rustfmt::skip]
     let flags = [
         "refine", "--i", path_text(&p.particles)?, "--ref", path_text(&p.reference)?,
         "--o", path_text(&root)?, "--ini_high", &ini_high, "--particle_diameter", &diameter,
-        "--ctf", "--healpix_order", "2", "--offset_range", &range, "--offset_step", &step,
+        "--ctf", "--healpix_order", &order, "--offset_range", &range, "--offset_step", &step,
         "--sym", "C1", "--j", &threads, "--random_seed", "1",
     ];
     let cost = measure_child(&p.dir, &exe, &flags, &p.dir.join("CryoFlux/cryoflux.log"))?;
@@ -196,6 +202,7 @@ fn run_relion(args: &BenchRefineArgs, p: &Prepared) -> anyhow::Result<Outcome> {
     std::fs::write(&script, RELION_SCRIPT)
         .with_context(|| format!("cannot write {}", script.display()))?;
     let (ini_high, diameter) = (args.ini_high.to_string(), p.diameter.to_string());
+    let order = args.healpix_order.to_string();
     let flags = [
         path_text(&script)?,
         path_text(&p.particles)?,
@@ -203,6 +210,7 @@ fn run_relion(args: &BenchRefineArgs, p: &Prepared) -> anyhow::Result<Outcome> {
         "Relion",
         &diameter,
         &ini_high,
+        &order,
     ];
     let log = p.dir.join("relion_refine_side_by_side.log");
     let cost = measure_child(&p.dir, Path::new("sh"), &flags, &log)?;
