@@ -162,7 +162,16 @@ fn two_processes_on_loopback_match_one_process() {
         "_it001_data.star",
         "_model.star",
     ] {
-        let read = |root: &Path| std::fs::read(format!("{}{suffix}", root.display())).unwrap();
+        // model.star names its map by the output root, which differs between the two runs.
+        let read = |root: &Path| {
+            let bytes = std::fs::read(format!("{}{suffix}", root.display())).unwrap();
+            match String::from_utf8(bytes) {
+                Ok(text) => text
+                    .replace(&root.display().to_string(), "ROOT")
+                    .into_bytes(),
+                Err(binary) => binary.into_bytes(),
+            }
+        };
         assert!(
             read(&one) == read(&two),
             "{suffix} differs between one process (--j 2) and two processes (--j 1 each)"
