@@ -113,8 +113,8 @@ impl<'a> Outputs<'a> {
             self.model(m, &model, &pdf, fine_step_deg, &stem)?;
         }
         self.data(m, &format!("{it}_data"))?;
-        sampling::sampling_star(&m.plan, &sampling)
-            .write(&self.path(&format!("{it}_sampling.star")))?;
+        let sampling_star = sampling::sampling_star(&m.plan, &sampling);
+        sampling_star.write(&self.path(&format!("{it}_sampling.star")))?;
         let files = OptimiserFiles {
             root: self.path(""),
             models: [1, 2].map(|h| self.path(&format!("{it}_half{h}_model.star"))),
@@ -141,11 +141,7 @@ impl<'a> Outputs<'a> {
             };
             self.model(m, &model, &pdf, fine_step_deg, "")?;
             self.data(m, "_data")?;
-            std::fs::copy(
-                self.path(&format!("{it}_sampling.star")),
-                self.path("_sampling.star"),
-            )
-            .context("cannot copy the final sampling file")?;
+            sampling_star.write(&self.path("_sampling.star"))?;
             let files = OptimiserFiles {
                 data: self.path("_data.star"),
                 sampling: self.path("_sampling.star"),
