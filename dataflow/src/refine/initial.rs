@@ -226,19 +226,28 @@ fn initial_sigma2(
         let value = (power[r] / records.len() as f64 - mean_power[r]) / 2.0;
         let previous = sigma2.last().copied();
         sigma2.push(match previous {
-            Some(p) if !(value > 0.0) => p,
+            Some(p) if !is_positive(value) => p,
             _ => value,
         });
     }
     // Leading non-positive shells (DC of mean-subtracted images) take the first positive value.
-    let first_positive = sigma2.iter().copied().find(|&v| v > 0.0).with_context(
-        || "the particle images have no power beyond their average; expected noisy images",
-    )?;
+    let first_positive = sigma2
+        .iter()
+        .copied()
+        .find(|&v| is_positive(v))
+        .with_context(
+            || "the particle images have no power beyond their average; expected noisy images",
+        )?;
     sigma2
         .iter_mut()
-        .filter(|v| !(**v > 0.0))
+        .filter(|v| !is_positive(**v))
         .for_each(|v| *v = first_positive);
     Ok(sigma2)
+}
+
+/// Whether a σ² value is usable: positive (NaN is not).
+fn is_positive(value: f64) -> bool {
+    value > 0.0
 }
 
 /// Reads the reference and brings it onto the particles' grid (box `box_size` px,
