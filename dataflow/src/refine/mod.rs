@@ -15,9 +15,9 @@
 //! Simplifications of this first slice (see also the operators' docs): fixed HEALPix order and
 //! translation range (no auto-sampling or local searches); iteration 1 always searches by
 //! cross-correlation (the reference is not assumed to be on the absolute scale); one noise
-//! group; no norm/scale corrections (rlnNormCorrection is written as 1); no solvent-corrected
-//! FSC. Runs may span several processes over TCP ([`cluster`]); every iteration ends with a
-//! [`checkpoint`] that `--continue` resumes from.
+//! group; no norm/scale corrections (rlnNormCorrection is written as 1). Runs may span
+//! several processes over TCP ([`cluster`]); every iteration ends with a [`checkpoint`] that
+//! `--continue` resumes from.
 
 pub mod checkpoint;
 pub mod cluster;
