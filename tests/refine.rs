@@ -47,40 +47,6 @@ fn simulated(dir: &Path, truth: &Volume, count: usize) -> (PathBuf, PathBuf) {
     (summary.particles_star, summary.truth_star)
 }
 
-fn refine_args<'a>(
-    particles: &'a str,
-    reference: &'a str,
-    out: &'a str,
-    iter: &'a str,
-    j: &'a str,
-) -> Vec<&'a str> {
-    vec![
-        "refine",
-        "--i",
-        particles,
-        "--ref",
-        reference,
-        "--o",
-        out,
-        "--ini_high",
-        "30",
-        "--particle_diameter",
-        "60",
-        "--ctf",
-        "--firstiter_cc",
-        "--healpix_order",
-        "1",
-        "--offset_range",
-        "4",
-        "--offset_step",
-        "2",
-        "--iter",
-        iter,
-        "--j",
-        j,
-    ]
-}
-
 /// Per-particle rotation matrices of a STAR file's particles.
 fn rotations(path: &Path) -> Vec<glam::DMat3> {
     let star = cryoflux_formats::star::ParticleStar::read(path).unwrap();
@@ -101,13 +67,12 @@ fn refinement_recovers_poses_and_the_map() {
     let (truth, truth_map) = asymmetric_map(dir.path());
     let (particles, truth_star) = simulated(dir.path(), &truth, 300);
     let out = dir.path().join("Refine3D/job001/run");
-    let log = cryoflux_ok(&refine_args(
-        particles.to_str().unwrap(),
-        truth_map.to_str().unwrap(),
-        out.to_str().unwrap(),
-        "2",
-        "2",
-    ));
+    let log = cryoflux_ok(&strs(&small_refine_args(
+        &particles,
+        &truth_map,
+        &out,
+        &["--iter", "2", "--j", "2"],
+    )));
     println!("{log}");
     let gold: f64 = log
         .split("(FSC 0.143) ")
@@ -182,13 +147,12 @@ fn one_to_four_workers_give_identical_outputs() {
     let (particles, _) = simulated(dir.path(), &truth, 120);
     let run = |j: &str| {
         let out = dir.path().join(format!("j{j}/run"));
-        cryoflux_ok(&refine_args(
-            particles.to_str().unwrap(),
-            truth_map.to_str().unwrap(),
-            out.to_str().unwrap(),
-            "1",
-            j,
-        ));
+        cryoflux_ok(&strs(&small_refine_args(
+            &particles,
+            &truth_map,
+            &out,
+            &["--iter", "1", "--j", j],
+        )));
         out
     };
     let one = run("1");
@@ -214,10 +178,12 @@ fn bad_inputs_are_refused_before_any_iteration() {
     let dir = tempfile::tempdir().unwrap();
     let (truth, truth_map) = asymmetric_map(dir.path());
     let (particles, _) = simulated(dir.path(), &truth, 4);
-    let p = particles.to_str().unwrap();
-    let m = truth_map.to_str().unwrap();
+    let (p, m) = (particles.as_path(), truth_map.as_path());
     let out = dir.path().join("bad/run");
-    let o = out.to_str().unwrap();
+    let refused = |particles: &Path, reference: &Path| {
+        let args = small_refine_args(particles, reference, &out, &["--iter", "1", "--j", "1"]);
+        cryoflux_fails(&strs(&args))
+    };
 
     // --ctf without CTF columns.
     let star = cryoflux_formats::star::ParticleStar::read(&particles).unwrap();
@@ -225,14 +191,14 @@ fn bad_inputs_are_refused_before_any_iteration() {
     no_ctf.particles.remove_column("rlnDefocusU");
     let no_ctf_path = dir.path().join("sim/no_ctf.star");
     no_ctf.into_star().write(&no_ctf_path).unwrap();
-    let err = cryoflux_fails(&refine_args(no_ctf_path.to_str().unwrap(), m, o, "1", "1"));
+    let err = refused(&no_ctf_path, m);
     assert!(err.contains("rlnDefocusU"), "{err}");
 
     // Reference of another box.
     let small = Volume::from_fn(32, 1.8, |_| 0.0).unwrap();
     let small_path = dir.path().join("small.mrc");
     write_test_map(&small_path, &small);
-    let err = cryoflux_fails(&refine_args(p, small_path.to_str().unwrap(), o, "1", "1"));
+    let err = refused(p, &small_path);
     assert!(
         err.contains("box 32") && err.contains("--new_box 48"),
         "{err}"
@@ -248,13 +214,7 @@ fn bad_inputs_are_refused_before_any_iteration() {
         });
     let one_half_path = dir.path().join("sim/one_half.star");
     one_half.into_star().write(&one_half_path).unwrap();
-    let err = cryoflux_fails(&refine_args(
-        one_half_path.to_str().unwrap(),
-        m,
-        o,
-        "1",
-        "1",
-    ));
+    let err = refused(&one_half_path, m);
     assert!(err.contains("half set 2 is empty"), "{err}");
 
     // A NaN pixel.
@@ -263,7 +223,7 @@ fn bad_inputs_are_refused_before_any_iteration() {
     let at = 1024 + 4 * (48 * 24 + 24);
     bytes[at..at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
     std::fs::write(&stack, bytes).unwrap();
-    let err = cryoflux_fails(&refine_args(p, m, o, "1", "1"));
+    let err = refused(p, m);
     assert!(err.contains("non-finite"), "{err}");
-    assert!(!Path::new(&format!("{o}_it000_half1_class001.mrc")).exists());
+    assert!(!Path::new(&format!("{}_it000_half1_class001.mrc", out.display())).exists());
 }

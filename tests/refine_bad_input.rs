@@ -45,42 +45,9 @@ impl Job {
     }
 
     /// The refine command line of a short, small refinement, with `extra` flags.
-    fn args<'a>(
-        &'a self,
-        particles: &'a Path,
-        reference: &'a Path,
-        extra: &[&'a str],
-    ) -> Vec<String> {
-        let root = self.out_dir().join("run");
-        let mut args: Vec<String> = [
-            "refine",
-            "--i",
-            particles.to_str().unwrap(),
-            "--ref",
-            reference.to_str().unwrap(),
-            "--o",
-            root.to_str().unwrap(),
-            "--ini_high",
-            "30",
-            "--particle_diameter",
-            "60",
-            "--ctf",
-            "--firstiter_cc",
-            "--healpix_order",
-            "1",
-            "--offset_range",
-            "4",
-            "--offset_step",
-            "2",
-            "--iter",
-            "1",
-            "--j",
-            "2",
-        ]
-        .map(String::from)
-        .to_vec();
-        args.extend(extra.iter().map(|s| s.to_string()));
-        args
+    fn args(&self, particles: &Path, reference: &Path, extra: &[&str]) -> Vec<String> {
+        let extra = [&["--iter", "1", "--j", "2"][..], extra].concat();
+        small_refine_args(particles, reference, self.out_dir().join("run"), &extra)
     }
 
     /// Runs `args`, asserts exit code 1 and that nothing was written; returns stderr.

@@ -28,41 +28,11 @@ fn inputs(dir: &Path) -> (PathBuf, PathBuf) {
     (summary.particles_star, reference)
 }
 
-/// The arguments of one refinement of `particles` against `reference` into `out`, plus `extra`.
+/// The arguments of one single-iteration refinement of `particles` against `reference` into
+/// `out`, plus `extra`.
 fn refine_args(particles: &Path, reference: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "refine",
-        "--i",
-        particles.to_str().unwrap(),
-        "--ref",
-        reference.to_str().unwrap(),
-        "--o",
-        out.to_str().unwrap(),
-        "--ini_high",
-        "30",
-        "--particle_diameter",
-        "60",
-        "--ctf",
-        "--firstiter_cc",
-        "--healpix_order",
-        "1",
-        "--offset_range",
-        "4",
-        "--offset_step",
-        "2",
-        "--iter",
-        "1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
-}
-
-/// `args` as string slices.
-fn strs(args: &[String]) -> Vec<&str> {
-    args.iter().map(String::as_str).collect()
+    let extra = [&["--iter", "1"][..], extra].concat();
+    small_refine_args(particles, reference, out, &extra)
 }
 
 /// Two distinct loopback ports that were free a moment ago.

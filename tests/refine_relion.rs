@@ -60,31 +60,12 @@ fn refine() -> Run {
     .unwrap();
     let output = cryoflux()
         .current_dir(dir.path())
-        .args([
-            "refine",
-            "--i",
-            simulated.particles_star.to_str().unwrap(),
-            "--ref",
-            reference.to_str().unwrap(),
-            "--o",
+        .args(small_refine_args(
+            &simulated.particles_star,
+            &reference,
             ROOT,
-            "--ini_high",
-            "30",
-            "--particle_diameter",
-            "60",
-            "--ctf",
-            "--firstiter_cc",
-            "--healpix_order",
-            "1",
-            "--offset_range",
-            "4",
-            "--offset_step",
-            "2",
-            "--iter",
-            "2",
-            "--j",
-            "2",
-        ])
+            &["--iter", "2", "--j", "2"],
+        ))
         .output()
         .unwrap();
     let log = String::from_utf8_lossy(&output.stderr);

@@ -32,36 +32,8 @@ fn inputs(dir: &Path) -> (PathBuf, PathBuf) {
 /// The refine command line of these tests (3 iterations before the final one, output root
 /// [`ROOT`]), plus `extra`.
 fn args(particles: &Path, reference: &Path, j: &str, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "refine",
-        "--i",
-        particles.to_str().unwrap(),
-        "--ref",
-        reference.to_str().unwrap(),
-        "--o",
-        ROOT,
-        "--ini_high",
-        "30",
-        "--particle_diameter",
-        "60",
-        "--ctf",
-        "--firstiter_cc",
-        "--healpix_order",
-        "1",
-        "--offset_range",
-        "4",
-        "--offset_step",
-        "2",
-        "--iter",
-        "3",
-        "--j",
-        j,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
+    let extra = [&["--iter", "3", "--j", j][..], extra].concat();
+    small_refine_args(particles, reference, ROOT, &extra)
 }
 
 /// `cryoflux args` run in `folder` (created).

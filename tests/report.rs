@@ -30,31 +30,12 @@ fn small_refinement(dir: &Path) -> PathBuf {
     let reference = bundled_map_float32(dir);
     let job = dir.join("Refine3D/job001");
     let root = job.join("run");
-    cryoflux_ok(&[
-        "refine",
-        "--i",
-        summary.particles_star.to_str().unwrap(),
-        "--ref",
-        reference.to_str().unwrap(),
-        "--o",
-        root.to_str().unwrap(),
-        "--ini_high",
-        "30",
-        "--particle_diameter",
-        "60",
-        "--ctf",
-        "--firstiter_cc",
-        "--healpix_order",
-        "1",
-        "--offset_range",
-        "4",
-        "--offset_step",
-        "2",
-        "--iter",
-        "2",
-        "--j",
-        "2",
-    ]);
+    cryoflux_ok(&strs(&small_refine_args(
+        &summary.particles_star,
+        &reference,
+        &root,
+        &["--iter", "2", "--j", "2"],
+    )));
     job
 }
 

@@ -110,6 +110,52 @@ pub fn repo_file(relative: &str) -> PathBuf {
         .join(relative)
 }
 
+// ---- Small refinements (refine, refine_*, report) ----
+
+/// The `cryoflux refine` command line of the small test refinements: `particles` (a STAR
+/// file) against `reference` (an MRC map, low-passed to 30 Å) into the output root `out`, for
+/// a 60 Å particle, CTF-corrected, cross-correlation in the first iteration, HEALPix order 1
+/// (30°), translations within ±4 pixels in steps of 2 pixels; then `extra` (e.g. `--iter`,
+/// `--j`), so a later flag may add to or override these.
+pub fn small_refine_args(
+    particles: impl AsRef<Path>,
+    reference: impl AsRef<Path>,
+    out: impl AsRef<Path>,
+    extra: &[&str],
+) -> Vec<String> {
+    let path = |p: &Path| p.to_str().expect("test paths are UTF-8").to_string();
+    let mut args = vec![
+        "refine".to_string(),
+        "--i".into(),
+        path(particles.as_ref()),
+        "--ref".into(),
+        path(reference.as_ref()),
+        "--o".into(),
+        path(out.as_ref()),
+    ];
+    let common = [
+        "--ini_high",
+        "30",
+        "--particle_diameter",
+        "60",
+        "--ctf",
+        "--firstiter_cc",
+        "--healpix_order",
+        "1",
+        "--offset_range",
+        "4",
+        "--offset_step",
+        "2",
+    ];
+    args.extend(common.iter().chain(extra).map(|s| s.to_string()));
+    args
+}
+
+/// `args` as string slices, for [`cryoflux_ok`], [`cryoflux_fails`] and [`run_cryoflux`].
+pub fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
 // ---- Maps side by side (reconstruct_relion, image_mask) ----
 
 /// Pearson correlation of two equally long arrays (invariant to scale and offset).
