@@ -19,6 +19,7 @@ use cryoflux_formats::mrc::MrcFile;
 use cryoflux_formats::star::{Column, ColumnData, StarFile};
 use cryoflux_kernels::fft;
 use cryoflux_kernels::grid::{Image, Volume};
+use cryoflux_kernels::random::SplitMix64;
 use cryoflux_kernels::spectrum::power_spectrum;
 
 /// Particles per RELION-made set: enough for a mid-resolution FSC crossing at box 48.
@@ -26,27 +27,11 @@ const PARTICLES: usize = 300;
 /// Standard deviation of relion_project's white noise (the images' signal std is ≈ 0.85).
 const NOISE_SIGMA: &str = "3";
 
-/// SplitMix64 uniform numbers in [0, 1), for reproducible poses.
-struct Uniform(u64);
-
-impl Uniform {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn between(&mut self, low: f64, high: f64) -> f64 {
-        low + (high - low) * self.next()
-    }
-}
-
 /// A RELION 3.1 pose file for relion_project: uniform orientations, origins within ±3 Å,
 /// astigmatic defoci 0.8–2 µm at random angles, 300 kV, Cs 2.7, Q0 0.1, alternating halves.
 fn poses_star(count: usize, seed: u64) -> String {
-    let mut rng = Uniform(seed);
+    let mut rng = SplitMix64::new(seed);
+    let mut between = |low: f64, high: f64| low + (high - low) * rng.next_unit();
     let mut text = String::from(
         "data_optics\nloop_\n_rlnOpticsGroupName #1\n_rlnOpticsGroup #2\n_rlnVoltage #3\n\
          _rlnSphericalAberration #4\n_rlnAmplitudeContrast #5\n_rlnImagePixelSize #6\n\
@@ -56,13 +41,13 @@ fn poses_star(count: usize, seed: u64) -> String {
          _rlnDefocusAngle #8\n_rlnOpticsGroup #9\n_rlnRandomSubset #10\n",
     );
     for i in 0..count {
-        let rot = rng.between(-180.0, 180.0);
-        let tilt = rng.between(-1.0, 1.0).acos().to_degrees();
-        let psi = rng.between(-180.0, 180.0);
-        let (ox, oy) = (rng.between(-3.0, 3.0), rng.between(-3.0, 3.0));
-        let du = rng.between(8000.0, 20000.0);
-        let dv = du - rng.between(0.0, 1000.0);
-        let angle = rng.between(0.0, 180.0);
+        let rot = between(-180.0, 180.0);
+        let tilt = between(-1.0, 1.0).acos().to_degrees();
+        let psi = between(-180.0, 180.0);
+        let (ox, oy) = (between(-3.0, 3.0), between(-3.0, 3.0));
+        let du = between(8000.0, 20000.0);
+        let dv = du - between(0.0, 1000.0);
+        let angle = between(0.0, 180.0);
         text += &format!(
             "{rot:.4} {tilt:.4} {psi:.4} {ox:.4} {oy:.4} {du:.2} {dv:.2} {angle:.3} 1 {}\n",
             i % 2 + 1

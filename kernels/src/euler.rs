@@ -158,15 +158,10 @@ pub fn mean_row_angle_between(a1: &DMat3, a2: &DMat3) -> f64 {
 mod tests {
     use super::*;
 
-    /// Deterministic pseudo-random angles (xorshift), enough for round trips.
+    /// Deterministic pseudo-random angles in degrees, beyond the principal ranges.
     fn random_angles(n: usize) -> Vec<(f64, f64, f64)> {
-        let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut random = crate::random::SplitMix64::new(1);
+        let mut next = move || random.next_unit();
         (0..n)
             .map(|_| {
                 (

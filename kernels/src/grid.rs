@@ -124,16 +124,9 @@ pub fn check_same_box(what: &'static str, expected: usize, found: usize) -> Resu
 pub(crate) mod test_noise {
     /// `count` values uniform in [−0.5, 0.5) from a SplitMix64 stream seeded with `seed`.
     pub fn uniform(seed: u64, count: usize) -> Vec<f32> {
-        let mut state = seed;
+        let mut random = crate::random::SplitMix64::new(seed);
         (0..count)
-            .map(|_| {
-                state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                let mut z = state;
-                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                z ^= z >> 31;
-                ((z >> 11) as f64 / (1u64 << 53) as f64 - 0.5) as f32
-            })
+            .map(|_| (random.next_unit() - 0.5) as f32)
             .collect()
     }
 }

@@ -12,25 +12,7 @@
 use std::f64::consts::TAU;
 
 use crate::grid::{Complex32, HalfGrid};
-
-/// A SplitMix64 stream (Steele, Lea & Flood 2014): a fixed, published generator, so a seed
-/// means the same phases in every cryoflux version that keeps this file.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1) with 53 random bits.
-    fn next_unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+use crate::random::SplitMix64;
 
 /// Randomises the phases of all values of `f` at |k| ≥ `shell` pixels (see the module doc),
 /// with phases from the stream of `seed`.
@@ -39,7 +21,7 @@ pub fn randomise_phases_beyond<const D: usize>(
     shell: usize,
     seed: u64,
 ) {
-    let mut rng = SplitMix64(seed);
+    let mut rng = SplitMix64::new(seed);
     let nyquist = (f.n() / 2) as i64;
     let limit = (shell * shell) as i64;
     for i in 0..f.data().len() {

@@ -250,24 +250,21 @@ pub fn cryoflux_fsc(a: &Path, b: &Path) -> FscCurve {
 // ---- Post-processing (postprocess_relion) ----
 
 /// A deterministic SplitMix64 stream for test data: uniform and Gaussian deviates.
-pub struct TestRng(u64);
+pub struct TestRng(cryoflux_kernels::random::SplitMix64);
 
 impl TestRng {
     /// The stream of `seed`.
     pub fn new(seed: u64) -> Self {
-        TestRng(seed)
+        TestRng(cryoflux_kernels::random::SplitMix64::new(seed))
     }
 
     /// Uniform in [0, 1).
     pub fn uniform(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        self.0.next_unit()
     }
 
-    /// Standard normal (Box–Muller).
+    /// Standard normal (Box–Muller, cosine branch only: the synthetic maps were tuned with
+    /// these exact values).
     pub fn gaussian(&mut self) -> f64 {
         let u = 1.0 - self.uniform();
         (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()

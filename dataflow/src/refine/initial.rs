@@ -27,6 +27,7 @@ use cryoflux_kernels::fft;
 use cryoflux_kernels::filter::low_pass;
 use cryoflux_kernels::grid::{Image, Volume};
 use cryoflux_kernels::mask::soft_mask_outside;
+use cryoflux_kernels::random::mix;
 use cryoflux_kernels::rescale::{rescale_to_pixel_size, window_real};
 use cryoflux_kernels::spectrum::shell_average;
 use cryoflux_operators::records::{CtfRecord, MapRecord, ParticleRecord, PoseRecord, SolventMask};
@@ -152,7 +153,7 @@ fn split_halves(set: &ParticleSet, seed: u64, path: &Path) -> anyhow::Result<Vec
         .collect();
     let halves = given.unwrap_or_else(|| {
         let mut order: Vec<usize> = (0..set.particles().len()).collect();
-        order.sort_by_key(|&i| splitmix(seed ^ splitmix(i as u64)));
+        order.sort_by_key(|&i| mix(seed ^ mix(i as u64)));
         let mut halves = vec![0u8; order.len()];
         for (k, &i) in order.iter().enumerate() {
             halves[i] = if k % 2 == 0 { 1 } else { 2 };
@@ -187,14 +188,6 @@ fn assign_blocks(halves: &[u8], block_size: usize) -> Vec<u64> {
             block
         })
         .collect()
-}
-
-/// SplitMix64 finaliser: a well-mixed 64-bit hash.
-fn splitmix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// The initial noise spectrum of refine.md §5.2 (module doc).

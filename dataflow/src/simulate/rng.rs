@@ -7,6 +7,8 @@
 
 use std::f64::consts::TAU;
 
+use cryoflux_kernels::random::{SplitMix64, mix};
+
 /// What a stream is drawn for; streams of different purposes never share values, so e.g.
 /// turning noise off does not change the poses or defoci of a simulation with the same seed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,29 +29,13 @@ pub struct Rng {
     state: [u64; 4],
 }
 
-/// One SplitMix64 step: advances `x` and returns a well-mixed 64-bit value.
-fn splitmix64(x: &mut u64) -> u64 {
-    *x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *x;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 impl Rng {
     /// The stream of `purpose` for item `index` (particle or micrograph, 0-based) under `seed`.
     pub fn stream(seed: u64, purpose: Purpose, index: u64) -> Self {
-        let mut x = seed;
-        let a = splitmix64(&mut x);
-        let mut x = a ^ (purpose as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
-        let b = splitmix64(&mut x);
-        let mut x = b ^ index;
-        let state = [
-            splitmix64(&mut x),
-            splitmix64(&mut x),
-            splitmix64(&mut x),
-            splitmix64(&mut x),
-        ];
+        let a = mix(seed);
+        let b = mix(a ^ (purpose as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        let mut seeder = SplitMix64::new(b ^ index);
+        let state = [(); 4].map(|_| seeder.next_u64());
         Rng { state }
     }
 

@@ -96,7 +96,6 @@ mod bank;
 mod cc;
 mod contributions;
 mod diff2;
-mod noise;
 mod orientations;
 mod particle;
 mod passes;

@@ -10,12 +10,12 @@
 //! the window pixels of both images, the CTF (evaluated on the N-box frequency grid), 1/σ² per
 //! pixel, and the per-shell power of the masked image beyond the window.
 
-use super::noise::GaussianStream;
 use super::{EstepError, FourierWindow};
 use crate::ctf::{Ctf, CtfVariant};
 use crate::fft;
 use crate::grid::{FourierImage, Image};
 use crate::mask::{soft_mask_outside, soft_sphere};
+use crate::random::SplitMix64;
 
 /// What replaces the image outside the alignment mask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,7 +329,7 @@ fn coloured_noise(
     sigma2: &[f64],
     seed: u64,
 ) -> Result<Image, EstepError> {
-    let mut g = GaussianStream::new(seed);
+    let mut g = SplitMix64::new(seed);
     let white = Image::from_vec(
         n,
         pixel_size,

@@ -3,13 +3,13 @@
 
 use glam::DMat3;
 
-use super::noise::GaussianStream;
 use super::{MaskFill, ParticleInput, ParticleMask};
 use crate::ctf::{Ctf, CtfParams, CtfVariant};
 use crate::fft;
 use crate::grid::test_noise::uniform;
 use crate::grid::{Image, Volume};
 use crate::projector::{Projector, ProjectorOptions};
+use crate::random::SplitMix64;
 
 /// Box size (pixels) and pixel size (Å) of the test particles.
 pub(crate) const N: usize = 32;
@@ -86,7 +86,7 @@ pub(crate) fn simulate(
     }
     crate::shift::shift(&mut f, [-origin_px[0] * p, -origin_px[1] * p]);
     let mut image = fft::inverse(&f);
-    let mut g = GaussianStream::new(seed);
+    let mut g = SplitMix64::new(seed);
     image
         .data_mut()
         .iter_mut()
