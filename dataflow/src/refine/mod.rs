@@ -100,6 +100,49 @@ pub struct RefineSettings {
     pub cluster: ClusterSettings,
 }
 
+impl RefineSettings {
+    /// A refinement of `particles` against `reference` into `output_root` for particles of
+    /// `particle_diameter` Å, with every other setting at its `cryoflux refine` default (RELION's
+    /// where RELION has one): 60 Å initial low-pass, C1, no CTF correction, HEALPix order 2,
+    /// translations within 5 Å in steps of 1 Å, at most 25 iterations, local searches from
+    /// order 4, halves joined below 40 Å, spherical solvent mask, one thread, seed 1, one
+    /// process, no progress bar.
+    pub fn new(
+        particles: impl Into<PathBuf>,
+        reference: impl Into<PathBuf>,
+        output_root: impl Into<PathBuf>,
+        particle_diameter: f64,
+    ) -> Self {
+        Self {
+            particles: particles.into(),
+            reference: reference.into(),
+            output_root: output_root.into(),
+            ini_high: 60.0,
+            particle_diameter,
+            symmetry: "C1".into(),
+            ctf: false,
+            healpix_order: 2,
+            offset_range: 5.0,
+            offset_step: 1.0,
+            iterations: 25,
+            firstiter_cc: false,
+            ctf_intact_first_peak: false,
+            auto_local_healpix_order: 4,
+            auto_resol_angles: false,
+            auto_ignore_angles: false,
+            low_resol_join_halves: 40.0,
+            solvent_mask: None,
+            solvent_correct_fsc: false,
+            rescale_reference: false,
+            continue_from: None,
+            threads: 1,
+            seed: 1,
+            progress: false,
+            cluster: ClusterSettings::default(),
+        }
+    }
+}
+
 /// One iteration as reported in the log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IterationSummary {

@@ -5,7 +5,6 @@ use cryoflux_operators::records::{
 };
 
 use crate::refine::RefineSettings;
-use crate::refine::cluster::ClusterSettings;
 
 /// A small M-step result: box 8 of 2 Å, 5 shells, three particles (halves 1, 2, 1).
 pub fn maximised(local_sigma_deg: Option<f64>) -> Maximised {
@@ -66,30 +65,14 @@ pub fn maximised(local_sigma_deg: Option<f64>) -> Maximised {
 /// Settings of a small job writing under `R/run` (C1, CTF, 5 iterations, seed 7).
 pub fn settings() -> RefineSettings {
     RefineSettings {
-        particles: "particles.star".into(),
-        reference: "ref.mrc".into(),
-        output_root: "R/run".into(),
         ini_high: 16.0,
-        particle_diameter: 12.0,
-        symmetry: "C1".into(),
         ctf: true,
         healpix_order: 1,
         offset_range: 4.0,
         offset_step: 2.0,
         iterations: 5,
         firstiter_cc: true,
-        ctf_intact_first_peak: false,
-        auto_local_healpix_order: 4,
-        auto_resol_angles: false,
-        auto_ignore_angles: false,
-        low_resol_join_halves: 40.0,
-        solvent_mask: None,
-        solvent_correct_fsc: false,
-        rescale_reference: false,
-        continue_from: None,
-        threads: 1,
         seed: 7,
-        progress: false,
-        cluster: ClusterSettings::default(),
+        ..RefineSettings::new("particles.star", "ref.mrc", "R/run", 12.0)
     }
 }
