@@ -23,6 +23,14 @@ usr/share/pymol/data/tut/1hpv.pdb (sha256
     apt-get download pymol-data && dpkg-deb -x pymol-data_*.deb x
     python3 tools/pdb_to_map.py x/usr/share/pymol/data/tut/1hpv.pdb out.mrc --float16
 
+The demo's map (dataflow/assets/1tii_box48_3.0A.mrc, `cryoflux demo`): PDB entry 1TII (E. coli
+heat-labile enterotoxin, an AB5 toxin: one A subunit on a B pentamer, so the whole is
+asymmetric; 5469 atoms without waters, ~110 Å across), from the same package, file
+usr/share/pymol/data/demo/1tii.pdb (sha256
+522267ab679015f696840f5f0124e534f4695310d240a76c030d8f13d19f5d64):
+    python3 tools/pdb_to_map.py x/usr/share/pymol/data/demo/1tii.pdb out.mrc --box 48 \
+        --angpix 3.0 --float16
+
 Needs numpy and mrcfile (≥ 1.5 for float16, mode 12).
 """
 

@@ -3,7 +3,11 @@
 //!
 //! The bundled map is HIV-1 protease (PDB 1HPV, 1551 atoms, ~57 Å across) in a 48-voxel box at
 //! 1.8 Å/voxel, electrons per Å³, band-limited below 0.95 Nyquist, float16 (mode 12); it was
-//! made by `tools/pdb_to_map.py`, whose header records its provenance.
+//! made by `tools/pdb_to_map.py`, whose header records its provenance. The demo map is the
+//! heat-labile enterotoxin (PDB 1TII, an asymmetric AB5 toxin, 5469 atoms, ~110 Å across) in a
+//! 48-voxel box at 3.0 Å/voxel, made the same way: HIV-1 protease is a nearly C2-symmetric
+//! dimer, so half of its particles could legitimately be refined to the 2-fold-related pose,
+//! which would blur a demo's angular errors.
 
 use std::path::Path;
 
@@ -16,12 +20,23 @@ pub const DEFAULT_MAP_NAME: &str = "1hpv_box48_1.8A.mrc";
 
 const DEFAULT_MAP: &[u8] = include_bytes!("../../assets/1hpv_box48_1.8A.mrc");
 
+/// File name of the bundled demo map.
+pub const DEMO_MAP_NAME: &str = "1tii_box48_3.0A.mrc";
+
+const DEMO_MAP: &[u8] = include_bytes!("../../assets/1tii_box48_3.0A.mrc");
+
 /// The bundled map (box 48, 1.8 Å/voxel).
 pub fn default_map() -> anyhow::Result<Volume> {
-    let mrc = MrcFile::from_bytes(
-        format!("<bundled {DEFAULT_MAP_NAME}>"),
-        DEFAULT_MAP.to_vec(),
-    )?;
+    bundled(DEFAULT_MAP_NAME, DEFAULT_MAP)
+}
+
+/// The bundled demo map (PDB 1TII, box 48, 3.0 Å/voxel).
+pub fn demo_map() -> anyhow::Result<Volume> {
+    bundled(DEMO_MAP_NAME, DEMO_MAP)
+}
+
+fn bundled(name: &str, bytes: &'static [u8]) -> anyhow::Result<Volume> {
+    let mrc = MrcFile::from_bytes(format!("<bundled {name}>"), bytes.to_vec())?;
     volume_from_mrc(&mrc, None)
 }
 
