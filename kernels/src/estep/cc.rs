@@ -2,7 +2,7 @@
 //! normalised correlation between the CTF-modulated projection and the shifted image; the best
 //! sample of each pass gets weight 1 and every other 0.
 
-use super::diff2::lane_sum;
+use super::diff2::cross_terms;
 
 /// The correlation coefficient Σ Re(A·conj X)/(‖A‖·‖X‖) from its parts: the cross term and
 /// the squared norms; 0 when either norm is 0.
@@ -11,9 +11,10 @@ pub fn correlation(cross: f64, a_norm2: f64, x_norm2: f64) -> f64 {
     if den > 0.0 { cross / den } else { 0.0 }
 }
 
-/// Σ (a_re·x_re + a_im·x_im) over equally long split-complex arrays: Σ Re(A·conj X).
+/// Σ (a_re·x_re + a_im·x_im) over equally long split-complex arrays: Σ Re(A·conj X) (with
+/// x = a: the squared norm ‖A‖²).
 pub(super) fn cross_term(a: (&[f32], &[f32]), x: (&[f32], &[f32])) -> f64 {
-    lane_sum(a, x, |ar, ai, xr, xi| ar * xr + ai * xi)
+    cross_terms(a, [x])[0]
 }
 
 /// Index of the lowest score (the first one on ties): the winner that gets weight 1.
