@@ -353,6 +353,9 @@ fn expect_particle(
         mean_row_angle_between,
     );
     sums.angular_change_deg += angular_change_deg;
+    let window = prepared.window();
+    sums.evaluations += (found.coarse_samples * window.len_for(settings.coarse_size)?
+        + found.fine_samples * window.len()) as f64;
     sums.offset_change_sq_angst2 += (0..2)
         .map(|k| (pose.origin_angst[k] - particle.pose.origin_angst[k]).powi(2))
         .sum::<f64>();

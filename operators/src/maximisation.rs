@@ -332,6 +332,7 @@ fn statistics(s1: &HalfSums, s2: &HalfSums) -> IterationStats {
             s1.accuracy_translation_angst,
             s2.accuracy_translation_angst,
         ),
+        evaluations: s1.evaluations + s2.evaluations,
         log_likelihood: s1.log_likelihood + s2.log_likelihood,
     }
 }

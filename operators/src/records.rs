@@ -275,6 +275,8 @@ pub struct HalfSums {
     pub accuracy_translation_angst: f64,
     /// Number of particles that estimated their accuracy.
     pub accuracy_particles: usize,
+    /// E-step evaluations (rotation × translation × Fourier pixel, both passes).
+    pub evaluations: f64,
     /// Number of particles.
     pub particles: usize,
     /// Per-particle updates, in id order.
@@ -296,6 +298,7 @@ impl HalfSums {
             accuracy_rotation_deg: 0.0,
             accuracy_translation_angst: 0.0,
             accuracy_particles: 0,
+            evaluations: 0.0,
             particles: 0,
             updates: Vec::new(),
         })
@@ -317,6 +320,7 @@ impl HalfSums {
         self.accuracy_rotation_deg += other.accuracy_rotation_deg;
         self.accuracy_translation_angst += other.accuracy_translation_angst;
         self.accuracy_particles += other.accuracy_particles;
+        self.evaluations += other.evaluations;
         self.particles += other.particles;
         self.updates.extend(other.updates);
         Ok(())
@@ -355,6 +359,8 @@ pub struct IterationStats {
     pub accuracy_rotation_deg: Option<f64>,
     /// Mean expected translational accuracy (Å, rlnAccuracyTranslationsAngst), when estimated.
     pub accuracy_translation_angst: Option<f64>,
+    /// E-step evaluations (rotation × translation × Fourier pixel, both passes, all particles).
+    pub evaluations: f64,
     /// Σ dLL (rlnLogLikelihood; Σ best CC in a cross-correlation iteration).
     pub log_likelihood: f64,
 }

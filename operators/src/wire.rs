@@ -262,6 +262,7 @@ mod tests {
                 rms_offset_change_angst: 0.25,
                 accuracy_rotation_deg: Some(2.5),
                 accuracy_translation_angst: None,
+                evaluations: 1.5e9,
                 log_likelihood: -123.456,
             },
             final_maps: Some(FinalMaps {

@@ -413,7 +413,8 @@ fn log(s: &IterationSummary, m: &Maximised, next: &Schedule) {
     eprintln!(
         "Iteration {:3}{kind}: Auto-refine: Resolution= {:.2} Å (no gain for {} iter); \
          changes= {:.2}° {:.2} Å;{accuracy} angular step= {:.2}°{}; offsets ±{:.1} Å step \
-         {:.2} Å; current_size= {}; mean Pmax= {:.3} ({:.1} s, {:.0} particles/s)",
+         {:.2} Å; current_size= {}; mean Pmax= {:.3} ({:.1} s, {:.0} particles/s, {:.2e} \
+         evals/s)",
         s.iteration,
         s.resolution_angst,
         s.iterations_without_gain,
@@ -427,6 +428,7 @@ fn log(s: &IterationSummary, m: &Maximised, next: &Schedule) {
         s.mean_max_probability,
         s.seconds,
         m.stats.particles as f64 / s.seconds.max(1e-9),
+        m.stats.evaluations / s.seconds.max(1e-9),
     );
     if s.final_iteration {
         return;
