@@ -112,6 +112,28 @@ fn pose_errors_are_zero_for_the_truth_and_known_for_a_perturbed_copy() {
         assert!((angle - 10.0).abs() < 1e-3, "{stat} angular error {angle}");
         assert!((offset - 5.0).abs() < 1e-9, "{stat} offset error {offset}");
     }
+    assert!(text.contains("\"in_frame\": null"), "{text}");
+
+    // rot + 10° for every particle is one global rotation of the frame (A·Rz(10°)): --align
+    // finds it, and in that frame the poses are exact.
+    cryoflux_ok(&[
+        "assess",
+        "--data",
+        perturbed.to_str().unwrap(),
+        "--truth",
+        t,
+        "--align",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&json).unwrap();
+    assert!(text.contains("\"mirrored\": false"), "{text}");
+    assert!(
+        (json_number(&text, "in_frame", "rotation_deg") - 10.0).abs() < 1e-3,
+        "{text}"
+    );
+    assert_eq!(json_number(&text, "in_frame", "fraction"), 1.0, "{text}");
+    assert!(json_number(&text, "in_frame", "max") < 1e-3, "{text}");
 }
 
 #[test]

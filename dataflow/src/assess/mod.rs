@@ -3,12 +3,17 @@
 //! refined map against the true map (FSC 0.5 and 0.143) and gold-standard resolution between the
 //! unfiltered half maps (FSC 0.143).
 //!
-//! No global alignment is applied: the refinement is expected to start from the truth
-//! low-passed (as `cryoflux bench refine` does), so refined poses and map share the truth's
-//! frame and hand. A refinement started from an unrelated reference may converge to a rotated,
-//! shifted or mirrored frame; its errors here would then be large although the map could be
-//! good — align the map to the truth (e.g. with ChimeraX) and transform the poses first.
+//! The main numbers apply no global alignment: a refinement started from the truth low-passed
+//! (as `cryoflux bench refine` does) is expected to share the truth's frame and hand. That can
+//! fail — from a 40 Å low-pass of a 60 Å particle RELION has converged to the mirror image — so
+//! [`assess_aligned`] also estimates the refinement's own frame from the poses ([`frame`]) and
+//! measures the angular errors and the FSC against the truth again in it.
+//!
+//! A particle with pseudo-symmetry (the HIV-1 protease dimer of the bundled map is nearly C2)
+//! can be assigned to either pseudo-mate pose; the angular errors then split into a group near
+//! 0° and one near the pseudo-symmetry angle, and the frame's `fraction` shows the split.
 
+mod frame;
 mod poses;
 mod report;
 mod resolution;
@@ -19,8 +24,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use cryoflux_kernels::symmetry::SymmetryGroup;
 
+pub use frame::{FRAME_TOLERANCE_DEG, Frame, estimate_frame, map_in_frame, poses_in_frame};
 pub use poses::{Matching, Pose, PoseTable, match_by_image, pose_errors};
-pub use resolution::{FscResolution, map_fsc};
+pub use resolution::{FscResolution, fsc_resolution, map_fsc, read_pair};
 pub use stats::ErrorStats;
 
 /// What to assess.
@@ -53,6 +59,19 @@ pub struct Assessment {
     pub against_truth: Option<FscResolution>,
     /// FSC between the two unfiltered half maps (report its 0.143 resolution).
     pub gold_standard: Option<FscResolution>,
+    /// The measurements in the refinement's own frame ([`assess_aligned`] only).
+    pub in_frame: Option<InFrame>,
+}
+
+/// Errors measured after carrying the truth into the refinement's frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InFrame {
+    /// The refinement's frame relative to the truth's.
+    pub frame: Frame,
+    /// Symmetry-aware angular error in degrees against the truth's poses in that frame.
+    pub angular_error_deg: ErrorStats,
+    /// FSC of the refined map against the truth map carried into that frame.
+    pub against_truth: Option<FscResolution>,
 }
 
 /// How many particles each file had, and how many were in both.
@@ -66,8 +85,17 @@ pub struct ParticleCounts {
     pub only_in_truth: usize,
 }
 
-/// Reads the inputs and measures everything asked for.
+/// Reads the inputs and measures everything asked for, in the truth's frame.
 pub fn assess(inputs: &AssessInputs) -> anyhow::Result<Assessment> {
+    measure(inputs, false)
+}
+
+/// [`assess`], and also the refinement's own frame with the errors and FSC measured in it.
+pub fn assess_aligned(inputs: &AssessInputs) -> anyhow::Result<Assessment> {
+    measure(inputs, true)
+}
+
+fn measure(inputs: &AssessInputs, align: bool) -> anyhow::Result<Assessment> {
     let group = SymmetryGroup::parse(&inputs.symmetry)?;
     let data = PoseTable::read(&inputs.data)?;
     let truth = PoseTable::read(&inputs.truth)?;
@@ -79,6 +107,11 @@ pub fn assess(inputs: &AssessInputs) -> anyhow::Result<Assessment> {
     };
     let fsc =
         |maps: &Option<(PathBuf, PathBuf)>| maps.as_ref().map(|(a, b)| map_fsc(a, b)).transpose();
+    let in_frame = if align {
+        in_frame(inputs, &data, &truth, &matching, &group)?
+    } else {
+        None
+    };
     Ok(Assessment {
         symmetry: group.point_group().to_string(),
         particles: ParticleCounts {
@@ -90,5 +123,33 @@ pub fn assess(inputs: &AssessInputs) -> anyhow::Result<Assessment> {
         offset_error_angst: stats(&offsets)?,
         against_truth: fsc(&inputs.map_and_truth)?,
         gold_standard: fsc(&inputs.half_maps)?,
+        in_frame,
     })
+}
+
+/// The frame shared by most particles, and the errors and FSC measured in it.
+fn in_frame(
+    inputs: &AssessInputs,
+    data: &PoseTable,
+    truth: &PoseTable,
+    matching: &Matching,
+    group: &SymmetryGroup,
+) -> anyhow::Result<Option<InFrame>> {
+    let Some(frame) = estimate_frame(data, truth, matching, group) else {
+        return Ok(None);
+    };
+    let moved = poses_in_frame(truth, &frame);
+    let (angles, _) = pose_errors(data, &moved, matching, group);
+    let against_truth = match &inputs.map_and_truth {
+        Some((map, truth_map)) => {
+            let (refined, true_map) = read_pair(map, truth_map)?;
+            Some(fsc_resolution(&refined, &map_in_frame(&true_map, &frame)?)?)
+        }
+        None => None,
+    };
+    Ok(ErrorStats::of(&angles).map(|angular_error_deg| InFrame {
+        frame,
+        angular_error_deg,
+        against_truth,
+    }))
 }

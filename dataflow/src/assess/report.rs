@@ -8,7 +8,7 @@ use std::path::Path;
 
 use cryoflux_formats::atomic::write_atomically;
 
-use super::{Assessment, ErrorStats, FscResolution};
+use super::{Assessment, ErrorStats, FRAME_TOLERANCE_DEG, FscResolution, InFrame};
 
 impl Assessment {
     /// A few lines: particle counts, error statistics, resolutions.
@@ -24,22 +24,10 @@ impl Assessment {
             "{:<18}{:>8}{:>8}{:>8}{:>8}",
             "", "mean", "median", "90%", "max"
         );
-        for (what, s) in [
-            ("angular error (°)", &self.angular_error_deg),
-            ("offset error (Å)", &self.offset_error_angst),
-        ] {
-            let _ = writeln!(
-                out,
-                "{what:<18}{:>8.2}{:>8.2}{:>8.2}{:>8.2}",
-                s.mean, s.median, s.p90, s.max
-            );
-        }
+        stats_row(&mut out, "angular error (°)", &self.angular_error_deg);
+        stats_row(&mut out, "offset error (Å)", &self.offset_error_angst);
         if let Some(f) = &self.against_truth {
-            let _ = writeln!(
-                out,
-                "FSC against truth: {:.2} Å at 0.5, {:.2} Å at 0.143 (Nyquist {:.2} Å)",
-                f.at_0_5, f.at_0_143, f.nyquist
-            );
+            fsc_line(&mut out, "FSC against truth:", f);
         }
         if let Some(f) = &self.gold_standard {
             let _ = writeln!(
@@ -47,6 +35,25 @@ impl Assessment {
                 "gold standard:     {:.2} Å at 0.143 (unfiltered half maps, unmasked)",
                 f.at_0_143
             );
+        }
+        if let Some(own) = &self.in_frame {
+            let frame = &own.frame;
+            let _ = writeln!(
+                out,
+                "own frame: {}, rotated {:.1}° from the truth's; {:.0}% of the particles within \
+                 {FRAME_TOLERANCE_DEG}° of it",
+                if frame.mirrored {
+                    "mirrored (opposite hand)"
+                } else {
+                    "same hand"
+                },
+                frame.angle_deg,
+                100.0 * frame.fraction
+            );
+            stats_row(&mut out, "  angular error (°)", &own.angular_error_deg);
+            if let Some(f) = &own.against_truth {
+                fsc_line(&mut out, "  FSC against truth:", f);
+            }
         }
         out
     }
@@ -58,7 +65,7 @@ impl Assessment {
             "{{\n  \"symmetry\": \"{}\",\n  \"particles_matched\": {},\n  \
              \"particles_only_in_data\": {},\n  \"particles_only_in_truth\": {},\n  \
              \"angular_error_deg\": {},\n  \"offset_error_angst\": {},\n  \
-             \"against_truth\": {},\n  \"gold_standard\": {}\n}}\n",
+             \"against_truth\": {},\n  \"gold_standard\": {},\n  \"in_frame\": {}\n}}\n",
             self.symmetry,
             p.matched,
             p.only_in_data,
@@ -67,6 +74,7 @@ impl Assessment {
             stats_json(&self.offset_error_angst),
             fsc_json(self.against_truth.as_ref()),
             fsc_json(self.gold_standard.as_ref()),
+            self.in_frame.as_ref().map_or("null".into(), in_frame_json),
         )
     }
 
@@ -79,6 +87,36 @@ impl Assessment {
         })?;
         Ok(())
     }
+}
+
+/// One row of the statistics table.
+fn stats_row(out: &mut String, what: &str, s: &ErrorStats) {
+    let _ = writeln!(
+        out,
+        "{what:<18}{:>8.2}{:>8.2}{:>8.2}{:>8.2}",
+        s.mean, s.median, s.p90, s.max
+    );
+}
+
+/// One line with an FSC's resolutions.
+fn fsc_line(out: &mut String, what: &str, f: &FscResolution) {
+    let _ = writeln!(
+        out,
+        "{what} {:.2} Å at 0.5, {:.2} Å at 0.143 (Nyquist {:.2} Å)",
+        f.at_0_5, f.at_0_143, f.nyquist
+    );
+}
+
+fn in_frame_json(own: &InFrame) -> String {
+    format!(
+        "{{\"mirrored\": {}, \"rotation_deg\": {}, \"fraction\": {}, \"angular_error_deg\": {}, \
+         \"against_truth\": {}}}",
+        own.frame.mirrored,
+        number(own.frame.angle_deg),
+        number(own.frame.fraction),
+        stats_json(&own.angular_error_deg),
+        fsc_json(own.against_truth.as_ref())
+    )
 }
 
 fn stats_json(s: &ErrorStats) -> String {
@@ -136,6 +174,7 @@ mod tests {
                 curve: vec![1.0],
             }),
             gold_standard: None,
+            in_frame: None,
         }
     }
 

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use anyhow::bail;
 use cryoflux_kernels::fsc::{fsc_real, resolution_shell, shell_to_angstrom};
+use cryoflux_kernels::grid::Volume;
 
 use crate::simulate::assets::read_map;
 
@@ -25,9 +26,15 @@ pub struct FscResolution {
     pub curve: Vec<f64>,
 }
 
-/// The FSC between the maps at `a` and `b`, which must share box and pixel size (relative
-/// difference below 10⁻³).
+/// The FSC between the maps at `a` and `b` (see [`read_pair`]).
 pub fn map_fsc(a: &Path, b: &Path) -> anyhow::Result<FscResolution> {
+    let (x, y) = read_pair(a, b)?;
+    fsc_resolution(&x, &y)
+}
+
+/// The maps at `a` and `b`, which must share box and pixel size (relative difference below
+/// 10⁻³).
+pub fn read_pair(a: &Path, b: &Path) -> anyhow::Result<(Volume, Volume)> {
     let (x, y) = (read_map(a, None)?, read_map(b, None)?);
     if x.n() != y.n() {
         bail!(
@@ -46,7 +53,13 @@ pub fn map_fsc(a: &Path, b: &Path) -> anyhow::Result<FscResolution> {
             b.display()
         );
     }
-    let curve = fsc_real(&x, &y)?;
+    Ok((x, y))
+}
+
+/// The FSC between two maps of the same box and its resolutions (pixel size of `x`).
+pub fn fsc_resolution(x: &Volume, y: &Volume) -> anyhow::Result<FscResolution> {
+    let curve = fsc_real(x, y)?;
+    let p = x.pixel_size();
     let at = |threshold| shell_to_angstrom(resolution_shell(&curve, threshold), x.n(), p);
     Ok(FscResolution {
         at_0_5: at(0.5),
@@ -60,7 +73,6 @@ pub fn map_fsc(a: &Path, b: &Path) -> anyhow::Result<FscResolution> {
 mod tests {
     use super::*;
     use crate::maps::{Grids, write_grids};
-    use cryoflux_kernels::grid::Volume;
 
     fn write(dir: &Path, name: &str, map: Volume) -> std::path::PathBuf {
         let path = dir.join(name);

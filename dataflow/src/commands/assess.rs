@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::assess::{AssessInputs, assess};
+use crate::assess::{AssessInputs, assess, assess_aligned};
 
 /// Arguments of `cryoflux assess`.
 #[derive(Debug, clap::Args)]
@@ -35,6 +35,11 @@ pub struct AssessArgs {
     /// Point group of the refinement (RELION symbol); angular errors are minimised over it.
     #[arg(long, default_value = "C1")]
     pub sym: String,
+    /// Also estimate the refinement's own frame (a global rotation or mirror relative to the
+    /// truth, from the poses) and measure the angular errors and the FSC against the truth
+    /// again in it.
+    #[arg(long)]
+    pub align: bool,
     /// Also write the numbers to this JSON file (atomically).
     #[arg(long, value_name = "FILE.json")]
     pub json: Option<PathBuf>,
@@ -49,7 +54,11 @@ pub fn run(args: &AssessArgs) -> anyhow::Result<()> {
         map_and_truth: args.map.clone().zip(args.truth_map.clone()),
         half_maps: args.half1.clone().zip(args.half2.clone()),
     };
-    let assessment = assess(&inputs)?;
+    let assessment = if args.align {
+        assess_aligned(&inputs)?
+    } else {
+        assess(&inputs)?
+    };
     print!("{}", assessment.table());
     if let Some(path) = &args.json {
         assessment.write_json(path)?;

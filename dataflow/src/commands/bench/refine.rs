@@ -1,8 +1,10 @@
 //! `cryoflux bench refine`: 3D auto-refinement side by side with RELION 3.1.3 on the same
 //! simulated particles and the same reference, both measured against the simulation's truth.
 //!
-//! - Data: `cryoflux simulate` of the bundled map (or `--map`): `--n` particles at `--snr`, CTFs,
-//!   origins within ±3 Å ([`SimulationConfig::typical`]).
+//! - Data: `cryoflux simulate` of the bundled demo map (PDB 1TII, asymmetric, box 48, 3.0 Å; the
+//!   1HPV map is a nearly C2-symmetric dimer whose particles may legitimately land on the
+//!   2-fold-related pose) or of `--map`: `--n` particles at `--snr`, CTFs, origins within ±3 Å
+//!   ([`SimulationConfig::typical`]).
 //! - Reference: the truth low-passed to `--ini_high` Å (default 40; raised-cosine edge of 2
 //!   shells), so no global alignment is needed when assessing (see [`crate::assess`]). A
 //!   reference too blurred to tell the particle's pseudo-symmetric or ellipsoid-like halves apart
@@ -16,9 +18,11 @@
 //! - Cost: wall time of each child process; peak resident memory from GNU `/usr/bin/time` — for
 //!   cryoflux its one process, for RELION the sum of the three ranks' peaks (an upper bound of
 //!   their simultaneous total).
-//! - Quality: [`crate::assess::assess`] of each result against the truth: gold-standard FSC 0.143
-//!   of the unfiltered half maps, FSC of the final map against the true map, angular and offset
-//!   errors. Iterations: the largest NNN of `run_itNNN_half1_model.star`.
+//! - Quality: [`crate::assess::assess_aligned`] of each result against the truth: gold-standard
+//!   FSC 0.143 of the unfiltered half maps, FSC of the final map against the true map, angular
+//!   and offset errors; then the same in the refinement's own frame (a global rotation or mirror
+//!   estimated from the poses), since a blurred reference may let a program converge to a
+//!   rotated or mirrored copy. Iterations: the largest NNN of `run_itNNN_half1_model.star`.
 //! - E-step throughput: the mean of the `… evals/s` figures in cryoflux's log, when it prints
 //!   them (omitted otherwise).
 
@@ -30,9 +34,9 @@ use cryoflux_kernels::filter::low_pass_angstrom;
 use cryoflux_kernels::grid::Volume;
 
 use super::run::{ChildCost, measure_child, on_path};
-use crate::assess::{AssessInputs, Assessment, assess};
+use crate::assess::{AssessInputs, Assessment, InFrame, assess_aligned};
 use crate::maps::{Grids, write_grids};
-use crate::simulate::assets::{default_map, read_map};
+use crate::simulate::assets::{demo_map, read_map};
 use crate::simulate::{SimulationConfig, simulate};
 
 /// The RELION side of the comparison, also usable by hand.
@@ -51,7 +55,8 @@ pub struct BenchRefineArgs {
     /// workers).
     #[arg(long = "j", default_value_t = 2)]
     pub threads: usize,
-    /// Ground-truth map (MRC); default: the bundled HIV-1 protease map (box 48, 1.8 Å).
+    /// Ground-truth map (MRC); default: the bundled demo map (PDB 1TII, asymmetric, box 48,
+    /// 3.0 Å).
     #[arg(long, value_name = "FILE.mrc")]
     pub map: Option<PathBuf>,
     /// Particle diameter in Å for both programs; default: 3/4 of the box.
@@ -133,7 +138,7 @@ pub fn run(args: &BenchRefineArgs) -> anyhow::Result<()> {
 fn prepare(args: &BenchRefineArgs, dir: PathBuf) -> anyhow::Result<Prepared> {
     let truth = match &args.map {
         Some(path) => read_map(path, None)?,
-        None => default_map()?,
+        None => demo_map()?,
     };
     let (n, pixel) = (truth.n(), truth.pixel_size());
     let diameter = args
@@ -227,7 +232,7 @@ fn run_relion(args: &BenchRefineArgs, p: &Prepared) -> anyhow::Result<Outcome> {
 /// The assessment of the refinement with output root `root` (also written to
 /// `ROOT_assess.json`).
 fn assess_result(p: &Prepared, root: &Path) -> anyhow::Result<Assessment> {
-    let assessment = assess(&AssessInputs {
+    let assessment = assess_aligned(&AssessInputs {
         data: suffixed(root, "_data.star"),
         truth: p.truth_star.clone(),
         symmetry: "C1".into(),
@@ -360,7 +365,7 @@ fn summed_rank_peak_mb(log: &str) -> Option<f64> {
 type Row = (&'static str, fn(&Outcome) -> Option<f64>, usize, bool);
 
 /// The rows of the report, in order.
-const ROWS: [Row; 12] = [
+const ROWS: [Row; 18] = [
     ("wall time (s)", |o| Some(o.cost.seconds), 1, true),
     ("peak memory (MiB)", |o| o.peak_mb, 0, true),
     ("iterations", |o| o.iterations.map(|i| i as f64), 0, false),
@@ -412,8 +417,53 @@ const ROWS: [Row; 12] = [
         2,
         false,
     ),
+    (
+        "own frame: rotation from truth (°)",
+        |o| own_frame(o).map(|f| f.frame.angle_deg),
+        1,
+        false,
+    ),
+    (
+        "own frame: opposite hand (1 = yes)",
+        |o| own_frame(o).map(|f| f64::from(u8::from(f.frame.mirrored))),
+        0,
+        false,
+    ),
+    (
+        "own frame: particles in it (%)",
+        |o| own_frame(o).map(|f| 100.0 * f.frame.fraction),
+        0,
+        false,
+    ),
+    (
+        "own frame: angular error median (°)",
+        |o| own_frame(o).map(|f| f.angular_error_deg.median),
+        2,
+        false,
+    ),
+    (
+        "own frame: angular error 90th pct (°)",
+        |o| own_frame(o).map(|f| f.angular_error_deg.p90),
+        2,
+        false,
+    ),
+    (
+        "own frame: vs truth (Å, FSC 0.5)",
+        |o| {
+            own_frame(o)
+                .and_then(|f| f.against_truth.as_ref())
+                .map(|f| f.at_0_5)
+        },
+        2,
+        false,
+    ),
     ("E-step (evaluations/s)", |o| o.evals_per_second, 0, false),
 ];
+
+/// The measurements in the refinement's own frame.
+fn own_frame(o: &Outcome) -> Option<&InFrame> {
+    o.assessment.in_frame.as_ref()
+}
 
 /// The report: one row per measure, cryoflux | RELION | ratio where one makes sense; a row
 /// neither program has a value for is left out.
@@ -423,7 +473,7 @@ fn side_by_side(ours: &Outcome, relion: Option<&Outcome>) -> String {
             .map_or("—".to_string(), |x| format!("{x:.digits$}"))
     };
     let mut out = format!(
-        "{:<36}{:>12}{:>12}{:>17}\n",
+        "{:<40}{:>12}{:>12}{:>17}\n",
         "", "cryoflux", "RELION", "RELION/cryoflux"
     );
     for (name, measure, digits, ratio) in ROWS {
@@ -436,7 +486,7 @@ fn side_by_side(ours: &Outcome, relion: Option<&Outcome>) -> String {
             _ => String::new(),
         };
         out.push_str(&format!(
-            "{name:<36}{:>12}{:>12}{quotient:>17}\n",
+            "{name:<40}{:>12}{:>12}{quotient:>17}\n",
             cell(a, digits),
             cell(b, digits)
         ));
@@ -506,6 +556,7 @@ mod tests {
                 offset_error_angst: stats,
                 against_truth: None,
                 gold_standard: None,
+                in_frame: None,
             },
             evals_per_second: None,
         }
