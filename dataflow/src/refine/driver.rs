@@ -29,6 +29,7 @@ use timely::dataflow::{InputHandleVec, ProbeHandle};
 
 use super::checkpoint::{Checkpoint, Fingerprint, Resume};
 use super::initial::{load_particles, load_reference, load_solvent_mask};
+use super::memory::{FinalIteration, available_bytes, gigabytes};
 use super::outputs::Outputs;
 use super::schedule::{SamplingOptions, Schedule, angular_step_deg};
 use super::{IterationSummary, RefineReport, RefineSettings, build};
@@ -48,6 +49,8 @@ struct Job {
     block_size: usize,
     /// The user's solvent mask, sent with half 1's reference every iteration.
     solvent_mask: Option<SolventMask>,
+    /// Estimated bytes of the final iteration in this process.
+    final_memory_bytes: f64,
 }
 
 /// One finished iteration, sent from worker 0 to the calling thread.
@@ -114,6 +117,23 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         settings.iterations,
     );
     let map = MapRecord::from_volume(&reference);
+    let final_iteration = FinalIteration {
+        box_size: initial.box_size,
+        particles: initial.records.len(),
+        workers: settings.threads,
+        blocks_per_half: initial.records.len().div_ceil(2 * initial.block_size),
+    };
+    let final_memory_bytes = final_iteration.bytes();
+    if settings.cluster.writes_outputs() {
+        let available = available_bytes().map_or("unknown".into(), gigabytes);
+        eprintln!(
+            "cryoflux refine: the final iteration (box {}, {} workers) will need about {} of \
+             memory; {available} available now",
+            initial.box_size,
+            settings.threads,
+            gigabytes(final_memory_bytes)
+        );
+    }
     let mut job = Job {
         records: initial.records,
         start: Vec::new(),
@@ -121,6 +141,7 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         settings: settings.clone(),
         block_size: initial.block_size,
         solvent_mask,
+        final_memory_bytes,
     };
     let plan = job.plan(&job.schedule, 1);
     job.start = (1..=2)
@@ -265,6 +286,23 @@ impl Job {
         }
     }
 
+    /// Refuses to start the final iteration when its estimated memory exceeds what is
+    /// available now (the last checkpoint is on disk: `--continue` on a larger machine).
+    fn check_final_memory(&self) -> Result<(), String> {
+        let needed = self.final_memory_bytes;
+        match available_bytes() {
+            Some(available) if needed > available => Err(format!(
+                "the final iteration needs about {} of memory but only {} is available; the run \
+                 stops before it — resume with `--continue {}` on a machine with more memory \
+                 (or fewer --j workers)",
+                gigabytes(needed),
+                gigabytes(available),
+                self.settings.output_root.display()
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The references of the iteration after `m`.
     fn next_references(&self, m: &Maximised, schedule: &Schedule) -> Vec<ReferenceMsg> {
         let plan = self.plan(schedule, m.plan.iteration + 1);
@@ -361,6 +399,9 @@ fn iterate(
             return Ok(());
         }
         next = job.next_references(&m, &schedule);
+        if next.first().is_some_and(|r| r.plan.final_iteration) {
+            job.check_final_memory()?;
+        }
     }
 }
 

@@ -23,6 +23,7 @@ pub mod checkpoint;
 pub mod cluster;
 pub mod driver;
 pub mod initial;
+pub mod memory;
 pub mod outputs;
 pub mod schedule;
 
