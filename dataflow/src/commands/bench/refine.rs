@@ -23,8 +23,9 @@
 //!   and offset errors; then the same in the refinement's own frame (a global rotation or mirror
 //!   estimated from the poses), since a blurred reference may let a program converge to a
 //!   rotated or mirrored copy. Iterations: the largest NNN of `run_itNNN_half1_model.star`.
-//! - E-step throughput: the mean of the `… evals/s` figures in cryoflux's log, when it prints
-//!   them (omitted otherwise).
+//! - E-step throughput: cryoflux's per-iteration `… evals/s` figures, weighted by the
+//!   iterations' durations (total evaluations / total time), when its log prints them (omitted
+//!   otherwise). RELION prints no such figure.
 
 use std::path::{Path, PathBuf};
 
@@ -304,49 +305,73 @@ fn last_iteration(root: &Path) -> Option<usize> {
         .max()
 }
 
-/// The mean of the rates written as `X evals/s` in a log (SI prefixes k, M, G, T allowed,
-/// attached or as a word: `2.1e9 evals/s`, `2.1G evals/s`, `2.1 G evals/s`).
+/// E-step throughput from a log whose lines report `X evals/s` (SI prefixes k, M, G, T allowed,
+/// attached or as a word: `2.1e9 evals/s`, `2.1G evals/s`, `2.1 G evals/s`): weighted by each
+/// line's duration when every such line also says it (`… 9.7 s, … evals/s`), i.e. total
+/// evaluations over total time; otherwise the plain mean of the rates.
 fn evals_per_second(log: &str) -> Option<f64> {
-    let rates: Vec<f64> = log
-        .split("evals/s")
-        .collect::<Vec<_>>()
-        .split_last()?
-        .1
-        .iter()
-        .filter_map(|before| {
-            let mut words = before
-                .split_whitespace()
-                .rev()
-                .map(|w| w.trim_start_matches(['(', '[', ':', '=', ',']));
-            let last = words.next()?;
-            match si_factor(last) {
-                Some(factor) if last.len() == 1 => {
-                    Some(words.next()?.parse::<f64>().ok()? * factor)
-                }
-                _ => with_prefix(last),
-            }
+    let rates: Vec<(f64, Option<f64>)> = log
+        .lines()
+        .filter_map(|line| {
+            let (before, _) = line.split_once("evals/s")?;
+            Some((rate_before(before)?, seconds_in(before)))
         })
         .collect();
-    (!rates.is_empty()).then(|| rates.iter().sum::<f64>() / rates.len() as f64)
+    if rates.is_empty() {
+        return None;
+    }
+    let timed: Vec<(f64, f64)> = rates
+        .iter()
+        .filter_map(|&(rate, seconds)| Some((rate, seconds.filter(|s| *s > 0.0)?)))
+        .collect();
+    Some(if timed.len() == rates.len() {
+        let (work, time) = timed
+            .iter()
+            .fold((0.0, 0.0), |(w, t), (rate, s)| (w + rate * s, t + s));
+        work / time
+    } else {
+        rates.iter().map(|(rate, _)| rate).sum::<f64>() / rates.len() as f64
+    })
 }
+
+/// The rate written just before `evals/s`.
+fn rate_before(before: &str) -> Option<f64> {
+    let mut words = before.split_whitespace().rev().map(trim_punctuation);
+    let last = words.next()?;
+    match si_factor(last) {
+        Some(factor) => Some(words.next()?.parse::<f64>().ok()? * factor),
+        None => with_prefix(last),
+    }
+}
+
+/// The first duration written as `N s` (or `N s,`) in `text`, in seconds.
+fn seconds_in(text: &str) -> Option<f64> {
+    let words: Vec<&str> = text.split_whitespace().map(trim_punctuation).collect();
+    words
+        .windows(2)
+        .find_map(|w| (w[1] == "s," || w[1] == "s").then(|| w[0].parse().ok())?)
+}
+
+fn trim_punctuation(word: &str) -> &str {
+    word.trim_start_matches(['(', '[', ':', '=', ','])
+}
+
+/// SI prefixes and their factors.
+const SI_PREFIXES: [(&str, f64); 4] = [("k", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12)];
 
 /// A number with an optional attached SI prefix (`2.5`, `2.5G`).
 fn with_prefix(word: &str) -> Option<f64> {
-    let split = word.len().checked_sub(1)?;
-    match si_factor(&word[split..]) {
-        Some(factor) => Some(word[..split].parse::<f64>().ok()? * factor),
-        None => word.parse().ok(),
-    }
+    SI_PREFIXES
+        .iter()
+        .find_map(|(prefix, factor)| Some(word.strip_suffix(prefix)?.parse::<f64>().ok()? * factor))
+        .or_else(|| word.parse().ok())
 }
 
-fn si_factor(prefix: &str) -> Option<f64> {
-    match prefix {
-        "k" => Some(1e3),
-        "M" => Some(1e6),
-        "G" => Some(1e9),
-        "T" => Some(1e12),
-        _ => None,
-    }
+fn si_factor(word: &str) -> Option<f64> {
+    SI_PREFIXES
+        .iter()
+        .find(|(prefix, _)| *prefix == word)
+        .map(|(_, factor)| *factor)
 }
 
 /// Peak memory in MiB summed over the MPI ranks, from the script's last line
@@ -469,8 +494,13 @@ fn own_frame(o: &Outcome) -> Option<&InFrame> {
 /// neither program has a value for is left out.
 fn side_by_side(ours: &Outcome, relion: Option<&Outcome>) -> String {
     let cell = |v: Option<f64>, digits: usize| {
-        v.filter(|x| x.is_finite())
-            .map_or("—".to_string(), |x| format!("{x:.digits$}"))
+        v.filter(|x| x.is_finite()).map_or("—".to_string(), |x| {
+            if x.abs() >= 1e6 {
+                format!("{x:.3e}")
+            } else {
+                format!("{x:.digits$}")
+            }
+        })
     };
     let mut out = format!(
         "{:<40}{:>12}{:>12}{:>17}\n",
@@ -503,8 +533,13 @@ mod tests {
         let log = "Iteration 1: … (2.0e9 evals/s)\nIteration 2: 3G evals/s\nIteration 3: \
                    4.0 G evals/s, done\n";
         assert_eq!(evals_per_second(log), Some(3.0e9));
+        // With durations: (1e9·1 s + 4e9·3 s) / 4 s.
+        let timed = "Iteration 1: (1.0 s, 31 particles/s, 1.0e9 evals/s)\n\
+                     Iteration 2: (3.0 s, 9 particles/s, 4.0e9 evals/s)\n";
+        assert_eq!(evals_per_second(timed), Some(3.25e9));
         assert_eq!(evals_per_second("Iteration 1: 120 particles/s"), None);
         assert_eq!(evals_per_second("garbage evals/s"), None);
+        assert_eq!(evals_per_second("2.5µ evals/s"), None);
     }
 
     #[test]
