@@ -108,7 +108,7 @@ fn refinement_recovers_poses_and_the_map() {
         "resolution against truth {truth_resolution} Å"
     );
     assert!(
-        gold < 12.0 && gold >= 3.6,
+        (3.6..12.0).contains(&gold),
         "gold-standard resolution {gold} Å"
     );
     assert!(median < 15.0, "median angular error {median}°");
