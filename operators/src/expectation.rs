@@ -39,6 +39,7 @@ use timely::dataflow::channels::pact::{Exchange, Pipeline};
 use timely::dataflow::operators::Capability;
 use timely::dataflow::operators::generic::operator::Operator;
 
+use crate::epochs;
 use crate::records::{
     BlockPartial, HalfSums, IterationPlan, ParticleRecord, ParticleUpdate, PoseRecord, ReferenceMsg,
 };
@@ -76,12 +77,7 @@ pub fn expectation<'s>(
                         .or_insert_with(|| (time.retain(0), Vec::new()));
                     entry.1.append(data);
                 });
-                let ready: Vec<u64> = pending
-                    .keys()
-                    .copied()
-                    .filter(|t| !parts_frontier.less_equal(t) && !refs_frontier.less_equal(t))
-                    .collect();
-                for t in ready {
+                for t in epochs::complete(&pending, [parts_frontier, refs_frontier]) {
                     if let Some((cap, msgs)) = pending.remove(&t) {
                         stash.sort_by_key(|p| (p.half, p.block, p.id));
                         let partials = expect_all(&mut stash, &msgs, layout, &progress);

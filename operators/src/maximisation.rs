@@ -41,6 +41,7 @@ use timely::dataflow::channels::pact::{Exchange, Pipeline};
 use timely::dataflow::operators::Capability;
 use timely::dataflow::operators::generic::operator::Operator;
 
+use crate::epochs;
 use crate::records::{
     BlockPartial, FinalMaps, HalfSums, IterationPlan, IterationStats, MapRecord, Maximised,
     ReferenceMsg, SolventMask,
@@ -85,12 +86,7 @@ pub fn maximisation<'s>(
                         .or_insert_with(|| (time.retain(0), HalfReductions::default(), Vec::new()));
                     entry.2.append(data);
                 });
-                let ready: Vec<u64> = pending
-                    .keys()
-                    .copied()
-                    .filter(|t| !parts_frontier.less_equal(t) && !refs_frontier.less_equal(t))
-                    .collect();
-                for t in ready {
+                for t in epochs::complete(&pending, [parts_frontier, refs_frontier]) {
                     if let Some((cap, sums, msgs)) = pending.remove(&t)
                         && leader
                     {

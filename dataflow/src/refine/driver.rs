@@ -31,7 +31,7 @@ use super::checkpoint::{Checkpoint, Fingerprint, Resume};
 use super::initial::{load_particles, load_reference, load_solvent_mask};
 use super::memory::{FinalIteration, available_bytes, gigabytes};
 use super::outputs::Outputs;
-use super::schedule::{SamplingOptions, Schedule, angular_step_deg};
+use super::schedule::{SamplingOptions, Schedule, fine_angular_step_deg, fine_offset_step_angst};
 use super::{IterationSummary, RefineReport, RefineSettings, build};
 
 /// Largest grid perturbation, as a fraction of the fine angular step (RELION 0.5).
@@ -121,7 +121,11 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         box_size: initial.box_size,
         particles: initial.records.len(),
         workers: settings.threads,
-        blocks_per_half: initial.records.len().div_ceil(2 * initial.block_size),
+        blocks_per_half: BlockLayout::of(&initial.records)
+            .blocks
+            .into_iter()
+            .max()
+            .unwrap_or(1) as usize,
     };
     let final_memory_bytes = final_iteration.bytes();
     if settings.cluster.writes_outputs() {
@@ -426,10 +430,10 @@ fn summarise(m: &Maximised, schedule: &Schedule, seconds: f64) -> IterationSumma
         mean_max_probability: m.stats.mean_max_probability,
         mean_angular_change_deg: m.stats.mean_angular_change_deg,
         rms_offset_change_angst: m.stats.rms_offset_change_angst,
-        fine_angular_step_deg: angular_step_deg(m.plan.healpix_order + 1),
+        fine_angular_step_deg: fine_angular_step_deg(m.plan.healpix_order),
         local_search: m.plan.local_sigma_deg.is_some(),
         offset_range_angst: m.plan.offset_range_angst,
-        fine_offset_step_angst: m.plan.offset_step_angst / 2.0,
+        fine_offset_step_angst: fine_offset_step_angst(m.plan.offset_step_angst),
         accuracy: m
             .stats
             .accuracy_rotation_deg

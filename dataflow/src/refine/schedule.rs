@@ -97,6 +97,16 @@ pub fn angular_step_deg(order: u32) -> f64 {
     360.0 / (6.0 * 2f64.powi(order as i32))
 }
 
+/// Fine (oversampled) angular step (degrees) of a coarse HEALPix order.
+pub fn fine_angular_step_deg(order: u32) -> f64 {
+    angular_step_deg(order + OVERSAMPLING)
+}
+
+/// Fine (oversampled) translation step (Å) of a coarse step (Å).
+pub fn fine_offset_step_angst(coarse_step_angst: f64) -> f64 {
+    coarse_step_angst / f64::from(1u32 << OVERSAMPLING)
+}
+
 impl Schedule {
     /// The schedule before iteration 1: resolution shell round(N·p/ini_high), the given
     /// sampling (local from the start when its order is already ≥ the local order).
@@ -110,7 +120,7 @@ impl Schedule {
     ) -> Self {
         let shell = (box_size as f64 * pixel_size / initial_resolution_angst).round() as usize;
         let local_sigma_deg = (options.healpix_order >= options.auto_local_healpix_order)
-            .then(|| 2.0 * angular_step_deg(options.healpix_order + OVERSAMPLING));
+            .then(|| 2.0 * fine_angular_step_deg(options.healpix_order));
         Self {
             box_size,
             pixel_size,
@@ -141,12 +151,12 @@ impl Schedule {
 
     /// Fine angular step (degrees).
     pub fn fine_angular_step_deg(&self) -> f64 {
-        angular_step_deg(self.healpix_order + OVERSAMPLING)
+        fine_angular_step_deg(self.healpix_order)
     }
 
     /// Fine translation step (Å).
     pub fn fine_offset_step_angst(&self) -> f64 {
-        self.offset_step_angst / f64::from(1u32 << OVERSAMPLING)
+        fine_offset_step_angst(self.offset_step_angst)
     }
 
     /// Fine-pass image size (pixels): min(N, 2·(shell + Δ)), N in the final iteration.
