@@ -235,11 +235,14 @@ fn expect_block(
     progress: &Progress,
 ) -> Result<HalfSums, String> {
     let first = &block[0];
-    let mut sums = HalfSums::new(first.box_size, first.pixel_size).map_err(|e| e.to_string())?;
+    let groups = context.references[0].noise.groups();
+    let mut sums =
+        HalfSums::new(first.box_size, first.pixel_size, groups).map_err(|e| e.to_string())?;
     for particle in block.iter_mut() {
         let update = expect_particle(context, grids, particle, &mut sums)
             .map_err(|e| format!("particle row {}: {e}", particle.id + 1))?;
         particle.pose = update.pose;
+        particle.norm = update.norm;
         sums.updates.push(update);
         progress(1);
     }
@@ -256,8 +259,27 @@ fn expect_particle(
     let half = usize::from(particle.half.clamp(1, 2) - 1);
     let reference = context.references[half];
     let settings = context.plan;
+    let noise = &reference.noise;
+    let group = particle.group;
+    if group >= noise.groups() {
+        return Err(format!(
+            "noise group {} but the model has {} groups",
+            group + 1,
+            noise.groups()
+        )
+        .into());
+    }
     let p = particle.pixel_size;
-    let image = Image::from_vec(particle.box_size, p, particle.image.clone())?;
+    let norm_factor = if settings.norm_correction {
+        (noise.average_norm / particle.norm) as f32
+    } else {
+        1.0
+    };
+    let image = Image::from_vec(
+        particle.box_size,
+        p,
+        particle.image.iter().map(|v| v * norm_factor).collect(),
+    )?;
     let ctf = particle
         .ctf
         .as_ref()
@@ -273,8 +295,8 @@ fn expect_particle(
             intact_first_peak: settings.ctf_intact_first_peak,
             ..CtfVariant::default()
         },
-        sigma2: &reference.sigma2,
-        scale: 1.0,
+        sigma2: &noise.sigma2[group],
+        scale: noise.scales[group],
     };
     let prepared = PreparedParticle::new(&context.window, &input)?;
     let translations = TranslationGrid::new(
@@ -323,21 +345,34 @@ fn expect_particle(
         },
         &CpuScorer,
     )?;
+    let scale_sums = settings.scale_correction && noise.groups() > 1 && !reference.ssnr.is_empty();
     let contribution = contribute(
         projector,
         &prepared,
         &found.kept,
         &ContributionSettings {
-            ssnr: None,
+            ssnr: scale_sums.then_some(reference.ssnr.as_slice()),
             prior_centre_angst: [0.0, 0.0],
         },
         &mut sums.backprojector,
     )?;
-    sums.noise_power
+    let group_sums = &mut sums.groups[group];
+    group_sums
+        .noise_power
         .iter_mut()
         .zip(&contribution.noise_power)
         .for_each(|(a, b)| *a += b);
+    group_sums.weight_sum += contribution.weight_sum;
+    group_sums.scale_xa += contribution.scale_xa;
+    group_sums.scale_aa += contribution.scale_aa;
+    group_sums.particles += 1;
     sums.weight_sum += contribution.weight_sum;
+    let norm = if settings.norm_correction && !settings.cross_correlation {
+        contribution.norm_correction(particle.norm, noise.average_norm)
+    } else {
+        particle.norm
+    };
+    sums.norm_sum += norm;
     sums.offset_sq_angst2 += contribution.offset_sq_angst2;
     sums.log_likelihood += found.log_likelihood;
     sums.max_probability += found.max_probability;
@@ -371,5 +406,6 @@ fn expect_particle(
         max_probability: found.max_probability,
         significant_samples: found.significant_samples,
         angular_change_deg,
+        norm,
     })
 }

@@ -5,7 +5,9 @@
 //!   M-step result);
 //! - [`expectation`]: E-step over a worker's stash of particles for each broadcast reference;
 //! - [`maximisation`]: reduction of the block partials in a fixed order and the M-step (FSC,
-//!   τ², reconstruction, σ², solvent flattening) on worker 0;
+//!   τ², reconstruction, solvent flattening) on worker 0;
+//! - [`noise`]: the M-step of the noise model (σ² per noise group, intensity scales, mean norm
+//!   correction);
 //! - [`reduction`]: the fixed-shape binary tree that adds a half set's blocks.
 //!
 //! Determinism: particles are grouped into blocks fixed by the job (not by the worker count);
@@ -17,6 +19,7 @@
 mod epochs;
 pub mod expectation;
 pub mod maximisation;
+pub mod noise;
 pub mod records;
 pub mod reduction;
 mod wire;

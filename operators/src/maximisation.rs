@@ -12,19 +12,19 @@
 //! downsampled averages, or, with a [`SolventMask`] asking for it, the solvent-corrected FSC of
 //! refine.md §3.2 (unregularised half maps, masked FSC corrected by phase randomisation from
 //! the first shell where their unmasked FSC drops below 0.8, zero beyond current_size/2); τ²
-//! from the FSC and regularised reconstruction (one joined map in the final iteration); σ² and
-//! σ_offset updates (not after a cross-correlation iteration); solvent flattening (not in the
+//! from the FSC and regularised reconstruction (one joined map in the final iteration); the
+//! noise model ([`crate::noise`]) and σ_offset; solvent flattening (not in the
 //! final iteration): the half maps times the user's solvent mask when half 1's reference
 //! carries one (RELION `--solvent_mask`), else times a soft sphere of the particle diameter.
 //! Simplifications: gridding by plain division (RELION `--skip_gridding`, the GUI default);
-//! one optics/noise group; no norm or scale corrections.
+//! one optics group.
 
 use std::collections::BTreeMap;
 
 use cryoflux_kernels::backprojector::BackProjector;
 use cryoflux_kernels::fft::forward;
 use cryoflux_kernels::fsc::fsc;
-use cryoflux_kernels::grid::{FourierImage, Volume};
+use cryoflux_kernels::grid::Volume;
 use cryoflux_kernels::mask::soft_sphere;
 use cryoflux_kernels::masked_fsc::{
     BelowNoise, RANDOMISE_BELOW_FSC, correct_for_mask, masked_fsc, randomisation_shell,
@@ -42,6 +42,7 @@ use timely::dataflow::operators::Capability;
 use timely::dataflow::operators::generic::operator::Operator;
 
 use crate::epochs;
+use crate::noise::update_noise_model;
 use crate::records::{
     BlockPartial, FinalMaps, HalfSums, IterationPlan, IterationStats, MapRecord, Maximised,
     ReferenceMsg, SolventMask,
@@ -50,9 +51,6 @@ use crate::reduction::HalfReductions;
 
 /// Width of the solvent mask's raised-cosine edge (pixels, RELION `--maskedge`).
 pub const SOLVENT_EDGE_PX: f64 = 5.0;
-
-/// σ² values below this take the previous shell's value (RELION's guard).
-const SIGMA2_FLOOR: f64 = 1e-14;
 
 /// The M-step result of one epoch, or why it failed.
 pub type MResult = Result<Maximised, String>;
@@ -145,14 +143,11 @@ pub fn maximise(references: &[ReferenceMsg], sums: HalfReductions) -> MResult {
     };
     curve[0] = 1.0;
 
-    let sigma2 = if plan.cross_correlation {
-        [previous[0].sigma2.clone(), previous[1].sigma2.clone()]
-    } else {
-        [
-            noise_spectrum(&s1, &previous[0].sigma2, pixel)?,
-            noise_spectrum(&s2, &previous[1].sigma2, pixel)?,
-        ]
-    };
+    let noise = [
+        update_noise_model(&s1, &previous[0].noise, &plan, pixel)?,
+        update_noise_model(&s2, &previous[1].noise, &plan, pixel)?,
+    ];
+    let group_particles = [&s1, &s2].map(|s| s.groups.iter().map(|g| g.particles).collect());
     let sigma_offset_angst = [
         offset_width(&s1, previous[0].sigma_offset_angst),
         offset_width(&s2, previous[1].sigma_offset_angst),
@@ -202,7 +197,8 @@ pub fn maximise(references: &[ReferenceMsg], sums: HalfReductions) -> MResult {
     Ok(Maximised {
         plan,
         maps,
-        sigma2,
+        noise,
+        group_particles,
         sigma_offset_angst,
         fsc: curve,
         ssnr: spectrum.ssnr,
@@ -271,35 +267,6 @@ fn reconstruct_map(
     .map_err(|e| e.to_string())
 }
 
-/// σ²(r) = ΣE(r)/(2·Σw̄·Npix(r)) (refine.md §2.6), Npix(r) the non-redundant pixels of the
-/// N×(N/2+1) half array in shell r; tiny or undefined values take the previous shell's value
-/// (shell 0: the previous iteration's).
-fn noise_spectrum(sums: &HalfSums, previous: &[f64], pixel: f64) -> Result<Vec<f64>, String> {
-    let n = sums.backprojector.ori_size();
-    let grid = FourierImage::zeros(n, pixel).map_err(|e| e.to_string())?;
-    let mut count = vec![0usize; n / 2 + 1];
-    for i in 0..grid.data().len() {
-        let r = grid.shell(i);
-        if !grid.is_redundant(i) && r < count.len() {
-            count[r] += 1;
-        }
-    }
-    let mut out: Vec<f64> = Vec::with_capacity(count.len());
-    for (r, (&e, &c)) in sums.noise_power.iter().zip(&count).enumerate() {
-        let value = e / (2.0 * sums.weight_sum * c as f64);
-        let fallback = out
-            .last()
-            .copied()
-            .unwrap_or_else(|| previous.get(r).copied().unwrap_or(1.0));
-        out.push(if value.is_finite() && value > SIGMA2_FLOOR {
-            value
-        } else {
-            fallback
-        });
-    }
-    Ok(out)
-}
-
 /// σ_off = √(Σ w̄·|o_prior − o|² / (2·Σw̄)) in Å (refine.md §2.6); the previous width when the
 /// sums are empty or the estimate is zero.
 fn offset_width(sums: &HalfSums, previous: f64) -> f64 {
@@ -336,8 +303,9 @@ fn statistics(s1: &HalfSums, s2: &HalfSums) -> IterationStats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::PoseRecord;
+    use crate::records::{NoiseModel, PoseRecord};
     use crate::reduction::Node;
+    use cryoflux_kernels::grid::FourierImage;
     use cryoflux_kernels::grid::{Complex32, HalfGrid};
     use cryoflux_kernels::random::mix;
 
@@ -352,7 +320,7 @@ mod tests {
     /// Sums of one half set: 40 images at spread orientations; below shell 2 both halves get the
     /// same values (shared signal), beyond it independent noise.
     fn half_sums(half: u64) -> HalfSums {
-        let mut sums = HalfSums::new(N, PIXEL).unwrap();
+        let mut sums = HalfSums::new(N, PIXEL, 1).unwrap();
         for view in 0..40u64 {
             let mut image = FourierImage::zeros(N, PIXEL).unwrap();
             for i in 0..image.data().len() {
@@ -376,6 +344,8 @@ mod tests {
                 .unwrap();
         }
         sums.weight_sum = 40.0;
+        sums.groups[0].weight_sum = 40.0;
+        sums.groups[0].particles = 40;
         sums.particles = 40;
         sums
     }
@@ -400,6 +370,8 @@ mod tests {
             current_resolution_angst: 10.0,
             low_resolution_join_angst: 1000.0,
             block_size: 32,
+            norm_correction: false,
+            scale_correction: false,
         };
         let map = MapRecord::from_volume(&Volume::zeros(N, PIXEL).unwrap());
         [(1, solvent_mask), (2, None)]
@@ -407,7 +379,8 @@ mod tests {
             .map(|(half, solvent_mask)| ReferenceMsg {
                 half,
                 map: map.clone(),
-                sigma2: vec![1.0; N / 2 + 1],
+                noise: NoiseModel::new(vec![vec![1.0; N / 2 + 1]], 1.0),
+                ssnr: Vec::new(),
                 sigma_offset_angst: 2.0,
                 plan: plan.clone(),
                 solvent_mask,

@@ -128,6 +128,13 @@ pub struct ParticleRecord {
     pub ctf: Option<CtfRecord>,
     /// The current pose (updated by every E-step).
     pub pose: PoseRecord,
+    /// Noise group (0-based index into the [`NoiseModel`]'s groups): one per micrograph, or
+    /// per rlnGroupName.
+    pub group: usize,
+    /// rlnNormCorrection n_i: the image's real-space noise standard deviation in the units
+    /// of the model (1 for perfectly normalised images); with norm correction the E-step
+    /// multiplies the image by n̄/n_i. Updated by every E-step with norm correction.
+    pub norm: f64,
 }
 
 /// A real-space map on the wire: box N (pixels), voxel size (Å), N³ values (x fastest).
@@ -199,6 +206,11 @@ pub struct IterationPlan {
     pub low_resolution_join_angst: f64,
     /// Number of particles per reduction block (fixed for a job).
     pub block_size: usize,
+    /// Refine each particle's norm correction (RELION `--norm`).
+    pub norm_correction: bool,
+    /// Refine each noise group's intensity scale (RELION `--scale`; only with more than one
+    /// group).
+    pub scale_correction: bool,
 }
 
 /// One half set's reference for one iteration.
@@ -208,8 +220,11 @@ pub struct ReferenceMsg {
     pub half: u8,
     /// The reference map (the projector is built from it on each worker).
     pub map: MapRecord,
-    /// Noise power σ²(r) per shell 0 … N/2 of this half set.
-    pub sigma2: Vec<f64>,
+    /// The half set's noise model: σ² and intensity scale per group, mean norm correction.
+    pub noise: NoiseModel,
+    /// SSNR per shell 0 … N/2 of the previous M-step (rlnSsnrMap; empty before the first):
+    /// shells with SSNR > 3 enter the intensity-scale sums.
+    pub ssnr: Vec<f64>,
     /// Width of the offset prior (Å, rlnSigmaOffsetsAngst) of this half set.
     pub sigma_offset_angst: f64,
     /// The iteration's settings.
@@ -218,6 +233,36 @@ pub struct ReferenceMsg {
     /// half 2's, and without `--solvent_mask`: then the M-step flattens with the sphere of the
     /// particle diameter).
     pub solvent_mask: Option<SolventMask>,
+}
+
+/// A half set's noise model (refine.md §1.1, §2.6): X = S_g·CTF·P + n with noise of power
+/// σ²_g(r) per noise group g, images divided by their norm correction relative to the mean.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoiseModel {
+    /// σ²_g(r) per group g, shells 0 … N/2 (RELION units: variance of each of the real and
+    /// imaginary parts of a Fourier component).
+    pub sigma2: Vec<Vec<f64>>,
+    /// Intensity scale S_g per group (rlnGroupScaleCorrection; 1 without scale correction).
+    pub scales: Vec<f64>,
+    /// Mean norm correction n̄ of the half set's particles (rlnNormCorrectionAverage).
+    pub average_norm: f64,
+}
+
+impl NoiseModel {
+    /// A model with the given spectra (one per group), every scale 1 and mean norm
+    /// `average_norm`.
+    pub fn new(sigma2: Vec<Vec<f64>>, average_norm: f64) -> Self {
+        Self {
+            scales: vec![1.0; sigma2.len()],
+            sigma2,
+            average_norm,
+        }
+    }
+
+    /// Number of noise groups.
+    pub fn groups(&self) -> usize {
+        self.sigma2.len()
+    }
 }
 
 /// A user's solvent mask (RELION `--solvent_mask`) and what the M-step does with it.
@@ -247,6 +292,8 @@ pub struct ParticleUpdate {
     pub significant_samples: usize,
     /// Symmetry-aware rotation angle between the previous and the new pose (degrees).
     pub angular_change_deg: f64,
+    /// The new rlnNormCorrection (the previous one without norm correction).
+    pub norm: f64,
 }
 
 /// Sufficient statistics of a set of particles of one half set; adding is associative.
@@ -255,10 +302,12 @@ pub struct HalfSums {
     /// Backprojected data and weights.
     #[serde(with = "crate::wire::backprojector")]
     pub backprojector: BackProjector,
-    /// Σ E(r) per shell 0 … N/2 (noise power, RELION units).
-    pub noise_power: Vec<f64>,
+    /// Per noise group: residual power, posterior mass and intensity-scale sums.
+    pub groups: Vec<GroupSums>,
     /// Σ kept posterior mass (≈ particle count).
     pub weight_sum: f64,
+    /// Σ of the particles' new norm corrections.
+    pub norm_sum: f64,
     /// Σ w̄·|origin prior − origin|² (Å²).
     pub offset_sq_angst2: f64,
     /// Σ dLL (or Σ best CC).
@@ -283,13 +332,55 @@ pub struct HalfSums {
     pub updates: Vec<ParticleUpdate>,
 }
 
+/// The sufficient statistics of one noise group's particles of a half set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupSums {
+    /// Σ E(r) per shell 0 … N/2 (residual power, RELION units).
+    pub noise_power: Vec<f64>,
+    /// Σ kept posterior mass (≈ the group's particle count).
+    pub weight_sum: f64,
+    /// Σ w̄·Re(X·conj(CTF·P)) over shells with SSNR > 3 (RELION's XA).
+    pub scale_xa: f64,
+    /// Σ w̄·|CTF·P|² over the same pixels (RELION's AA).
+    pub scale_aa: f64,
+    /// Number of particles.
+    pub particles: usize,
+}
+
+impl GroupSums {
+    /// Empty sums for `shells` shells.
+    pub fn new(shells: usize) -> Self {
+        Self {
+            noise_power: vec![0.0; shells],
+            weight_sum: 0.0,
+            scale_xa: 0.0,
+            scale_aa: 0.0,
+            particles: 0,
+        }
+    }
+
+    /// Adds `other` (same shells) to `self`.
+    pub fn add(&mut self, other: &GroupSums) {
+        self.noise_power
+            .iter_mut()
+            .zip(&other.noise_power)
+            .for_each(|(a, b)| *a += b);
+        self.weight_sum += other.weight_sum;
+        self.scale_xa += other.scale_xa;
+        self.scale_aa += other.scale_aa;
+        self.particles += other.particles;
+    }
+}
+
 impl HalfSums {
-    /// Empty sums for box `n` (pixels) and `pixel_size` Å (padding 2, trilinear, Nyquist).
-    pub fn new(n: usize, pixel_size: f64) -> Result<Self, GridError> {
+    /// Empty sums for box `n` (pixels), `pixel_size` Å (padding 2, trilinear, Nyquist) and
+    /// `groups` noise groups.
+    pub fn new(n: usize, pixel_size: f64, groups: usize) -> Result<Self, GridError> {
         Ok(Self {
             backprojector: BackProjector::new(n, pixel_size, &BackProjectorOptions::default())?,
-            noise_power: vec![0.0; n / 2 + 1],
+            groups: vec![GroupSums::new(n / 2 + 1); groups],
             weight_sum: 0.0,
+            norm_sum: 0.0,
             offset_sq_angst2: 0.0,
             log_likelihood: 0.0,
             max_probability: 0.0,
@@ -304,14 +395,15 @@ impl HalfSums {
         })
     }
 
-    /// Adds `other` (same box) to `self`; updates are concatenated.
+    /// Adds `other` (same box and groups) to `self`; updates are concatenated.
     pub fn add(&mut self, other: HalfSums) -> Result<(), GridError> {
         self.backprojector.add(&other.backprojector)?;
-        self.noise_power
+        self.groups
             .iter_mut()
-            .zip(&other.noise_power)
-            .for_each(|(a, b)| *a += b);
+            .zip(&other.groups)
+            .for_each(|(a, b)| a.add(b));
         self.weight_sum += other.weight_sum;
+        self.norm_sum += other.norm_sum;
         self.offset_sq_angst2 += other.offset_sq_angst2;
         self.log_likelihood += other.log_likelihood;
         self.max_probability += other.max_probability;
@@ -382,8 +474,11 @@ pub struct Maximised {
     pub plan: IterationPlan,
     /// New half maps (regularised, solvent-flattened except in the final iteration).
     pub maps: [MapRecord; 2],
-    /// New σ²(r) per half (unchanged in a cross-correlation iteration).
-    pub sigma2: [Vec<f64>; 2],
+    /// New noise models per half (σ² and scales unchanged after a cross-correlation
+    /// iteration).
+    pub noise: [NoiseModel; 2],
+    /// Number of particles of each noise group, per half.
+    pub group_particles: [Vec<usize>; 2],
     /// New offset-prior widths per half (Å).
     pub sigma_offset_angst: [f64; 2],
     /// Gold-standard FSC between the halves' accumulators, shells 0 … N/2 (FSC(0) = 1).

@@ -472,7 +472,7 @@ mod tests {
 
     #[test]
     fn the_first_error_in_block_order_wins() {
-        let ok = || Ok(HalfSums::new(4, 1.0).unwrap());
+        let ok = || Ok(HalfSums::new(4, 1.0, 1).unwrap());
         let mut r: Reduction<Result<HalfSums, String>> = Reduction::new(3).unwrap();
         r.insert(Node::leaf(2), Err("particle row 9".into()))
             .unwrap();
@@ -485,9 +485,9 @@ mod tests {
     /// Sums of one block of half set `half` with one particle, `id`, and a weight that rounds
     /// differently in different orders.
     fn block(half: u8, id: u64) -> HalfSums {
-        let mut sums = HalfSums::new(4, 1.0).unwrap();
+        let mut sums = HalfSums::new(4, 1.0, 1).unwrap();
         sums.weight_sum = values(1, id)[0];
-        sums.noise_power[1] = values(1, id + 100)[0];
+        sums.groups[0].noise_power[1] = values(1, id + 100)[0];
         sums.particles = 1;
         sums.updates.push(ParticleUpdate {
             id,
@@ -497,6 +497,7 @@ mod tests {
             max_probability: 1.0,
             significant_samples: 1,
             angular_change_deg: 0.0,
+            norm: 1.0,
         });
         sums
     }
@@ -595,6 +596,8 @@ mod tests {
             image: vec![0.0; 4],
             ctf: None,
             pose: Default::default(),
+            group: 0,
+            norm: 1.0,
         };
         let records = [
             record(1, 0),

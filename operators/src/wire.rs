@@ -138,6 +138,8 @@ mod tests {
             current_resolution_angst: 12.5,
             low_resolution_join_angst: 40.0,
             block_size: 32,
+            norm_correction: true,
+            scale_correction: true,
         }
     }
 
@@ -150,7 +152,7 @@ mod tests {
     }
 
     fn sums() -> HalfSums {
-        let mut sums = HalfSums::new(8, 1.8).unwrap();
+        let mut sums = HalfSums::new(8, 1.8, 2).unwrap();
         let mut image = FourierImage::zeros(8, 1.8).unwrap();
         image.data_mut().iter_mut().enumerate().for_each(|(i, v)| {
             *v = Complex32::new(i as f32 * 0.1, 1.0 / (i as f32 + 3.0));
@@ -167,8 +169,13 @@ mod tests {
         sums.backprojector
             .backproject(&image, &weights, &pose.matrix())
             .unwrap();
-        sums.noise_power[2] = 0.25;
+        sums.groups[1].noise_power[2] = 0.25;
+        sums.groups[1].scale_xa = 0.5;
+        sums.groups[1].scale_aa = 0.75;
+        sums.groups[1].weight_sum = 1.0;
+        sums.groups[1].particles = 1;
         sums.weight_sum = 1.0;
+        sums.norm_sum = 0.625;
         sums.particles = 1;
         sums.updates.push(ParticleUpdate {
             id: 7,
@@ -178,6 +185,7 @@ mod tests {
             max_probability: 0.875,
             significant_samples: 12,
             angular_change_deg: 3.5,
+            norm: 0.625,
         });
         sums
     }
@@ -227,12 +235,19 @@ mod tests {
                 scale: 1.0,
             }),
             pose: PoseRecord::default(),
+            group: 3,
+            norm: 1.25,
         };
         assert_eq!(across_processes(particle.clone()), particle);
         let reference = ReferenceMsg {
             half: 2,
             map: map(),
-            sigma2: vec![1.0, 0.5, 0.25],
+            noise: NoiseModel {
+                sigma2: vec![vec![1.0, 0.5, 0.25], vec![2.0, 1.0, 0.5]],
+                scales: vec![0.75, 1.25],
+                average_norm: 0.875,
+            },
+            ssnr: vec![100.0, 4.0, 0.5],
             sigma_offset_angst: 3.0,
             plan: plan(),
             solvent_mask: Some(SolventMask {
@@ -249,7 +264,11 @@ mod tests {
         let result: MResult = Ok(Maximised {
             plan: plan(),
             maps: [map(), map()],
-            sigma2: [vec![1.0, 2.0], vec![3.0, 4.0]],
+            noise: [
+                NoiseModel::new(vec![vec![1.0, 2.0]], 1.0),
+                NoiseModel::new(vec![vec![3.0, 4.0]], 0.5),
+            ],
+            group_particles: [vec![3], vec![4]],
             sigma_offset_angst: [2.0, 2.5],
             fsc: vec![1.0, 0.9, 0.1],
             ssnr: vec![10.0, 1.0, 0.0],

@@ -71,6 +71,14 @@ pub struct RefineArgs {
     /// Leave the CTF intact (1) up to its first peak.
     #[arg(long = "ctf_intact_first_peak", alias = "ctf-intact-first-peak")]
     pub ctf_intact_first_peak: bool,
+    /// Refine each particle's normalisation (rlnNormCorrection): corrects images whose
+    /// background was normalised with a wrong standard deviation.
+    #[arg(long, visible_alias = "norm-correction")]
+    pub norm: bool,
+    /// Refine an intensity scale per noise group (rlnGroupScaleCorrection; groups are
+    /// rlnGroupName, else one per micrograph): corrects for ice thickness or dose differences.
+    #[arg(long, visible_alias = "scale-correction")]
+    pub scale: bool,
     /// HEALPix order from which orientations are searched locally around the previous pose
     /// (4 = 1.8° fine step).
     #[arg(
@@ -157,6 +165,8 @@ pub fn run(args: &RefineArgs) -> anyhow::Result<()> {
         iterations: args.iter,
         firstiter_cc: args.firstiter_cc,
         ctf_intact_first_peak: args.ctf_intact_first_peak,
+        norm_correction: args.norm,
+        scale_correction: args.scale,
         auto_local_healpix_order: args.auto_local_healpix_order,
         auto_resol_angles: args.auto_resol_angles,
         auto_ignore_angles: args.auto_ignore_angles,

@@ -4,8 +4,8 @@
 //! writes `<root>_itNNN_checkpoint.bin` (NNN = k, atomically: temporary file, then rename), so
 //! a checkpoint on disk always belongs to a complete iteration. It holds everything iteration
 //! k+1 needs to run exactly as in an uninterrupted run: the [`Schedule`] after k, both half
-//! sets' [`ReferenceMsg`]s of k+1 (maps, σ², offset-prior widths, plan), every particle's pose
-//! after k, and a [`Fingerprint`] of the settings and the particles. Half sets and reduction
+//! sets' [`ReferenceMsg`]s of k+1 (maps, noise models, offset-prior widths, plan), every
+//! particle's pose and norm correction after k, and a [`Fingerprint`] of the settings and the particles. Half sets and reduction
 //! blocks are not stored: they are a function of the input and the seed, re-derived on loading
 //! and checked through the fingerprint. Worker and process counts may change between runs.
 //!
@@ -41,7 +41,7 @@ const OPTIMISER_SUFFIX: &str = "_optimiser.star";
 const MAGIC: &[u8; 16] = b"cryoflux-ckpt\n\0\0";
 
 /// Version of the checkpoint layout; a file of another version is refused.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// Header bytes before the payload: magic, version, length, checksum.
 const HEADER_LEN: usize = 16 + 4 + 8 + 8;
@@ -153,6 +153,8 @@ pub struct Checkpoint {
     /// Every particle's pose after iteration k, in row order (Euler angles in degrees,
     /// origins in Å).
     pub poses: Vec<PoseRecord>,
+    /// Every particle's norm correction (rlnNormCorrection) after iteration k, in row order.
+    pub norms: Vec<f64>,
 }
 
 impl Checkpoint {
@@ -170,6 +172,7 @@ impl Checkpoint {
             schedule,
             references,
             poses: m.updates.iter().map(|u| u.pose).collect(),
+            norms: m.updates.iter().map(|u| u.norm).collect(),
         }
     }
 
@@ -289,19 +292,22 @@ impl Resume {
     /// Checks that a run with fingerprint `now` may resume from this checkpoint.
     pub fn check(&self, now: &Fingerprint) -> anyhow::Result<()> {
         self.checkpoint.fingerprint.check(now, &self.path)?;
-        if self.checkpoint.poses.len() != now.particles {
+        let c = &self.checkpoint;
+        if c.poses.len() != now.particles || c.norms.len() != now.particles {
             bail!(
-                "{}: {} particle poses for {} particles",
+                "{}: {} particle poses and {} norm corrections for {} particles",
                 self.path.display(),
-                self.checkpoint.poses.len(),
+                c.poses.len(),
+                c.norms.len(),
                 now.particles
             );
         }
         Ok(())
     }
 
-    /// Replaces the start state of a [`check`](Resume::check)ed job: the particles' poses, the
-    /// schedule and the first references; returns the iteration resumed after.
+    /// Replaces the start state of a [`check`](Resume::check)ed job: the particles' poses and
+    /// norm corrections, the schedule and the first references; returns the iteration resumed
+    /// after.
     pub fn apply(
         self,
         records: &mut [ParticleRecord],
@@ -311,8 +317,11 @@ impl Resume {
         let c = self.checkpoint;
         records
             .iter_mut()
-            .zip(c.poses)
-            .for_each(|(r, pose)| r.pose = pose);
+            .zip(c.poses.into_iter().zip(c.norms))
+            .for_each(|(r, (pose, norm))| {
+                r.pose = pose;
+                r.norm = norm;
+            });
         *schedule = c.schedule;
         *start = c.references;
         c.iteration
@@ -478,7 +487,7 @@ impl Write for Hasher {
 mod tests {
     use super::*;
     use crate::refine::schedule::SamplingOptions;
-    use cryoflux_operators::records::{IterationPlan, MapRecord};
+    use cryoflux_operators::records::{IterationPlan, MapRecord, NoiseModel};
 
     fn plan(iteration: usize) -> IterationPlan {
         IterationPlan {
@@ -500,6 +509,8 @@ mod tests {
             current_resolution_angst: 8.0,
             low_resolution_join_angst: 40.0,
             block_size: 32,
+            norm_correction: true,
+            scale_correction: false,
         }
     }
 
@@ -519,7 +530,8 @@ mod tests {
                 pixel_size: 2.0,
                 data: (0..64).map(|i| i as f32 * 0.1 - f32::from(half)).collect(),
             },
-            sigma2: vec![1.0, 0.5, 0.25],
+            noise: NoiseModel::new(vec![vec![1.0, 0.5, 0.25]], 0.75),
+            ssnr: vec![50.0, 2.0, 0.1],
             sigma_offset_angst: 3.0,
             plan: plan(iteration + 1),
             solvent_mask: None,
@@ -543,6 +555,7 @@ mod tests {
                 },
                 PoseRecord::default(),
             ],
+            norms: vec![0.75, 1.25],
         }
     }
 

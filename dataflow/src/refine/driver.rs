@@ -28,7 +28,8 @@ use timely::dataflow::operators::{Inspect, Probe};
 use timely::dataflow::{InputHandleVec, ProbeHandle};
 
 use super::checkpoint::{Checkpoint, Fingerprint, Resume};
-use super::initial::{load_particles, load_reference, load_solvent_mask};
+use super::groups::SMALL_GROUP;
+use super::initial::{LoadSettings, load_particles, load_reference, load_solvent_mask};
 use super::memory::{FinalIteration, available_bytes, gigabytes};
 use super::outputs::Outputs;
 use super::schedule::{SamplingOptions, Schedule, fine_angular_step_deg, fine_offset_step_angst};
@@ -74,9 +75,12 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         .with_context(|| format!("--healpix_order {}", settings.healpix_order))?;
     let initial = load_particles(
         &settings.particles,
-        settings.ctf,
-        settings.seed,
-        settings.particle_diameter,
+        &LoadSettings {
+            ctf: settings.ctf,
+            seed: settings.seed,
+            particle_diameter_angst: settings.particle_diameter,
+            norm_correction: settings.norm_correction,
+        },
     )?;
     let reference = load_reference(
         &settings.reference,
@@ -96,7 +100,7 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         resume.check(&fingerprint)?;
     }
     let halves: Vec<u8> = initial.records.iter().map(|r| r.half).collect();
-    let outputs = Outputs::new(settings, &initial.set, halves)?;
+    let outputs = Outputs::new(settings, &initial.set, halves, initial.groups.clone())?;
     // Only process 0 writes; results (and hence the log) only reach worker 0's process.
     if settings.cluster.writes_outputs() && resume.is_none() {
         outputs.start(&reference)?;
@@ -129,6 +133,7 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
     };
     let final_memory_bytes = final_iteration.bytes();
     if settings.cluster.writes_outputs() {
+        report_groups(&initial.groups.sizes());
         let available = available_bytes().map_or("unknown".into(), gigabytes);
         eprintln!(
             "cryoflux refine: the final iteration (box {}, {} workers) will need about {} of \
@@ -152,7 +157,8 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         .map(|half| ReferenceMsg {
             half,
             map: map.clone(),
-            sigma2: initial.sigma2.clone(),
+            noise: initial.noise.clone(),
+            ssnr: Vec::new(),
             sigma_offset_angst: settings.offset_range.max(settings.offset_step),
             plan: plan.clone(),
             solvent_mask: job.solvent_mask_of(half),
@@ -227,6 +233,26 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
     })
 }
 
+/// Says how many noise groups there are, and warns (as RELION does) about small ones, whose
+/// noise spectra are poorly determined.
+fn report_groups(sizes: &[usize]) {
+    let small = sizes.iter().filter(|&&n| n < SMALL_GROUP).count();
+    eprintln!(
+        "cryoflux refine: {} noise group(s) (rlnGroupName, else one per micrograph), {} to {} \
+         particles each",
+        sizes.len(),
+        sizes.iter().min().unwrap_or(&0),
+        sizes.iter().max().unwrap_or(&0)
+    );
+    if small > 0 {
+        eprintln!(
+            "cryoflux refine: warning: {small} noise group(s) have fewer than {SMALL_GROUP} \
+             particles; their noise spectra are poorly determined: give larger groups with \
+             rlnGroupName (e.g. micrographs of similar defocus or ice)"
+        );
+    }
+}
+
 fn check(s: &RefineSettings) -> anyhow::Result<()> {
     let positive = |name: &str, v: f64| {
         if v.is_finite() && v > 0.0 {
@@ -287,6 +313,8 @@ impl Job {
             current_resolution_angst: schedule.resolution_angst(),
             low_resolution_join_angst: self.settings.low_resol_join_halves,
             block_size: self.block_size,
+            norm_correction: self.settings.norm_correction,
+            scale_correction: self.settings.scale_correction,
         }
     }
 
@@ -314,7 +342,8 @@ impl Job {
             .map(|h| ReferenceMsg {
                 half: h as u8 + 1,
                 map: m.maps[h].clone(),
-                sigma2: m.sigma2[h].clone(),
+                noise: m.noise[h].clone(),
+                ssnr: m.ssnr.clone(),
                 sigma_offset_angst: m.sigma_offset_angst[h],
                 plan: plan.clone(),
                 solvent_mask: self.solvent_mask_of(h as u8 + 1),

@@ -3,11 +3,14 @@
 //!
 //! - Half sets: `rlnRandomSubset` when every particle has 1 or 2; otherwise a seeded random
 //!   permutation dealt alternately to halves 1 and 2 (balanced, unlike RELION's coin flips).
-//! - σ²(r) = (mean over images of the shell-mean |X(k)|² − shell-mean |X̄(k)|²)/2, X̄ the
-//!   average image of all particles, each image masked first with the E-step's soft circular
-//!   mask (radius particle_diameter/2, 5-pixel edge, outside set to its mean as with RELION's
-//!   `--zero_mask`), so that σ² describes the noise the likelihood sees; non-positive values
-//!   take the previous shell's value.
+//! - Noise groups ([`NoiseGroups`]) and norm corrections: rlnNormCorrection when the table has
+//!   it (positive, finite), else 1; the mean norm correction n̄ starts as their mean.
+//! - σ²_g(r) = (mean over the images of group g of the shell-mean |X(k)|² − shell-mean
+//!   |X̄(k)|²)/2, X̄ the average image of all particles, each image masked first with the
+//!   E-step's soft circular mask (radius particle_diameter/2, 5-pixel edge, outside set to its
+//!   mean as with RELION's `--zero_mask`), so that σ² describes the noise the likelihood sees,
+//!   and with norm correction multiplied by n̄/n_i as the E-step does; non-positive values take
+//!   the previous shell's value.
 //! - Reference: its box and pixel size must equal the particles'. With `--rescale_ref` a
 //!   reference that differs is brought onto their grid as `cryoflux image --rescale_angpix …
 //!   --new_box …` would (Fourier resampling to the particles' pixel size, then a real-space
@@ -30,7 +33,11 @@ use cryoflux_kernels::mask::soft_mask_outside;
 use cryoflux_kernels::random::mix;
 use cryoflux_kernels::rescale::{rescale_to_pixel_size, window_real};
 use cryoflux_kernels::spectrum::shell_average;
-use cryoflux_operators::records::{CtfRecord, MapRecord, ParticleRecord, PoseRecord, SolventMask};
+use cryoflux_operators::records::{
+    CtfRecord, MapRecord, NoiseModel, ParticleRecord, PoseRecord, SolventMask,
+};
+
+use super::groups::NoiseGroups;
 
 use crate::maps::read_volume;
 use crate::particles::{LoadOptions, ParticleSet};
@@ -50,8 +57,10 @@ pub struct InitialParticles {
     pub box_size: usize,
     /// Pixel size (Å).
     pub pixel_size: f64,
-    /// Initial σ²(r), shells 0 … N/2 (both halves).
-    pub sigma2: Vec<f64>,
+    /// The noise groups of the particles.
+    pub groups: NoiseGroups,
+    /// The initial noise model (both halves): σ²_g(r) per group, scales 1, mean norm.
+    pub noise: NoiseModel,
     /// Particles per reduction block.
     pub block_size: usize,
 }
@@ -62,15 +71,29 @@ pub fn block_size(particles: usize) -> usize {
     particles.div_ceil(64).max(32)
 }
 
-/// Loads `path` (with CTFs if `ctf`), checks the images, splits the halves with `seed`,
-/// assigns reduction blocks of [`block_size`] particles and estimates σ² inside the alignment
-/// mask of `particle_diameter_angst` (Å).
-pub fn load_particles(
-    path: &Path,
-    ctf: bool,
-    seed: u64,
-    particle_diameter_angst: f64,
-) -> anyhow::Result<InitialParticles> {
+/// What [`load_particles`] needs besides the file.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoadSettings {
+    /// Read the CTF parameters (they must be present).
+    pub ctf: bool,
+    /// Seed of the half split.
+    pub seed: u64,
+    /// Particle diameter (Å): the alignment mask of the initial σ².
+    pub particle_diameter_angst: f64,
+    /// Images are norm-corrected (σ² is estimated from corrected images).
+    pub norm_correction: bool,
+}
+
+/// Loads `path`, checks the images, splits the halves, assigns reduction blocks of
+/// [`block_size`] particles and noise groups, and estimates the initial noise model (module
+/// doc).
+pub fn load_particles(path: &Path, how: &LoadSettings) -> anyhow::Result<InitialParticles> {
+    let LoadSettings {
+        ctf,
+        seed,
+        particle_diameter_angst,
+        norm_correction,
+    } = *how;
     let options = LoadOptions {
         poses: false,
         ctf,
@@ -100,6 +123,8 @@ pub fn load_particles(
     let origins = |label: &str| set.star().particles.floats(label).map(<[f64]>::to_vec);
     let (ox, oy) = (origins("rlnOriginXAngst"), origins("rlnOriginYAngst"));
     let halves = split_halves(&set, seed, path)?;
+    let groups = NoiseGroups::of_table(&set.star().particles);
+    let norms = input_norms(&set, path)?;
     let block_size = block_size(set.particles().len());
     let blocks = assign_blocks(&halves, block_size);
     let mut records = Vec::with_capacity(set.particles().len());
@@ -126,18 +151,50 @@ pub fn load_particles(
                 origin_angst: [origin(&ox), origin(&oy)],
                 ..PoseRecord::default()
             },
+            group: groups.of_particle()[i],
+            norm: norms[i],
         });
     }
+    let average_norm = norms.iter().sum::<f64>() / norms.len() as f64;
     let mask = ParticleMask::for_diameter(particle_diameter_angst, pixel_size, MaskFill::Mean);
-    let sigma2 = initial_sigma2(&records, box_size, pixel_size, &mask)?;
+    let spectra = InitialSpectra {
+        n: box_size,
+        pixel_size,
+        mask,
+        groups: groups.len(),
+        average_norm: norm_correction.then_some(average_norm),
+    };
+    let noise = NoiseModel::new(spectra.estimate(&records)?, average_norm);
     Ok(InitialParticles {
         set,
         records,
         box_size,
         pixel_size,
-        sigma2,
+        groups,
+        noise,
         block_size,
     })
+}
+
+/// Every particle's rlnNormCorrection (1 without the column); an error names the first row
+/// whose value is not positive and finite.
+fn input_norms(set: &ParticleSet, path: &Path) -> anyhow::Result<Vec<f64>> {
+    let rows = set.particles().len();
+    let Some(norms) = set.star().particles.floats("rlnNormCorrection") else {
+        return Ok(vec![1.0; rows]);
+    };
+    if let Some((row, bad)) = norms
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(v.is_finite() && **v > 0.0))
+    {
+        bail!(
+            "{}: particle row {}: rlnNormCorrection {bad}; expected a positive number",
+            path.display(),
+            row + 1
+        );
+    }
+    Ok(norms.to_vec())
 }
 
 /// Half set (1 or 2) of every particle; see the module doc.
@@ -190,40 +247,69 @@ fn assign_blocks(halves: &[u8], block_size: usize) -> Vec<u64> {
         .collect()
 }
 
-/// The initial noise spectrum of refine.md §5.2 (module doc).
-fn initial_sigma2(
-    records: &[ParticleRecord],
+/// How the initial noise spectra of refine.md §5.2 are estimated (module doc).
+struct InitialSpectra {
+    /// Box N (pixels).
     n: usize,
+    /// Pixel size (Å).
     pixel_size: f64,
-    mask: &ParticleMask,
-) -> anyhow::Result<Vec<f64>> {
-    let shells = n / 2 + 1;
-    let mut power = vec![0.0; shells];
-    let mut average = vec![0.0f32; n * n];
-    for r in records {
-        let mut image = Image::from_vec(n, pixel_size, r.image.clone())?;
-        soft_mask_outside(&mut image, mask.radius_px, mask.edge_px)?;
-        let spectrum = shell_average(&fft::forward(&image), |v| v.norm_sqr() as f64);
-        power.iter_mut().zip(&spectrum).for_each(|(p, s)| *p += s);
-        average
-            .iter_mut()
-            .zip(image.data())
-            .for_each(|(a, v)| *a += v);
+    /// The alignment mask applied to every image first.
+    mask: ParticleMask,
+    /// Number of noise groups.
+    groups: usize,
+    /// The mean norm correction n̄ when images are norm-corrected (multiplied by n̄/n_i).
+    average_norm: Option<f64>,
+}
+
+impl InitialSpectra {
+    /// σ²_g(r) of every group g, shells 0 … N/2 (module doc).
+    fn estimate(&self, records: &[ParticleRecord]) -> anyhow::Result<Vec<Vec<f64>>> {
+        let (n, shells) = (self.n, self.n / 2 + 1);
+        let mut power = vec![vec![0.0; shells]; self.groups];
+        let mut count = vec![0usize; self.groups];
+        let mut average = vec![0.0f32; n * n];
+        for r in records {
+            let factor = self.average_norm.map_or(1.0, |mean| (mean / r.norm) as f32);
+            let corrected = r.image.iter().map(|v| v * factor).collect();
+            let mut image = Image::from_vec(n, self.pixel_size, corrected)?;
+            soft_mask_outside(&mut image, self.mask.radius_px, self.mask.edge_px)?;
+            let spectrum = shell_average(&fft::forward(&image), |v| v.norm_sqr() as f64);
+            power[r.group]
+                .iter_mut()
+                .zip(&spectrum)
+                .for_each(|(p, s)| *p += s);
+            count[r.group] += 1;
+            average
+                .iter_mut()
+                .zip(image.data())
+                .for_each(|(a, v)| *a += v);
+        }
+        let total = records.len() as f32;
+        average.iter_mut().for_each(|a| *a /= total);
+        let mean_image = Image::from_vec(n, self.pixel_size, average)?;
+        let mean_power = shell_average(&fft::forward(&mean_image), |v| v.norm_sqr() as f64);
+        power
+            .iter()
+            .zip(&count)
+            .map(|(p, &c)| {
+                let raw = (0..shells).map(|r| (p[r] / c.max(1) as f64 - mean_power[r]) / 2.0);
+                positive_spectrum(raw)
+            })
+            .collect()
     }
-    let count = records.len() as f32;
-    average.iter_mut().for_each(|a| *a /= count);
-    let mean_image = Image::from_vec(n, pixel_size, average)?;
-    let mean_power = shell_average(&fft::forward(&mean_image), |v| v.norm_sqr() as f64);
-    let mut sigma2: Vec<f64> = Vec::with_capacity(shells);
-    for r in 0..shells {
-        let value = (power[r] / records.len() as f64 - mean_power[r]) / 2.0;
+}
+
+/// `raw` with non-positive values replaced by the previous shell's (leading ones, as at the DC
+/// of mean-subtracted images, by the first positive value).
+fn positive_spectrum(raw: impl Iterator<Item = f64>) -> anyhow::Result<Vec<f64>> {
+    let mut sigma2: Vec<f64> = Vec::new();
+    for value in raw {
         let previous = sigma2.last().copied();
         sigma2.push(match previous {
             Some(p) if !is_positive(value) => p,
             _ => value,
         });
     }
-    // Leading non-positive shells (DC of mean-subtracted images) take the first positive value.
     let first_positive = sigma2
         .iter()
         .copied()

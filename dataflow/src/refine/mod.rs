@@ -12,16 +12,19 @@
 //!                                                          broadcast ◄─────────────┘
 //! ```
 //!
-//! Simplifications of this first slice (see also the operators' docs): fixed HEALPix order and
-//! translation range (no auto-sampling or local searches); iteration 1 always searches by
-//! cross-correlation (the reference is not assumed to be on the absolute scale); one noise
-//! group; no norm/scale corrections (rlnNormCorrection is written as 1). Runs may span
+//! The sampling follows RELION's auto-refine schedule ([`schedule`]: HEALPix and translation
+//! refinement from the estimated accuracies, local searches, convergence, a final joined
+//! iteration to Nyquist). Noise is modelled per noise group ([`groups`]: rlnGroupName, else one
+//! per micrograph), with optional norm (`--norm`) and intensity-scale (`--scale`) corrections.
+//! Simplifications: one optics group; orientations in global searches have a uniform prior
+//! (RELION weights them by the previous iteration's direction distribution). Runs may span
 //! several processes over TCP ([`cluster`]); every iteration ends with a [`checkpoint`] that
 //! `--continue` resumes from.
 
 pub mod checkpoint;
 pub mod cluster;
 pub mod driver;
+pub mod groups;
 pub mod initial;
 pub mod memory;
 pub mod outputs;
@@ -69,6 +72,10 @@ pub struct RefineSettings {
     pub firstiter_cc: bool,
     /// Leave the CTF intact (1) up to its first peak (RELION `--ctf_intact_first_peak`).
     pub ctf_intact_first_peak: bool,
+    /// Refine each particle's norm correction (RELION `--norm`).
+    pub norm_correction: bool,
+    /// Refine an intensity scale per noise group (RELION `--scale`).
+    pub scale_correction: bool,
     /// HEALPix order from which the orientation search is local (RELION
     /// `--auto_local_healpix_order`, 4 = 1.8° fine step).
     pub auto_local_healpix_order: u32,
@@ -106,8 +113,8 @@ impl RefineSettings {
     /// `particle_diameter` Å, with every other setting at its `cryoflux refine` default (RELION's
     /// where RELION has one): 60 Å initial low-pass, C1, no CTF correction, HEALPix order 2,
     /// translations within 5 Å in steps of 1 Å, at most 25 iterations, local searches from
-    /// order 4, halves joined below 40 Å, spherical solvent mask, one thread, seed 1, one
-    /// process, no progress bar.
+    /// order 4, halves joined below 40 Å, no norm or scale correction, spherical solvent mask,
+    /// one thread, seed 1, one process, no progress bar.
     pub fn new(
         particles: impl Into<PathBuf>,
         reference: impl Into<PathBuf>,
@@ -128,6 +135,8 @@ impl RefineSettings {
             iterations: 25,
             firstiter_cc: false,
             ctf_intact_first_peak: false,
+            norm_correction: false,
+            scale_correction: false,
             auto_local_healpix_order: 4,
             auto_resol_angles: false,
             auto_ignore_angles: false,

@@ -149,6 +149,7 @@ mod tests {
             max_probability: 1.0,
             significant_samples: 1,
             angular_change_deg: 0.0,
+            norm: 1.0,
         }
     }
 

@@ -1,29 +1,34 @@
 //! The particle file of an iteration (`<root>_itNNN_data.star`, refine.md §8.3).
 //!
 //! It keeps the input columns in their order and adds or replaces RELION's refine columns in
-//! the order RELION 3.1.3 writes them, after rlnGroupName: rlnGroupNumber, rlnAngleRot, rlnAngleTilt, rlnAnglePsi
-//! (degrees), rlnOriginXAngst, rlnOriginYAngst (Å), rlnClassNumber, rlnNormCorrection (1: norm
-//! correction is not refined), rlnRandomSubset, rlnLogLikeliContribution,
-//! rlnMaxValueProbDistribution, rlnNrOfSignificantSamples.
+//! the order RELION 3.1.3 writes them, after rlnGroupName: rlnGroupNumber, rlnAngleRot,
+//! rlnAngleTilt, rlnAnglePsi (degrees), rlnOriginXAngst, rlnOriginYAngst (Å), rlnClassNumber,
+//! rlnNormCorrection, rlnRandomSubset, rlnLogLikeliContribution, rlnMaxValueProbDistribution,
+//! rlnNrOfSignificantSamples.
 //!
-//! cryoflux refines one noise group, so every particle gets rlnGroupName `group_1` (the name
-//! the model files give it) and rlnGroupNumber 1: without the name, RELION would group the
-//! particles by micrograph on `--continue`, find more groups than the model has noise spectra
-//! for, and crash.
+//! rlnGroupName and rlnGroupNumber are the particle's noise group ([`NoiseGroups`]), with the
+//! names and numbers of the model files, so that RELION's `--continue` finds one noise
+//! spectrum per group.
 
 use cryoflux_formats::star::{Column, ColumnData, StarFile};
 use cryoflux_operators::records::{Maximised, ParticleUpdate};
 
-use super::model::GROUP_NAME;
 use crate::particles::ParticleSet;
+use crate::refine::groups::NoiseGroups;
 
 /// The input particle table of `set` with the refine columns of iteration `m`; `halves` holds
-/// each row's half set (1 or 2).
-pub fn data_star(set: &ParticleSet, halves: &[u8], m: &Maximised) -> anyhow::Result<StarFile> {
+/// each row's half set (1 or 2), `groups` its noise group.
+pub fn data_star(
+    set: &ParticleSet,
+    halves: &[u8],
+    groups: &NoiseGroups,
+    m: &Maximised,
+) -> anyhow::Result<StarFile> {
     let mut star = set.star().clone();
     let rows = star.particles.rows();
     if m.updates.len() != rows
         || halves.len() != rows
+        || groups.of_particle().len() != rows
         || m.updates.iter().enumerate().any(|(i, u)| u.id != i as u64)
     {
         anyhow::bail!(
@@ -40,16 +45,25 @@ pub fn data_star(set: &ParticleSet, halves: &[u8], m: &Maximised) -> anyhow::Res
     let columns = [
         (
             "rlnGroupName",
-            ColumnData::Text(vec![GROUP_NAME.to_string(); rows]),
+            ColumnData::Text(
+                groups
+                    .of_particle()
+                    .iter()
+                    .map(|&g| groups.names()[g].clone())
+                    .collect(),
+            ),
         ),
-        ("rlnGroupNumber", ColumnData::Int(vec![1; rows])),
+        (
+            "rlnGroupNumber",
+            ColumnData::Int(groups.of_particle().iter().map(|&g| g as i64 + 1).collect()),
+        ),
         ("rlnAngleRot", floats(&|u| u.pose.rot)),
         ("rlnAngleTilt", floats(&|u| u.pose.tilt)),
         ("rlnAnglePsi", floats(&|u| u.pose.psi)),
         ("rlnOriginXAngst", floats(&|u| u.pose.origin_angst[0])),
         ("rlnOriginYAngst", floats(&|u| u.pose.origin_angst[1])),
         ("rlnClassNumber", ColumnData::Int(vec![1; rows])),
-        ("rlnNormCorrection", ColumnData::Float(vec![1.0; rows])),
+        ("rlnNormCorrection", floats(&|u| u.norm)),
         (
             "rlnRandomSubset",
             ColumnData::Int(halves.iter().map(|&h| i64::from(h)).collect()),

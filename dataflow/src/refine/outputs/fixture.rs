@@ -1,12 +1,18 @@
 //! A small M-step result and job settings shared by the output writers' unit tests.
 
 use cryoflux_operators::records::{
-    IterationPlan, IterationStats, MapRecord, Maximised, ParticleUpdate,
+    IterationPlan, IterationStats, MapRecord, Maximised, NoiseModel, ParticleUpdate,
 };
 
 use crate::refine::RefineSettings;
 
-/// A small M-step result: box 8 of 2 Å, 5 shells, three particles (halves 1, 2, 1).
+/// Names of the fixture's two noise groups.
+pub fn group_names() -> Vec<String> {
+    vec!["mic1.mrc".into(), "mic2.mrc".into()]
+}
+
+/// A small M-step result: box 8 of 2 Å, 5 shells, three particles (halves 1, 2, 1; noise
+/// groups 1, 2, 1), norm corrections 0.5, 1, 1.5.
 pub fn maximised(local_sigma_deg: Option<f64>) -> Maximised {
     let map = MapRecord {
         box_size: 8,
@@ -21,6 +27,7 @@ pub fn maximised(local_sigma_deg: Option<f64>) -> Maximised {
         max_probability: 0.5,
         significant_samples: 3,
         angular_change_deg: 0.0,
+        norm: 0.5 * (id + 1) as f64,
     };
     Maximised {
         plan: IterationPlan {
@@ -42,9 +49,23 @@ pub fn maximised(local_sigma_deg: Option<f64>) -> Maximised {
             current_resolution_angst: 8.0,
             low_resolution_join_angst: 40.0,
             block_size: 2,
+            norm_correction: true,
+            scale_correction: true,
         },
         maps: [map.clone(), map],
-        sigma2: [vec![1.0; 5], vec![2.0; 5]],
+        noise: [
+            NoiseModel {
+                sigma2: vec![vec![1.0; 5], vec![1.5; 5]],
+                scales: vec![0.75, 1.25],
+                average_norm: 1.0,
+            },
+            NoiseModel {
+                sigma2: vec![vec![2.0; 5], vec![2.5; 5]],
+                scales: vec![1.0, 1.0],
+                average_norm: 1.0,
+            },
+        ],
+        group_particles: [vec![2, 0], vec![0, 1]],
         sigma_offset_angst: [1.5, 2.5],
         fsc: vec![1.0, 0.9, 0.5, 0.2, 0.0],
         ssnr: vec![999.0, 9.0, 1.0, 0.25, 0.001],

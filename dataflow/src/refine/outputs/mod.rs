@@ -31,6 +31,7 @@ use cryoflux_kernels::symmetry::SymmetryGroup;
 use cryoflux_operators::records::{MapRecord, Maximised};
 
 use super::RefineSettings;
+use super::groups::NoiseGroups;
 use super::schedule::Schedule;
 use crate::maps::{Grids, write_grids};
 use crate::particles::ParticleSet;
@@ -44,15 +45,17 @@ pub struct Outputs<'a> {
     settings: &'a RefineSettings,
     set: &'a ParticleSet,
     halves: Vec<u8>,
+    groups: NoiseGroups,
 }
 
 impl<'a> Outputs<'a> {
     /// Outputs under `settings.output_root` (its folder is created) for the particles of `set`
-    /// split into `halves` (1 or 2 per row).
+    /// split into `halves` (1 or 2 per row) and noise `groups`.
     pub fn new(
         settings: &'a RefineSettings,
         set: &'a ParticleSet,
         halves: Vec<u8>,
+        groups: NoiseGroups,
     ) -> anyhow::Result<Self> {
         let root = &settings.output_root;
         if let Some(dir) = root.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -63,6 +66,7 @@ impl<'a> Outputs<'a> {
             settings,
             set,
             halves,
+            groups,
         })
     }
 
@@ -109,6 +113,7 @@ impl<'a> Outputs<'a> {
                 half,
                 reference_image: &reference,
                 orientation_distribution: pdf.fractions(),
+                group_names: self.groups.names(),
             };
             self.model(m, &model, &pdf, fine_step_deg, &stem)?;
         }
@@ -138,6 +143,7 @@ impl<'a> Outputs<'a> {
                 half: 0,
                 reference_image: &reference,
                 orientation_distribution: pdf.fractions(),
+                group_names: self.groups.names(),
             };
             self.model(m, &model, &pdf, fine_step_deg, "")?;
             self.data(m, "_data")?;
@@ -176,7 +182,7 @@ impl<'a> Outputs<'a> {
 
     /// `<root><stem>.star` and `<root><stem>.parquet`.
     fn data(&self, m: &Maximised, stem: &str) -> anyhow::Result<()> {
-        let star = data::data_star(self.set, &self.halves, m)?;
+        let star = data::data_star(self.set, &self.halves, &self.groups, m)?;
         let star_path = self.path(&format!("{stem}.star"));
         star.write(&star_path)?;
         let table = ParticleTable::from_star(star, &star_path)?;

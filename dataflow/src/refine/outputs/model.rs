@@ -10,8 +10,8 @@
 //! - `model_class_1`, per shell 0 … N/2: spatial frequency (Å⁻¹), resolution (Å, 999 at 0),
 //!   SSNR, gold-standard FSC, rlnReferenceSigma2 (σ²_rec = 1/mean data weight, recovered as
 //!   τ²/SSNR, since the M-step makes τ² = SSNR·σ²_rec with SSNR > 0) and τ²;
-//! - `model_groups` and `model_group_1`: one noise group with the half's particle count, scale
-//!   1 and σ²(r);
+//! - `model_groups`: every noise group's number, name, particle count in the half (both halves
+//!   in the joined model) and intensity scale; `model_group_<g>`: its σ²_g(r);
 //! - `model_pdf_orient_class_1`: the fraction of particles per coarse direction
 //!   ([`super::angdist`]).
 //!
@@ -27,9 +27,6 @@ use cryoflux_operators::records::Maximised;
 /// RELION's stand-in resolution (Å) of shell 0.
 const DC_RESOLUTION: f64 = 999.0;
 
-/// Name of the one noise group (rlnGroupName in the model and particle files).
-pub const GROUP_NAME: &str = "group_1";
-
 /// What a model file needs beyond [`Maximised`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ModelInfo<'a> {
@@ -42,29 +39,41 @@ pub struct ModelInfo<'a> {
     pub reference_image: &'a Path,
     /// Fraction of the half's particles per coarse direction (rlnOrientationDistribution).
     pub orientation_distribution: &'a [f64],
+    /// The noise groups' names (rlnGroupName), by group index.
+    pub group_names: &'a [String],
 }
 
 /// The model file of `m` for `info`; see the module doc.
 pub fn model_star(m: &Maximised, info: &ModelInfo) -> anyhow::Result<StarFile> {
-    let particles = m
-        .updates
-        .iter()
-        .filter(|u| info.half == 0 || u.half == info.half)
-        .count();
-    let blocks = vec![
+    let noise = &m.noise[half_index(info)];
+    if noise.groups() != info.group_names.len() {
+        return Err(anyhow!(
+            "internal: a noise model of {} groups for {} group names",
+            noise.groups(),
+            info.group_names.len()
+        ));
+    }
+    let mut blocks = vec![
         pairs("model_general", general(m, info)),
         table("model_classes", classes(m, info))?,
         table("model_class_1", class_shells(m))?,
-        table("model_groups", groups(particles))?,
-        table("model_group_1", group_shells(m, info))?,
-        table(
-            "model_pdf_orient_class_1",
-            vec![float(
-                "rlnOrientationDistribution",
-                info.orientation_distribution.to_vec(),
-            )],
-        )?,
+        table("model_groups", groups(m, info))?,
     ];
+    for (g, sigma2) in noise.sigma2.iter().enumerate() {
+        let [index, spatial] = shell_columns(m);
+        let sigma2 = float("rlnSigma2Noise", per_shell(sigma2, m.fsc.len()));
+        blocks.push(table(
+            &format!("model_group_{}", g + 1),
+            vec![index, spatial, sigma2],
+        )?);
+    }
+    blocks.push(table(
+        "model_pdf_orient_class_1",
+        vec![float(
+            "rlnOrientationDistribution",
+            info.orientation_distribution.to_vec(),
+        )],
+    )?);
     Ok(StarFile { blocks })
 }
 
@@ -94,9 +103,12 @@ fn general(m: &Maximised, info: &ModelInfo) -> Vec<(&'static str, Value)> {
         ("rlnPixelSize", Value::Float(map.pixel_size)),
         ("rlnNrClasses", Value::Int(1)),
         ("rlnNrBodies", Value::Int(1)),
-        ("rlnNrGroups", Value::Int(1)),
+        ("rlnNrGroups", Value::Int(info.group_names.len() as i64)),
         ("rlnTau2FudgeFactor", Value::Float(1.0)),
-        ("rlnNormCorrectionAverage", Value::Float(1.0)),
+        (
+            "rlnNormCorrectionAverage",
+            Value::Float(m.noise[half_index(info)].average_norm),
+        ),
         (
             "rlnSigmaOffsetsAngst",
             Value::Float(m.sigma_offset_angst[half_index(info)]),
@@ -157,28 +169,34 @@ fn class_shells(m: &Maximised) -> Vec<Column> {
     ]
 }
 
-fn groups(particles: usize) -> Vec<Column> {
+/// The `model_groups` table: number, name, particles of the half (of both halves in the joined
+/// model) and intensity scale of every group.
+fn groups(m: &Maximised, info: &ModelInfo) -> Vec<Column> {
+    let count = |h: usize, g: usize| m.group_particles[h].get(g).copied().unwrap_or(0);
+    let particles = (0..info.group_names.len())
+        .map(|g| match info.half {
+            0 => count(0, g) + count(1, g),
+            _ => count(half_index(info), g),
+        } as i64)
+        .collect();
     vec![
         Column {
             label: "rlnGroupNumber".into(),
-            data: ColumnData::Int(vec![1]),
+            data: ColumnData::Int((1..=info.group_names.len() as i64).collect()),
         },
         Column {
             label: "rlnGroupName".into(),
-            data: ColumnData::Text(vec![GROUP_NAME.into()]),
+            data: ColumnData::Text(info.group_names.to_vec()),
         },
         Column {
             label: "rlnGroupNrParticles".into(),
-            data: ColumnData::Int(vec![particles as i64]),
+            data: ColumnData::Int(particles),
         },
-        float("rlnGroupScaleCorrection", vec![1.0]),
+        float(
+            "rlnGroupScaleCorrection",
+            m.noise[half_index(info)].scales.clone(),
+        ),
     ]
-}
-
-fn group_shells(m: &Maximised, info: &ModelInfo) -> Vec<Column> {
-    let [index, spatial] = shell_columns(m);
-    let sigma2 = per_shell(&m.sigma2[half_index(info)], m.fsc.len());
-    vec![index, spatial, float("rlnSigma2Noise", sigma2)]
 }
 
 /// rlnSpectralIndex and rlnResolution (Å⁻¹) of the shells 0 … N/2.
@@ -238,14 +256,15 @@ fn table(name: &str, columns: Vec<Column>) -> anyhow::Result<DataBlock> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::refine::outputs::fixture::maximised;
+    use crate::refine::outputs::fixture::{group_names, maximised};
 
-    fn info<'a>(half: u8, pdf: &'a [f64]) -> ModelInfo<'a> {
+    fn info<'a>(half: u8, pdf: &'a [f64], names: &'a [String]) -> ModelInfo<'a> {
         ModelInfo {
             resolution_angst: 8.0,
             half,
             reference_image: Path::new("Refine3D/job001/run_it002_half1_class001.mrc"),
             orientation_distribution: pdf,
+            group_names: names,
         }
     }
 
@@ -253,7 +272,8 @@ mod tests {
     fn blocks_and_values_follow_relion() {
         let m = maximised(Some(3.75));
         let pdf = [0.25, 0.75];
-        let star = model_star(&m, &info(2, &pdf)).unwrap();
+        let group_names_ = group_names();
+        let star = model_star(&m, &info(2, &pdf, &group_names_)).unwrap();
         let names: Vec<&str> = star.blocks.iter().map(|b| b.name.as_str()).collect();
         assert_eq!(
             names,
@@ -263,6 +283,7 @@ mod tests {
                 "model_class_1",
                 "model_groups",
                 "model_group_1",
+                "model_group_2",
                 "model_pdf_orient_class_1"
             ]
         );
@@ -297,9 +318,10 @@ mod tests {
             [999.0, 16.0, 8.0]
         );
         let groups = star.block("model_groups").unwrap().table.as_ref().unwrap();
-        assert_eq!(groups.ints("rlnGroupNrParticles"), Some(&[1][..]));
-        let noise = star.block("model_group_1").unwrap().table.as_ref().unwrap();
-        assert_eq!(noise.floats("rlnSigma2Noise").unwrap()[0], 2.0);
+        assert_eq!(groups.ints("rlnGroupNrParticles"), Some(&[0, 1][..]));
+        assert_eq!(groups.texts("rlnGroupName"), Some(&group_names()[..]));
+        let noise = star.block("model_group_2").unwrap().table.as_ref().unwrap();
+        assert_eq!(noise.floats("rlnSigma2Noise").unwrap()[0], 2.5);
         let pdf_rows = star.block("model_pdf_orient_class_1").unwrap();
         assert_eq!(
             pdf_rows
@@ -314,7 +336,8 @@ mod tests {
     #[test]
     fn the_joined_model_counts_every_particle_and_a_global_search_has_no_prior() {
         let m = maximised(None);
-        let star = model_star(&m, &info(0, &[1.0])).unwrap();
+        let names = group_names();
+        let star = model_star(&m, &info(0, &[1.0], &names)).unwrap();
         let general = star.block("model_general").unwrap();
         assert_eq!(
             general.pair("rlnOrientationalPriorMode"),
@@ -325,7 +348,13 @@ mod tests {
             Some(&Value::Float(0.0))
         );
         let groups = star.block("model_groups").unwrap().table.as_ref().unwrap();
-        assert_eq!(groups.ints("rlnGroupNrParticles"), Some(&[3][..]));
+        assert_eq!(groups.ints("rlnGroupNrParticles"), Some(&[2, 1][..]));
+        // The joined model takes half 1's scales.
+        assert_eq!(
+            groups.floats("rlnGroupScaleCorrection"),
+            Some(&[0.75, 1.25][..])
+        );
+        assert!(model_star(&m, &info(0, &[1.0], &names[..1])).is_err());
         let text = star.to_string().unwrap();
         assert!(text.contains("data_model_general"), "{text}");
     }

@@ -161,8 +161,8 @@ pub fn optimiser_star(
         ("rlnHasConverged", flag(schedule.converged)),
         ("rlnHasHighFscAtResolLimit", flag(false)),
         ("rlnHasLargeSizeIncreaseIterationsAgo", Value::Int(0)),
-        ("rlnDoCorrectNorm", flag(false)),
-        ("rlnDoCorrectScale", flag(false)),
+        ("rlnDoCorrectNorm", flag(plan.norm_correction)),
+        ("rlnDoCorrectScale", flag(plan.scale_correction)),
         ("rlnDoCorrectCtf", flag(settings.ctf)),
         (
             "rlnDoIgnoreCtfUntilFirstPeak",
