@@ -1,5 +1,6 @@
 //! `cryoflux simulate`: ground-truth particles of a map (by default the bundled 1HPV map) at
-//! random or given poses, with CTF and noise; see [`crate::simulate`] for the model.
+//! random or given poses, with CTF, noise and optional intensity errors (per-micrograph signal
+//! scales, per-particle normalisation errors); see [`crate::simulate`] for the model.
 
 use std::path::PathBuf;
 
@@ -100,6 +101,28 @@ pub struct SimulateArgs {
     /// Amplitude contrast.
     #[arg(long, default_value_t = 0.1)]
     pub q0: f64,
+    /// Per-micrograph signal scale s_m = exp(X·z), z ~ N(0,1): the noise-free signal of every
+    /// particle of micrograph m is multiplied by s_m (noise unchanged); truth.star gets
+    /// rlnGroupScaleCorrection. 0 (default): off. At most 2.
+    #[arg(
+        long = "scale_spread",
+        alias = "scale-spread",
+        allow_negative_numbers = true,
+        value_name = "X",
+        default_value_t = 0.0
+    )]
+    pub scale_spread: f64,
+    /// Per-particle normalisation error f_i = exp(Y·z), z ~ N(0,1): the whole image (signal and
+    /// noise) is multiplied by f_i; truth.star gets rlnNormCorrection. 0 (default): off. At
+    /// most 2.
+    #[arg(
+        long = "norm_spread",
+        alias = "norm-spread",
+        allow_negative_numbers = true,
+        value_name = "Y",
+        default_value_t = 0.0
+    )]
+    pub norm_spread: f64,
     /// Worker threads (default: all cores); the output does not depend on it.
     #[arg(long = "j", visible_alias = "threads", value_name = "N")]
     pub threads: Option<usize>,
@@ -154,6 +177,8 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         add_noise: !args.no_noise,
         ctf: (!args.no_ctf).then_some((microscope, defocus)),
         particles_per_micrograph: args.particles_per_micrograph,
+        scale_spread: args.scale_spread,
+        norm_spread: args.norm_spread,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
@@ -161,13 +186,15 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         .context("cannot start the worker threads")?;
     let summary = pool.install(|| simulate(&map, &config, &args.output))?;
     tracing::info!(
-        "simulated {} particles of {map_name} (box {}, {} Å/px), SNR {}{} (signal variance {:.4e}, \
-         noise σ {:.4e} before scaling to unit noise), in {:.2} s ({:.0} particles/s) → {}, {}, {}",
+        "simulated {} particles of {map_name} (box {}, {} Å/px), SNR {}{}{} (signal variance \
+         {:.4e}, noise σ {:.4e} before scaling to unit noise), in {:.2} s ({:.0} particles/s) → \
+         {}, {}, {}",
         summary.particles,
         map.n(),
         map.pixel_size(),
         args.snr,
         if args.no_noise { ", noise-free" } else { "" },
+        intensity_note(args),
         summary.mean_signal_variance,
         summary.noise_sigma,
         summary.seconds,
@@ -177,4 +204,16 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         summary.truth_star.display()
     );
     Ok(())
+}
+
+/// The intensity errors asked for, as a clause of the summary line (empty when none).
+fn intensity_note(args: &SimulateArgs) -> String {
+    let mut note = String::new();
+    if args.scale_spread > 0.0 {
+        note += &format!(", micrograph scales exp({}·N(0,1))", args.scale_spread);
+    }
+    if args.norm_spread > 0.0 {
+        note += &format!(", normalisation errors exp({}·N(0,1))", args.norm_spread);
+    }
+    note
 }

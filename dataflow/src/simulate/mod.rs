@@ -8,6 +8,21 @@
 //! particles, divided by the noise variance.** Images are scaled so that the noise has variance
 //! 1 (as relion_preprocess normalises the background), so the signal's mean variance is SNR.
 //!
+//! Optional intensity errors ([`intensity`]), for testing RELION's `--scale` and `--norm`:
+//! particle i on micrograph m is recorded as
+//!
+//! ```text
+//! X_i = f_i · (s_m · P_i / σ + n_i),   n_i white, unit variance,
+//! ```
+//!
+//! with P_i the noise-free image, σ the noise s.d. set by the SNR, s_m the micrograph's signal
+//! scale and f_i the particle's normalisation error. **The SNR and σ are those of s = f = 1**:
+//! they do not depend on the factors, so micrograph m's own SNR is s_m² · SNR (f_i scales
+//! signal and noise alike and leaves it unchanged), and particle i's noise variance is f_i².
+//! `truth.star` states s_m as `rlnGroupScaleCorrection` and f_i as `rlnNormCorrection`, each
+//! only when its spread is > 0 (absent means exactly 1, RELION's default, and keeps the files of
+//! a simulation without intensity errors as they were); `particles.star` has neither.
+//!
 //! Every random draw comes from a stream keyed by (seed, purpose, particle or micrograph index)
 //! ([`rng`]), so the output is byte-identical for a given seed whatever the thread count, and
 //! switching noise off leaves poses and defoci unchanged.
@@ -15,6 +30,7 @@
 pub mod assets;
 pub mod ctfs;
 pub mod formation;
+pub mod intensity;
 pub mod poses;
 pub mod projection;
 pub mod rng;
@@ -31,6 +47,7 @@ use rayon::prelude::*;
 
 use ctfs::{DefocusModel, Microscope};
 use formation::{ImageFormer, variance_of_transform};
+use intensity::{IntensityFactors, check_spread};
 use poses::{Pose, random_pose};
 use rng::{Purpose, Rng};
 use stack::write_stack;
@@ -65,12 +82,17 @@ pub struct SimulationConfig {
     pub ctf: Option<(Microscope, DefocusModel)>,
     /// Consecutive particles sharing one micrograph (and its defocus), ≥ 1.
     pub particles_per_micrograph: usize,
+    /// Standard deviation of ln s_m, the per-micrograph signal scale (dimensionless, 0 = off).
+    pub scale_spread: f64,
+    /// Standard deviation of ln f_i, the per-particle normalisation error (dimensionless,
+    /// 0 = off).
+    pub norm_spread: f64,
 }
 
 impl SimulationConfig {
     /// A typical single-particle data set: `count` uniform random poses with origins within
     /// ±3 Å, a 300 kV Krios ([`Microscope::default`]), defoci of [`DefocusModel::typical`],
-    /// 50 particles per micrograph, noise at `snr`.
+    /// 50 particles per micrograph, noise at `snr`, no intensity errors.
     pub fn typical(count: usize, seed: u64, snr: f64) -> Self {
         SimulationConfig {
             poses: PoseSource::Random {
@@ -82,6 +104,8 @@ impl SimulationConfig {
             add_noise: true,
             ctf: Some((Microscope::default(), DefocusModel::typical())),
             particles_per_micrograph: 50,
+            scale_spread: 0.0,
+            norm_spread: 0.0,
         }
     }
 }
@@ -91,7 +115,8 @@ impl SimulationConfig {
 pub struct SimulationSummary {
     /// Number of particles written.
     pub particles: usize,
-    /// Mean variance of the noise-free images before scaling (map units × pixels, squared).
+    /// Mean variance of the noise-free images before scaling, without intensity errors
+    /// (s = f = 1; map units × pixels, squared).
     pub mean_signal_variance: f64,
     /// Standard deviation of the noise before scaling (map units × pixels); images were
     /// divided by it.
@@ -141,7 +166,7 @@ pub fn simulate(
     write_stack(&stack, n, box_size, pixel, |i| {
         let r = &records[i];
         let mut data = former.image(&r.pose, r.ctf.as_ref())?.into_vec();
-        scale_and_add_noise(&mut data, noise_sigma, config, i);
+        record(&mut data, noise_sigma, &r.intensity, config, i);
         Ok(data)
     })?;
 
@@ -184,6 +209,8 @@ fn check(config: &SimulationConfig) -> anyhow::Result<()> {
         config.particles_per_micrograph > 0,
         "0 particles per micrograph; expected at least 1"
     );
+    check_spread("scale_spread", config.scale_spread)?;
+    check_spread("norm_spread", config.norm_spread)?;
     if let Some((_, d)) = &config.ctf {
         let finite = [d.min, d.max, d.astigmatism, d.spread]
             .iter()
@@ -202,7 +229,7 @@ fn check(config: &SimulationConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One record per particle: image name, micrograph, pose and CTF.
+/// One record per particle: image name, micrograph, pose, CTF and intensity factors.
 fn records(config: &SimulationConfig, stack: &str) -> Vec<ImageRecord> {
     let poses: Vec<Pose> = match &config.poses {
         PoseSource::Random { count, max_offset } => (0..*count)
@@ -228,14 +255,28 @@ fn records(config: &SimulationConfig, stack: &str) -> Vec<ImageRecord> {
                     .ctf
                     .as_ref()
                     .map(|(scope, model)| model.draw(scope, config.seed, micrograph, i)),
+                intensity: IntensityFactors::draw(
+                    config.seed,
+                    config.scale_spread,
+                    config.norm_spread,
+                    micrograph,
+                    i,
+                ),
             }
         })
         .collect()
 }
 
-/// Divides a noise-free image by the noise s.d. and, if asked, adds unit-variance white noise
-/// from particle `index`'s noise stream.
-fn scale_and_add_noise(data: &mut [f32], sigma: f64, config: &SimulationConfig, index: usize) {
+/// Turns noise-free image `index` into the recorded one: f · (s · image / σ + noise) with s and f
+/// of `factors` and, if asked, unit-variance white noise from the particle's noise stream.
+fn record(
+    data: &mut [f32],
+    sigma: f64,
+    factors: &IntensityFactors,
+    config: &SimulationConfig,
+    index: usize,
+) {
+    let (s, f) = (factors.signal_scale(), factors.image_scale());
     let mut rng = Rng::stream(config.seed, Purpose::Noise, index as u64);
     for pair in data.chunks_mut(2) {
         let noise = if config.add_noise {
@@ -244,7 +285,8 @@ fn scale_and_add_noise(data: &mut [f32], sigma: f64, config: &SimulationConfig, 
             [0.0; 2]
         };
         for (v, e) in pair.iter_mut().zip(noise) {
-            *v = (f64::from(*v) / sigma + e) as f32;
+            // Multiplying by s = 1 or f = 1 is exact: outputs without the factors are unchanged.
+            *v = ((f64::from(*v) * s / sigma + e) * f) as f32;
         }
     }
 }
@@ -257,4 +299,155 @@ pub fn relion_path(path: &Path) -> String {
         .collect::<PathBuf>()
         .display()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use assets::default_map;
+    use cryoflux_formats::mrc::MrcFile;
+    use cryoflux_formats::star::StarFile;
+
+    /// `cryoflux simulate --n COUNT --seed 7`'s configuration (bundled 1HPV map, box 48) with the
+    /// given micrograph size and intensity spreads.
+    fn config(count: usize, per_micrograph: usize, scale: f64, norm: f64) -> SimulationConfig {
+        SimulationConfig {
+            poses: PoseSource::Random {
+                count,
+                max_offset: 5.0,
+            },
+            particles_per_micrograph: per_micrograph,
+            scale_spread: scale,
+            norm_spread: norm,
+            ..SimulationConfig::typical(count, 7, 0.05)
+        }
+    }
+
+    /// What one simulation wrote: its images and its truth and particle files.
+    struct Written {
+        images: Vec<Vec<f32>>,
+        truth: StarFile,
+        particles: StarFile,
+    }
+
+    impl Written {
+        /// One column of the particles table of the truth file, if present.
+        fn truth_column(&self, label: &str) -> Option<Vec<f64>> {
+            let table = self.truth.block("particles")?.table.as_ref()?;
+            table.floats(label).map(<[f64]>::to_vec)
+        }
+    }
+
+    /// Simulates `config` into a fresh directory on `threads` worker threads.
+    fn run(config: &SimulationConfig, threads: usize) -> Written {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let summary = pool
+            .install(|| simulate(&default_map().unwrap(), config, dir.path()))
+            .unwrap();
+        let stack = MrcFile::open(&summary.stack).unwrap();
+        Written {
+            images: (0..stack.image_count())
+                .map(|i| stack.read_image(i).unwrap())
+                .collect(),
+            truth: StarFile::read(&summary.truth_star).unwrap(),
+            particles: StarFile::read(&summary.particles_star).unwrap(),
+        }
+    }
+
+    /// Asserts that every image of `scaled` is `factor(i)` times image i of `base` (to float32
+    /// rounding).
+    fn assert_scaled(scaled: &Written, base: &Written, factor: impl Fn(usize) -> f64) {
+        for (i, (a, b)) in scaled.images.iter().zip(&base.images).enumerate() {
+            let f = factor(i);
+            let peak = a.iter().fold(0.0f64, |m, &v| m.max(f64::from(v).abs()));
+            let worst = a
+                .iter()
+                .zip(b)
+                .map(|(&a, &b)| (f64::from(a) - f * f64::from(b)).abs())
+                .fold(0.0, f64::max);
+            assert!(
+                worst <= 1e-6 * peak,
+                "image {i}: off by {worst} (peak {peak}, factor {f})"
+            );
+        }
+    }
+
+    const FACTOR_LABELS: [&str; 2] = ["rlnGroupScaleCorrection", "rlnNormCorrection"];
+
+    #[test]
+    fn without_intensity_errors_the_output_is_as_before() {
+        let out = run(&config(6, 50, 0.0, 0.0), 1);
+        // Pixels of `cryoflux simulate --n 6 --seed 7` before the intensity errors existed.
+        let pixel = |i: usize, y: usize, x: usize| out.images[i][y * 48 + x];
+        assert_eq!(pixel(0, 10, 20), -1.002_907_4);
+        assert_eq!(pixel(0, 24, 24), 1.612_768);
+        assert_eq!(pixel(5, 30, 7), -0.562_964_5);
+        assert_eq!(pixel(5, 0, 0), -0.891_727_4);
+        for label in FACTOR_LABELS {
+            assert!(out.truth_column(label).is_none(), "{label}");
+        }
+    }
+
+    #[test]
+    fn micrograph_scale_multiplies_the_noise_free_signal() {
+        let clean = |scale| SimulationConfig {
+            add_noise: false,
+            ..config(7, 3, scale, 0.0)
+        };
+        let scaled = run(&clean(0.3), 1);
+        let plain = run(&clean(0.0), 1);
+        let s = scaled.truth_column("rlnGroupScaleCorrection").unwrap();
+        // Micrographs of 3 particles: 0–2, 3–5, 6.
+        assert!(s[0] == s[1] && s[1] == s[2] && s[3] == s[5]);
+        assert!(s[0] != s[3] && s[3] != s[6]);
+        assert_scaled(&scaled, &plain, |i| s[i]);
+        assert!(scaled.truth_column("rlnNormCorrection").is_none());
+    }
+
+    #[test]
+    fn normalisation_error_multiplies_the_whole_noisy_image() {
+        let with_norm = run(&config(5, 3, 0.3, 0.2), 1);
+        let without = run(&config(5, 3, 0.3, 0.0), 1);
+        let f = with_norm.truth_column("rlnNormCorrection").unwrap();
+        assert!(f.windows(2).all(|w| w[0] != w[1]), "{f:?}");
+        assert_scaled(&with_norm, &without, |i| f[i]);
+        assert_eq!(
+            with_norm.truth_column("rlnGroupScaleCorrection"),
+            without.truth_column("rlnGroupScaleCorrection")
+        );
+        let particles = with_norm.particles.block("particles").unwrap();
+        for label in FACTOR_LABELS {
+            assert!(particles.table.as_ref().unwrap().column(label).is_none());
+        }
+    }
+
+    #[test]
+    fn intensity_errors_do_not_depend_on_the_thread_count() {
+        let both = config(12, 4, 0.3, 0.2);
+        let (one, two) = (run(&both, 1), run(&both, 2));
+        assert!(one.images == two.images);
+        for label in FACTOR_LABELS {
+            assert!(one.truth_column(label).is_some(), "{label}");
+            assert_eq!(one.truth_column(label), two.truth_column(label), "{label}");
+        }
+    }
+
+    #[test]
+    fn bad_spreads_are_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("sim");
+        let map = default_map().unwrap();
+        for (bad, start) in [
+            (config(3, 3, -0.5, 0.0), "scale_spread -0.5;"),
+            (config(3, 3, 0.0, f64::NAN), "norm_spread NaN;"),
+        ] {
+            let message = simulate(&map, &bad, &out).unwrap_err().to_string();
+            assert!(message.starts_with(start), "{message}");
+            assert!(!out.exists());
+        }
+    }
 }

@@ -8,6 +8,7 @@ use cryoflux_kernels::ctf::CtfParams;
 use cryoflux_kernels::grid::Volume;
 
 use super::formation::ImageFormer;
+use super::intensity::IntensityFactors;
 use super::poses::Pose;
 use super::relion_path;
 use super::stack::write_stack;
@@ -44,6 +45,7 @@ pub fn write_projections(
             micrograph: None,
             pose: r.pose,
             ctf: r.ctf,
+            intensity: IntensityFactors::default(),
         })
         .collect();
     let star = stack.with_extension("star");

@@ -21,6 +21,10 @@ pub enum Purpose {
     ParticleDefocus = 3,
     /// A particle's image noise.
     Noise = 4,
+    /// A micrograph's signal scale (ice thickness, dose).
+    MicrographScale = 5,
+    /// A particle's normalisation error (wrong background standard deviation).
+    NormError = 6,
 }
 
 /// A xoshiro256++ generator.

@@ -1,12 +1,13 @@
 //! Particle STAR files of written images, RELION 3.1 layout: `data_optics` (one group per
 //! distinct microscope, with pixel and image size) and `data_particles` (image name, micrograph,
-//! CTF, optics group and, for ground truth, the pose).
+//! CTF, optics group and, for ground truth, the pose and the simulated intensity factors).
 
 use cryoflux_formats::star::{
     Column, ColumnData, DataBlock, OPTICS_BLOCK, PARTICLES_BLOCK, StarFile, Table,
 };
 use cryoflux_kernels::ctf::CtfParams;
 
+use super::intensity::IntensityFactors;
 use super::poses::Pose;
 
 /// What the STAR file says about one written image.
@@ -21,10 +22,15 @@ pub struct ImageRecord {
     pub pose: Pose,
     /// The CTF applied to the image, if any.
     pub ctf: Option<CtfParams>,
+    /// The intensity factors the image was made with (ground truth only).
+    pub intensity: IntensityFactors,
 }
 
 /// Reads one per-particle CTF value (for the optional columns).
 type CtfField = fn(&CtfParams) -> f64;
+
+/// Reads one simulated intensity factor, if it was simulated.
+type IntensityField = fn(&IntensityFactors) -> Option<f64>;
 
 /// `value` rounded to `decimals` decimal places. Simulations draw their truth through this, so
 /// that the STAR files are short and still state the truth exactly.
@@ -38,13 +44,15 @@ pub fn image_name(index: usize, stack: &str) -> String {
     format!("{:06}@{stack}", index + 1)
 }
 
-/// The particle file of `images` (all `image_size` pixels of `pixel_size` Å); pose columns
-/// (`rlnAngleRot/Tilt/Psi`, `rlnOriginXAngst/YAngst`) only when `with_pose`.
+/// The particle file of `images` (all `image_size` pixels of `pixel_size` Å). Only the
+/// ground truth (`truth`) has the pose columns (`rlnAngleRot/Tilt/Psi`,
+/// `rlnOriginXAngst/YAngst`) and the simulated intensity factors (`rlnGroupScaleCorrection`,
+/// `rlnNormCorrection`, each when every image has it), as a RELION extraction has neither.
 pub fn particle_star(
     images: &[ImageRecord],
     pixel_size: f64,
     image_size: usize,
-    with_pose: bool,
+    truth: bool,
 ) -> StarFile {
     let (optics, groups) = optics_table(images, pixel_size, image_size);
     let mut columns = vec![text(
@@ -83,13 +91,23 @@ pub fn particle_star(
         label: "rlnOpticsGroup".into(),
         data: ColumnData::Int(groups),
     });
-    if with_pose {
+    if truth {
         let poses = || images.iter().map(|r| r.pose);
         columns.push(float("rlnAngleRot", poses().map(|p| p.angles.rot)));
         columns.push(float("rlnAngleTilt", poses().map(|p| p.angles.tilt)));
         columns.push(float("rlnAnglePsi", poses().map(|p| p.angles.psi)));
         columns.push(float("rlnOriginXAngst", poses().map(|p| p.origin[0])));
         columns.push(float("rlnOriginYAngst", poses().map(|p| p.origin[1])));
+        let factors: [(&str, IntensityField); 2] = [
+            ("rlnGroupScaleCorrection", |f| f.group_scale),
+            ("rlnNormCorrection", |f| f.norm),
+        ];
+        for (label, get) in factors {
+            let values: Option<Vec<f64>> = images.iter().map(|r| get(&r.intensity)).collect();
+            if let Some(values) = values.filter(|v| !v.is_empty()) {
+                columns.push(float(label, values.into_iter()));
+            }
+        }
     }
     let block = |name: &str, table| DataBlock {
         name: name.to_owned(),
@@ -192,6 +210,10 @@ mod tests {
                     voltage_kv: if i == 2 { 200.0 } else { 300.0 },
                     ..scope
                 }),
+                intensity: IntensityFactors {
+                    group_scale: None,
+                    norm: Some(1.0 + 0.125 * i as f64),
+                },
             })
             .collect();
         let text = particle_star(&records, 1.8, 48, true).to_string().unwrap();
@@ -206,6 +228,11 @@ mod tests {
         assert_eq!(parts.floats("rlnDefocusU").unwrap()[1], 15001.0);
         assert_eq!(parts.ints("rlnOpticsGroup").unwrap(), &[1, 1, 2]);
         assert!(parts.column("rlnCtfBfactor").is_none());
+        assert_eq!(
+            parts.floats("rlnNormCorrection").unwrap(),
+            &[1.0, 1.125, 1.25]
+        );
+        assert!(parts.column("rlnGroupScaleCorrection").is_none());
         let optics = star.block("optics").unwrap().table.as_ref().unwrap();
         assert_eq!(optics.floats("rlnVoltage").unwrap(), &[300.0, 200.0]);
         assert_eq!(optics.ints("rlnImageSize").unwrap(), &[48, 48]);
@@ -217,5 +244,6 @@ mod tests {
             .as_ref()
             .unwrap();
         assert!(parts.column("rlnAngleRot").is_none());
+        assert!(parts.column("rlnNormCorrection").is_none());
     }
 }

@@ -100,6 +100,8 @@ fn reconstruction(scratch: &Path, n: usize, args: &BenchReconstructArgs) -> anyh
             },
         )),
         particles_per_micrograph: 50,
+        scale_spread: 0.0,
+        norm_spread: 0.0,
     };
     let summary = simulate(&map, &config, &dir)?;
     let star = summary.truth_star.to_string_lossy().into_owned();
