@@ -1,6 +1,7 @@
 //! End to end: `cryoflux refine` as two processes on loopback (timely's cluster mode over TCP)
 //! gives the same files, byte for byte, as one process with the same number of workers; bad
-//! cluster flags are refused with a message naming the flag.
+//! cluster flags are refused with a message naming the flag; a process whose peer never
+//! starts stops after `--cluster_timeout` naming that peer.
 
 mod common;
 
@@ -52,10 +53,10 @@ fn spawn(args: &[String], log: &Path) -> Child {
         .expect("the cryoflux binary starts")
 }
 
-/// Waits for `child`, killing it after [`PROCESS_TIMEOUT`].
-fn wait(child: &mut Child) -> Option<ExitStatus> {
+/// Waits for `child`, killing it after `limit`.
+fn wait(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     let start = Instant::now();
-    while start.elapsed() < PROCESS_TIMEOUT {
+    while start.elapsed() < limit {
         if let Some(status) = child.try_wait().unwrap() {
             return Some(status);
         }
@@ -103,7 +104,7 @@ fn two_processes_on_loopback_match_one_process() {
         })
         .collect();
     for (i, (child, log)) in children.iter_mut().enumerate() {
-        let status = wait(child);
+        let status = wait(child, PROCESS_TIMEOUT);
         let stderr = std::fs::read_to_string(log.with_extension("err")).unwrap();
         assert!(
             status.is_some_and(|s| s.success()),
@@ -150,6 +151,49 @@ fn two_processes_on_loopback_match_one_process() {
 }
 
 #[test]
+fn a_peer_that_never_starts_is_named_after_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let (particles, reference) = inputs(dir.path());
+    let [p0, p1] = free_ports();
+    let addresses = format!("127.0.0.1:{p0},127.0.0.1:{p1}");
+    let out = dir.path().join("alone/run");
+    let args = refine_args(
+        &particles,
+        &reference,
+        &out,
+        &[
+            "--process",
+            "0",
+            "--processes",
+            "2",
+            "--addresses",
+            &addresses,
+            "--cluster_timeout",
+            "1",
+        ],
+    );
+    let log = dir.path().join("alone");
+    let start = Instant::now();
+    let mut child = spawn(&args, &log);
+    let status = wait(&mut child, Duration::from_secs(30));
+    let stderr = std::fs::read_to_string(log.with_extension("err")).unwrap();
+    let stdout = std::fs::read_to_string(log.with_extension("out")).unwrap();
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(1),
+        "after {:?}:\n{stderr}",
+        start.elapsed()
+    );
+    let peer = format!("process 1 at 127.0.0.1:{p1}");
+    assert!(
+        stderr.contains(&peer) && stderr.contains("--cluster_timeout 1 s"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+}
+
+#[test]
 fn bad_cluster_flags_are_refused_naming_the_flag() {
     let dir = tempfile::tempdir().unwrap();
     let (p, r, o) = (
@@ -192,6 +236,18 @@ fn bad_cluster_flags_are_refused_naming_the_flag() {
     );
     let err = fails(&["--processes", "two"]);
     assert!(err.contains("--processes"), "{err}");
+    let err = fails(&[
+        "--processes",
+        "2",
+        "--addresses",
+        two,
+        "--cluster_timeout",
+        "0",
+    ]);
+    assert!(
+        err.contains("--cluster_timeout 0") && err.contains("positive"),
+        "{err}"
+    );
     // Nothing was written: the flags are checked before any input is read.
     assert!(!o.parent().unwrap().exists());
 }

@@ -144,13 +144,27 @@ pub struct ClusterArgs {
     /// File with one host:port per line, in process order (instead of --addresses).
     #[arg(long, value_name = "FILE")]
     pub hostfile: Option<PathBuf>,
+    /// Seconds to wait, once the inputs are read, for every other process to connect; then
+    /// stop with an error naming the processes not reached.
+    #[arg(
+        long = "cluster_timeout",
+        alias = "cluster-timeout",
+        value_name = "SECONDS",
+        default_value_t = crate::refine::cluster::DEFAULT_TIMEOUT_SECONDS
+    )]
+    pub cluster_timeout: f64,
 }
 
 /// Runs the refinement and prints where the results are.
 pub fn run(args: &RefineArgs) -> anyhow::Result<()> {
     let c = &args.cluster;
-    let cluster =
-        ClusterSettings::from_flags(c.process, c.processes, &c.addresses, c.hostfile.as_deref())?;
+    let cluster = ClusterSettings::from_flags(
+        c.process,
+        c.processes,
+        &c.addresses,
+        c.hostfile.as_deref(),
+        c.cluster_timeout,
+    )?;
     let settings = RefineSettings {
         particles: args.input.clone(),
         reference: args.reference.clone(),

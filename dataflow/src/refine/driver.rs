@@ -180,12 +180,10 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
     let progress: Progress = Arc::new(move |k| ticker.inc(k));
     let job = Arc::new(job);
     let (sender, receiver) = channel::<Outcome>();
-    let config = settings.cluster.timely_config(settings.threads);
     let worker_job = job.clone();
-    let guards = timely::execute(config, move |worker| {
+    let guards = settings.cluster.execute(settings.threads, move |worker| {
         iterate(worker, &worker_job, sender.clone(), progress.clone())
-    })
-    .map_err(|e| anyhow!("cannot start the timely workers: {e}"))?;
+    })?;
 
     let mut summaries = Vec::new();
     let mut first_error: Option<anyhow::Error> = None;
