@@ -139,6 +139,73 @@ fn refinement_recovers_poses_and_the_map() {
     assert_eq!(fsc.floats("rlnGoldStandardFsc").unwrap().len(), 25);
 }
 
+/// Particles of 5 micrographs whose signal is scaled by s_m = exp(0.3·z) and whose images are
+/// mis-normalised by f_i = exp(0.15·z): `--scale` must find the s_m (up to their mean) and
+/// `--norm` the f_i (up to a common factor). Measured: correlations 0.991 and 0.973.
+#[test]
+fn norm_and_scale_corrections_recover_the_true_factors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (truth, truth_map) = asymmetric_map(dir.path());
+    let config = SimulationConfig {
+        particles_per_micrograph: 40,
+        scale_spread: 0.3,
+        norm_spread: 0.15,
+        ..SimulationConfig::typical(200, 5, 0.5)
+    };
+    let simulated = simulate(&truth, &config, &dir.path().join("sim")).unwrap();
+    let out = dir.path().join("Refine3D/job001/run");
+    let log = cryoflux_ok(&strs(&small_refine_args(
+        &simulated.particles_star,
+        &truth_map,
+        &out,
+        &["--iter", "2", "--j", "2", "--norm", "--scale"],
+    )));
+    println!("{log}");
+    let read = |path: &Path| cryoflux_formats::star::StarFile::read(path).unwrap();
+    let truth_star = read(&simulated.truth_star);
+    let truth_rows = truth_star
+        .block("particles")
+        .unwrap()
+        .table
+        .as_ref()
+        .unwrap();
+    let data = read(Path::new(&format!("{}_data.star", out.display())));
+    let data_rows = data.block("particles").unwrap().table.as_ref().unwrap();
+    let model = read(Path::new(&format!("{}_model.star", out.display())));
+    let groups = model.block("model_groups").unwrap().table.as_ref().unwrap();
+
+    // Scales: one per micrograph, matched by name.
+    let names = groups.texts("rlnGroupName").unwrap();
+    assert_eq!(names.len(), 5, "one noise group per micrograph");
+    let estimated = groups.floats("rlnGroupScaleCorrection").unwrap();
+    let micrographs = truth_rows.texts("rlnMicrographName").unwrap();
+    let true_scales = truth_rows.floats("rlnGroupScaleCorrection").unwrap();
+    let true_of = |name: &String| {
+        let row = micrographs.iter().position(|m| m == name).unwrap();
+        true_scales[row] as f32
+    };
+    let truth_by_group: Vec<f32> = names.iter().map(true_of).collect();
+    let estimated: Vec<f32> = estimated.iter().map(|&s| s as f32).collect();
+    let scale_correlation = correlation(&estimated, &truth_by_group);
+    // Norms: one per particle (rows in the same order).
+    let as_f32 = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<_>>();
+    let norm_correlation = correlation(
+        &as_f32(data_rows.floats("rlnNormCorrection").unwrap()),
+        &as_f32(truth_rows.floats("rlnNormCorrection").unwrap()),
+    );
+    println!(
+        "scales {estimated:?} vs {truth_by_group:?}: r = {scale_correlation:.3}; norms r = {norm_correlation:.3}"
+    );
+    assert!(
+        scale_correlation > 0.9,
+        "scale correlation {scale_correlation}"
+    );
+    assert!(
+        norm_correlation > 0.9,
+        "norm correlation {norm_correlation}"
+    );
+}
+
 /// 2 blocks per half set: 1, 2, 3 and 4 workers split their reduction trees differently.
 #[test]
 fn one_to_four_workers_give_identical_outputs() {

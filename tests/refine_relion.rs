@@ -1,5 +1,6 @@
-//! End to end: a short `cryoflux refine` (100 simulated particles, box 48 of 1.8 Å, two
-//! iterations and the final one) writes RELION's Refine3D files (refine.md §8.1), and RELION
+//! End to end: a short `cryoflux refine` (100 simulated particles on two micrographs, hence two
+//! noise groups, box 48 of 1.8 Å, norm and scale corrections, two iterations and the final one)
+//! writes RELION's Refine3D files (refine.md §8.1), and RELION
 //! 3.1.3 and Python `starfile` read them:
 //!
 //! - `relion_refine --continue` reads every optimiser file with the sampling, particle and
@@ -64,7 +65,7 @@ fn refine() -> Run {
             &simulated.particles_star,
             &reference,
             ROOT,
-            &["--iter", "2", "--j", "2"],
+            &["--iter", "2", "--j", "2", "--norm", "--scale"],
         ))
         .output()
         .unwrap();
