@@ -13,7 +13,7 @@
 //! can be assigned to either pseudo-mate pose; the angular errors then split into a group near
 //! 0° and one near the pseudo-symmetry angle, and the frame's `fraction` shows the split.
 
-mod frame;
+pub mod frame;
 mod poses;
 mod report;
 mod resolution;

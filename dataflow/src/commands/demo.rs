@@ -1,10 +1,11 @@
 //! `cryoflux demo`: the main job on the embedded default, start to finish. Simulates particles
 //! from the bundled heat-labile enterotoxin map (PDB 1TII, asymmetric; see
 //! [`crate::simulate::assets`]) at random poses, refines them with `cryoflux refine` from the
-//! map low-passed to 30 Å (gold-standard halves, cross-correlation first iteration,
-//! auto-sampling with RELION's "finer angular sampling faster" options), post-processes the
-//! half maps with a soft spherical mask, and reports the gold-standard resolution, the
-//! resolution against the truth and the angular and offset errors against the true poses.
+//! map low-passed to 30 Å (gold-standard halves, cross-correlation first iteration, norm and
+//! scale corrections, auto-sampling with RELION's "finer angular sampling faster" options),
+//! post-processes the half maps with a soft spherical mask, and reports the gold-standard
+//! resolution, the resolution against the truth and the angular and offset errors against the
+//! true poses.
 //!
 //! Folders under `--o`: `Simulate/` (particles.star, particles.mrcs, truth.star),
 //! `Reference/reference_lp30.mrc`, `Refine3D/run_*` (RELION's layout), `PostProcess/`,
@@ -141,6 +142,8 @@ fn demo(args: &DemoArgs, threads: usize) -> anyhow::Result<(Assessment, (f64, St
         offset_step: 2.0,
         iterations: args.iter,
         firstiter_cc: true,
+        norm_correction: true,
+        scale_correction: true,
         auto_ignore_angles: true,
         auto_resol_angles: true,
         threads,

@@ -10,7 +10,8 @@
 //!   reference too blurred to tell the particle's pseudo-symmetric or ellipsoid-like halves apart
 //!   lets both programs settle partly on rotated poses; the angular errors then show it.
 //! - cryoflux: `cryoflux refine --ini_high A --ctf --healpix_order H --offset_range 5 px
-//!   --offset_step 2 px --sym C1 --j J` (its offsets are given in Å: 5 and 2 pixels).
+//!   --offset_step 2 px --sym C1 --firstiter_cc --norm --scale --j J` (RELION's GUI options;
+//!   offsets are given in Å: 5 and 2 pixels).
 //! - RELION: `tools/relion_refine_side_by_side.sh` (embedded in the binary): `mpirun -n 3
 //!   relion_refine_mpi --auto_refine --split_random_halves …` with the GUI's options, one thread
 //!   per rank: a leader and one worker per half set, i.e. two busy processes, as cryoflux's
@@ -190,7 +191,8 @@ fn run_cryoflux(args: &BenchRefineArgs, p: &Prepared) -> anyhow::Result<Outcome>
         "refine", "--i", path_text(&p.particles)?, "--ref", path_text(&p.reference)?,
         "--o", path_text(&root)?, "--ini_high", &ini_high, "--particle_diameter", &diameter,
         "--ctf", "--healpix_order", &order, "--offset_range", &range, "--offset_step", &step,
-        "--sym", "C1", "--j", &threads, "--random_seed", "1",
+        "--sym", "C1", "--j", &threads, "--random_seed", "1", "--firstiter_cc", "--norm",
+        "--scale",
     ];
     let cost = measure_child(&p.dir, &exe, &flags, &p.dir.join("CryoFlux/cryoflux.log"))?;
     Ok(Outcome {
