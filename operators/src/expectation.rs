@@ -14,7 +14,9 @@
 //! those near the particle's previous pose, projected on the fly, in a local search;
 //! translations around the previous offset) and inserts the kept samples into the block's
 //! backprojector. Every `accuracy_every`-th particle also estimates its alignment accuracy at
-//! its new pose. The particle's stashed pose becomes its best pose. Each finished block is
+//! its new pose. The particle's stashed pose becomes its best pose. Each particle is compared
+//! with the noise spectrum and intensity scale of its noise group and, with norm correction,
+//! multiplied by n̄/n_i first; its new norm correction is stashed with its pose. Each finished block is
 //! folded into the worker's partial sums at once, so a worker holds O(log blocks) of them.
 
 use std::collections::BTreeMap;
@@ -356,16 +358,7 @@ fn expect_particle(
         },
         &mut sums.backprojector,
     )?;
-    let group_sums = &mut sums.groups[group];
-    group_sums
-        .noise_power
-        .iter_mut()
-        .zip(&contribution.noise_power)
-        .for_each(|(a, b)| *a += b);
-    group_sums.weight_sum += contribution.weight_sum;
-    group_sums.scale_xa += contribution.scale_xa;
-    group_sums.scale_aa += contribution.scale_aa;
-    group_sums.particles += 1;
+    sums.groups[group].add_particle(&contribution);
     sums.weight_sum += contribution.weight_sum;
     let norm = if settings.norm_correction && !settings.cross_correlation {
         contribution.norm_correction(particle.norm, noise.average_norm)

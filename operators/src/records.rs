@@ -15,6 +15,7 @@
 
 use cryoflux_kernels::backprojector::{BackProjector, BackProjectorOptions};
 use cryoflux_kernels::ctf::CtfParams;
+use cryoflux_kernels::estep::ParticleContribution;
 use cryoflux_kernels::euler::{EulerAngles, euler_to_matrix};
 use cryoflux_kernels::grid::{GridError, Volume};
 use glam::DMat3;
@@ -357,6 +358,18 @@ impl GroupSums {
             scale_aa: 0.0,
             particles: 0,
         }
+    }
+
+    /// Adds one particle's contribution (same shells) to `self`.
+    pub fn add_particle(&mut self, particle: &ParticleContribution) {
+        self.noise_power
+            .iter_mut()
+            .zip(&particle.noise_power)
+            .for_each(|(a, b)| *a += b);
+        self.weight_sum += particle.weight_sum;
+        self.scale_xa += particle.scale_xa;
+        self.scale_aa += particle.scale_aa;
+        self.particles += 1;
     }
 
     /// Adds `other` (same shells) to `self`.
