@@ -16,8 +16,9 @@
 //! backprojector. Every `accuracy_every`-th particle also estimates its alignment accuracy at
 //! its new pose. The particle's stashed pose becomes its best pose. Each particle is compared
 //! with the noise spectrum and intensity scale of its noise group and, with norm correction,
-//! multiplied by n̄/n_i first; its new norm correction is stashed with its pose. Each finished block is
-//! folded into the worker's partial sums at once, so a worker holds O(log blocks) of them.
+//! multiplied by n̄/n_i first; its new norm correction is stashed with its pose. Each finished
+//! block is folded into the worker's partial sums at once, so a worker holds O(log blocks) of
+//! them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
