@@ -43,6 +43,7 @@ use timely::dataflow::operators::Capability;
 use timely::dataflow::operators::generic::operator::Operator;
 
 use crate::epochs;
+use crate::projections::{Projections, SharedProjections};
 use crate::records::{
     BlockPartial, HalfSums, IterationPlan, ParticleRecord, ParticleUpdate, PoseRecord, ReferenceMsg,
 };
@@ -54,12 +55,14 @@ pub const ADAPTIVE_FRACTION: f64 = 0.999;
 /// Called with the number of particles finished, as they finish (for a progress bar).
 pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 
-/// The expectation operator; see the module doc. `layout`: the job's blocks per half set.
+/// The expectation operator; see the module doc. `layout`: the job's blocks per half set;
+/// `shared`: the projections shared with the other workers of this process.
 pub fn expectation<'s>(
     particles: Stream<'s, u64, Vec<ParticleRecord>>,
     references: Stream<'s, u64, Vec<ReferenceMsg>>,
     layout: BlockLayout,
     progress: Progress,
+    shared: SharedProjections,
 ) -> Stream<'s, u64, Vec<BlockPartial>> {
     let peers = particles.scope().peers();
     particles.binary_frontier::<_, CapacityContainerBuilder<Vec<BlockPartial>>, _, _, _, _>(
@@ -83,7 +86,9 @@ pub fn expectation<'s>(
                 for t in epochs::complete(&pending, [parts_frontier, refs_frontier]) {
                     if let Some((cap, msgs)) = pending.remove(&t) {
                         stash.sort_by_key(|p| (p.half, p.block, p.id));
-                        let partials = expect_all(&mut stash, &msgs, layout, &progress);
+                        let partials =
+                            expect_all(&mut stash, &msgs, layout, &progress, (&shared, t));
+                        shared.release(t);
                         output.session(&cap).give_iterator(partials.into_iter());
                     }
                 }
@@ -92,32 +97,41 @@ pub fn expectation<'s>(
     )
 }
 
-/// What the E-step of one iteration shares between particles of a worker.
+/// The settings of one iteration, from its references.
 struct IterationContext<'a> {
     plan: &'a IterationPlan,
     references: [&'a ReferenceMsg; 2],
-    projectors: [Projector; 2],
     symmetry: SymmetryGroup,
     window: FourierWindow,
 }
 
+/// Everything the E-step of one iteration shares between the particles of a worker: its
+/// settings, orientation grids and the process's projections.
+struct Iteration<'a> {
+    context: IterationContext<'a>,
+    grids: OrientationGrids<'a>,
+    projections: Arc<Projections>,
+}
+
 /// E-step of every stashed particle (sorted by half set, block, id), each block's sums folded
 /// into its half set's reduction tree as soon as they are complete: the partial sums of the
-/// worker's subtrees. A failure to set up the iteration fails every block.
+/// worker's subtrees. `shared` holds the projections of `epoch`. A failure to set up the
+/// iteration fails every block.
 fn expect_all(
     stash: &mut [ParticleRecord],
     msgs: &[ReferenceMsg],
     layout: BlockLayout,
     progress: &Progress,
+    (shared, epoch): (&SharedProjections, u64),
 ) -> Vec<BlockPartial> {
     let context = IterationContext::new(msgs);
     let sampling = context.as_ref().map_err(Clone::clone).and_then(|c| {
         OrientationSampling::new(c.plan.healpix_order, &c.symmetry).map_err(|e| e.to_string())
     });
-    let grids = match (&context, &sampling) {
-        (Ok(c), Ok(s)) => OrientationGrids::new(c, s),
-        (Err(e), _) | (_, Err(e)) => Err(e.clone()),
-    };
+    let iteration = context.and_then(|context| {
+        let sampling = sampling.as_ref().map_err(Clone::clone)?;
+        Iteration::new(context, sampling, shared, epoch)
+    });
     let mut partials = Vec::new();
     for half in [1u8, 2] {
         let start = stash.partition_point(|p| p.half < half);
@@ -136,9 +150,9 @@ fn expect_all(
         };
         for block in blocks.chunk_by_mut(|a, b| a.block == b.block) {
             let leaf = Node::leaf(layout.leaf(half, block[0].block));
-            let sums = match (&context, &grids) {
-                (Ok(c), Ok(g)) => expect_block(c, g, block, progress),
-                (Err(e), _) | (_, Err(e)) => Err(e.clone()),
+            let sums = match &iteration {
+                Ok(it) => expect_block(it, block, progress),
+                Err(e) => Err(e.clone()),
             };
             if let Err(e) = reduction.insert(leaf, sums) {
                 partials.push(failed(half, leaves, format!("half set {half}: {e}")));
@@ -173,30 +187,73 @@ impl<'a> IterationContext<'a> {
         };
         let references = [find(1)?, find(2)?];
         let plan = &references[0].plan;
-        let projector = |r: &ReferenceMsg| -> Result<Projector, String> {
-            let volume = r.map.to_volume().map_err(|e| e.to_string())?;
-            Projector::new(&volume, &ProjectorOptions::default()).map_err(|e| e.to_string())
-        };
         let symmetry = SymmetryGroup::parse(&plan.symmetry).map_err(|e| e.to_string())?;
         let window = FourierWindow::new(references[0].map.box_size, plan.current_size)
             .map_err(|e| e.to_string())?;
         Ok(Self {
             plan,
             references,
-            projectors: [projector(references[0])?, projector(references[1])?],
             symmetry,
             window,
         })
     }
 }
 
+impl<'a> Iteration<'a> {
+    /// The worker's grids for `context`, and the projections of `epoch` from `shared` (built
+    /// here if this is the process's first worker to ask).
+    fn new(
+        context: IterationContext<'a>,
+        sampling: &'a OrientationSampling,
+        shared: &SharedProjections,
+        epoch: u64,
+    ) -> Result<Self, String> {
+        let grids = OrientationGrids::new(&context, sampling)?;
+        let projections = shared.fetch(epoch, || build_projections(&context, &grids))?;
+        Ok(Self {
+            context,
+            grids,
+            projections,
+        })
+    }
+}
+
+/// Both halves' projectors and, in a global search, their banks of the coarse slices of the
+/// grids' plan.
+fn build_projections(
+    context: &IterationContext<'_>,
+    grids: &OrientationGrids<'_>,
+) -> Result<Projections, String> {
+    let projector = |r: &ReferenceMsg| -> Result<Projector, String> {
+        let volume = r.map.to_volume().map_err(|e| e.to_string())?;
+        Projector::new(&volume, &ProjectorOptions::default()).map_err(|e| e.to_string())
+    };
+    let projectors = [
+        projector(context.references[0])?,
+        projector(context.references[1])?,
+    ];
+    let bank = |projector: &Projector| {
+        ProjectionBank::for_plan(
+            projector,
+            &context.window,
+            context.plan.coarse_size,
+            &grids.plan,
+        )
+        .map_err(|e| e.to_string())
+    };
+    let banks = match grids.global {
+        Some(_) => Some([bank(&projectors[0])?, bank(&projectors[1])?]),
+        None => None,
+    };
+    Ok(Projections { projectors, banks })
+}
+
 /// The iteration's orientation grid (one oversampling order, perturbed), shared by all
-/// particles of a worker; in a global search also the coarse list and each half's bank of
-/// coarse slices.
+/// particles of a worker; in a global search also the list of coarse orientations.
 struct OrientationGrids<'s> {
     sampling: &'s OrientationSampling,
     plan: OrientationPlan<'s>,
-    global: Option<(Vec<CoarseOrientation>, [ProjectionBank; 2])>,
+    global: Option<Vec<CoarseOrientation>>,
 }
 
 impl<'s> OrientationGrids<'s> {
@@ -206,21 +263,9 @@ impl<'s> OrientationGrids<'s> {
     ) -> Result<Self, String> {
         let plan = OrientationPlan::new(sampling, 1, context.plan.perturbation_deg)
             .map_err(|e| e.to_string())?;
-        let global = if context.plan.local_sigma_deg.is_some() {
-            None
-        } else {
-            let orientations = global_orientations(sampling, None).map_err(|e| e.to_string())?;
-            let bank = |projector: &Projector| {
-                ProjectionBank::for_plan(
-                    projector,
-                    &context.window,
-                    context.plan.coarse_size,
-                    &plan,
-                )
-                .map_err(|e| e.to_string())
-            };
-            let banks = [bank(&context.projectors[0])?, bank(&context.projectors[1])?];
-            Some((orientations, banks))
+        let global = match context.plan.local_sigma_deg {
+            Some(_) => None,
+            None => Some(global_orientations(sampling, None).map_err(|e| e.to_string())?),
         };
         Ok(Self {
             sampling,
@@ -232,17 +277,16 @@ impl<'s> OrientationGrids<'s> {
 
 /// The sums of one block, or the first particle error (naming the particle's row).
 fn expect_block(
-    context: &IterationContext<'_>,
-    grids: &OrientationGrids<'_>,
+    iteration: &Iteration<'_>,
     block: &mut [ParticleRecord],
     progress: &Progress,
 ) -> Result<HalfSums, String> {
     let first = &block[0];
-    let groups = context.references[0].noise.groups();
+    let groups = iteration.context.references[0].noise.groups();
     let mut sums =
         HalfSums::new(first.box_size, first.pixel_size, groups).map_err(|e| e.to_string())?;
     for particle in block.iter_mut() {
-        let update = expect_particle(context, grids, particle, &mut sums)
+        let update = expect_particle(iteration, particle, &mut sums)
             .map_err(|e| format!("particle row {}: {e}", particle.id + 1))?;
         particle.pose = update.pose;
         particle.norm = update.norm;
@@ -254,11 +298,15 @@ fn expect_block(
 
 /// Search and contribution of one particle; returns its update.
 fn expect_particle(
-    context: &IterationContext<'_>,
-    grids: &OrientationGrids<'_>,
+    iteration: &Iteration<'_>,
     particle: &ParticleRecord,
     sums: &mut HalfSums,
 ) -> Result<ParticleUpdate, Box<dyn std::error::Error>> {
+    let Iteration {
+        context,
+        grids,
+        projections,
+    } = iteration;
     let half = usize::from(particle.half.clamp(1, 2) - 1);
     let reference = context.references[half];
     let settings = context.plan;
@@ -319,10 +367,13 @@ fn expect_particle(
     } else {
         Metric::Diff2
     };
-    let projector = &context.projectors[half];
+    let projector = &projections.projectors[half];
     let local;
     let (orientations, coarse_bank) = match (&grids.global, settings.local_sigma_deg) {
-        (Some((list, banks)), _) => (list.as_slice(), Some(&banks[half])),
+        (Some(list), _) => (
+            list.as_slice(),
+            projections.banks.as_ref().map(|banks| &banks[half]),
+        ),
         (None, sigma) => {
             let previous =
                 EulerAngles::new(particle.pose.rot, particle.pose.tilt, particle.pose.psi);

@@ -8,7 +8,9 @@
 //!   τ², reconstruction, solvent flattening) on worker 0;
 //! - [`noise`]: the M-step of the noise model (σ² per noise group, intensity scales, mean norm
 //!   correction);
-//! - [`reduction`]: the fixed-shape binary tree that adds a half set's blocks.
+//! - [`reduction`]: the fixed-shape binary tree that adds a half set's blocks;
+//! - [`projections`]: an iteration's projectors and coarse-slice banks, built once per process
+//!   and shared by its workers.
 //!
 //! Determinism: particles are grouped into blocks fixed by the job (not by the worker count);
 //! each block is summed in particle-id order and the blocks of a half set are added along a
@@ -20,6 +22,7 @@ mod epochs;
 pub mod expectation;
 pub mod maximisation;
 pub mod noise;
+pub mod projections;
 pub mod records;
 pub mod reduction;
 mod wire;

@@ -19,6 +19,7 @@ use cryoflux_kernels::sampling::OrientationSampling;
 use cryoflux_kernels::symmetry::SymmetryGroup;
 use cryoflux_operators::expectation::Progress;
 use cryoflux_operators::maximisation::MResult;
+use cryoflux_operators::projections::SharedProjections;
 use cryoflux_operators::records::{
     IterationPlan, MapRecord, Maximised, ParticleRecord, ReferenceMsg, SolventMask,
 };
@@ -178,11 +179,13 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
     };
     let ticker = bar.clone();
     let progress: Progress = Arc::new(move |k| ticker.inc(k));
+    let shared = SharedProjections::new(settings.threads);
     let job = Arc::new(job);
     let (sender, receiver) = channel::<Outcome>();
     let worker_job = job.clone();
     let guards = settings.cluster.execute(settings.threads, move |worker| {
-        iterate(worker, &worker_job, sender.clone(), progress.clone())
+        let process = (progress.clone(), shared.clone());
+        iterate(worker, &worker_job, sender.clone(), process)
     })?;
 
     let mut summaries = Vec::new();
@@ -356,12 +359,13 @@ impl Job {
     }
 }
 
-/// The loop of one worker; see the module doc.
+/// The loop of one worker; see the module doc. `process`: the progress callback and the
+/// projections shared by the workers of this process.
 fn iterate(
     worker: &mut timely::worker::Worker,
     job: &Job,
     sender: Sender<Outcome>,
-    progress: Progress,
+    process: (Progress, SharedProjections),
 ) -> Result<(), String> {
     let (index, peers) = (worker.index(), worker.peers());
     let leader = index == 0;
@@ -378,7 +382,7 @@ fn iterate(
             &mut references,
             leader,
             layout,
-            progress,
+            process,
         )
         .inspect(move |m| *sink.borrow_mut() = Some(m.clone()))
         .probe_with(&probe);

@@ -5,8 +5,9 @@
 //!
 //! The estimate, in bytes, for box N, padding 2 (padded half grid: 4N³ voxels), W workers in
 //! this process, B blocks per half set and n particles:
-//! - per worker: both halves' projectors (complex f32, 8 B/voxel) and, per half, up to
-//!   log₂B + 1 live partial sums (backprojector: complex f64 data + f64 weight, 24 B/voxel);
+//! - once per process: both halves' projectors (complex f32, 8 B/voxel), shared by its workers;
+//! - per worker, per half: up to log₂B + 1 live partial sums (backprojector: complex f64 data +
+//!   f64 weight, 24 B/voxel);
 //! - worker 0's M-step: the reduction's sums plus the reconstruction's padded f64 arrays
 //!   (about four backprojectors in all);
 //! - the particle images (f32, N² each) held once by the expectation operators, and their
@@ -37,11 +38,11 @@ impl FinalIteration {
         let n = self.box_size as f64;
         let padded_voxels = 4.0 * n * n * n;
         let live_sums = (self.blocks_per_half.max(1) as f64).log2().ceil() + 1.0;
-        let per_worker =
-            padded_voxels * (2.0 * PROJECTOR_VOXEL + 2.0 * live_sums * BACKPROJECTOR_VOXEL);
+        let projectors = 2.0 * padded_voxels * PROJECTOR_VOXEL;
+        let per_worker = padded_voxels * 2.0 * live_sums * BACKPROJECTOR_VOXEL;
         let m_step = 4.0 * padded_voxels * BACKPROJECTOR_VOXEL;
         let images = 2.0 * self.particles as f64 * n * n * 4.0;
-        self.workers.max(1) as f64 * per_worker + m_step + images
+        projectors + self.workers.max(1) as f64 * per_worker + m_step + images
     }
 }
 
@@ -72,8 +73,8 @@ mod tests {
             blocks_per_half: 16,
         };
         let small = base.bytes();
-        // 4·64³ voxels × (2 workers × (16 + 2·5·24) B + 4·24 B) = 638 MB, plus 33 MB of images.
-        assert!((small / 1e9 - 0.670).abs() < 0.001, "{small}");
+        // 4·64³ voxels × (16 B + 2 workers × 2·5·24 B + 4·24 B) = 621 MB, plus 33 MB of images.
+        assert!((small / 1e9 - 0.654).abs() < 0.001, "{small}");
         let big = FinalIteration {
             box_size: 128,
             ..base

@@ -36,6 +36,7 @@ use std::sync::Arc;
 use cluster::ClusterSettings;
 use cryoflux_operators::expectation::{Progress, expectation};
 use cryoflux_operators::maximisation::{MResult, maximisation};
+use cryoflux_operators::projections::SharedProjections;
 use cryoflux_operators::records::{ParticleRecord, ReferenceMsg};
 use cryoflux_operators::reduction::BlockLayout;
 use timely::dataflow::operators::Input;
@@ -205,19 +206,20 @@ pub fn refine(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
 }
 
 /// The dataflow of one worker: particle and reference inputs, expectation (particles routed
-/// by their block of `layout`), maximisation (on worker 0, the `leader`), and the broadcast
-/// M-step result every worker reads.
+/// by their block of `layout`, projections `shared` with the process's other workers),
+/// maximisation (on worker 0, the `leader`), and the broadcast M-step result every worker
+/// reads.
 pub fn build<'s>(
     scope: Scope<'s, u64>,
     particles: &mut InputHandleVec<u64, ParticleRecord>,
     references: &mut InputHandleVec<u64, ReferenceMsg>,
     leader: bool,
     layout: BlockLayout,
-    progress: Progress,
+    (progress, shared): (Progress, SharedProjections),
 ) -> Stream<'s, u64, Vec<MResult>> {
     let particles = scope.input_from(particles);
     let references = scope.input_from(references).broadcast();
-    let partials = expectation(particles, references.clone(), layout, progress);
+    let partials = expectation(particles, references.clone(), layout, progress, shared);
     maximisation(partials, references, leader).broadcast()
 }
 
