@@ -277,6 +277,43 @@ fn symmetric_particles_refine_in_their_point_group() {
     );
 }
 
+/// The command line RELION 3.1's GUI builds for a Refine3D job (refine.md §11), with only the
+/// program name changed, runs; unsupported values of RELION-only options are refused.
+#[test]
+fn a_relion_gui_command_line_runs_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (truth, truth_map) = asymmetric_map(dir.path());
+    let (particles, _) = simulated(dir.path(), &truth, 60);
+    let (particles, reference) = (particles.to_str().unwrap(), truth_map.to_str().unwrap());
+    let out = dir.path().join("Refine3D/job001/run");
+    #[rustfmt::skip]
+    let gui = [
+        "refine", "--o", out.to_str().unwrap(), "--auto_refine", "--split_random_halves",
+        "--i", particles, "--ref", reference, "--firstiter_cc", "--ini_high", "30",
+        "--dont_combine_weights_via_disc", "--preread_images", "--pool", "3", "--pad", "2",
+        "--skip_gridding", "--ctf", "--particle_diameter", "60", "--flatten_solvent",
+        "--zero_mask", "--oversampling", "1", "--healpix_order", "1",
+        "--auto_local_healpix_order", "4", "--offset_range", "4", "--offset_step", "2",
+        "--sym", "C1", "--low_resol_join_halves", "40", "--norm", "--scale", "--j", "1",
+        "--gpu", "", "--iter", "1",
+    ];
+    let output = run_cryoflux(&gui);
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{log}");
+    assert!(
+        log.contains(
+            "--dont_combine_weights_via_disc, --pool, --preread_images, --gpu have no effect"
+        ),
+        "{log}"
+    );
+    assert!(Path::new(&format!("{}_class001.mrc", out.display())).exists());
+    let mut padded = gui.to_vec();
+    let at = padded.iter().position(|a| *a == "--pad").unwrap();
+    padded[at + 1] = "1";
+    let err = cryoflux_fails(&padded);
+    assert!(err.contains("--pad 1"), "{err}");
+}
+
 /// 2 blocks per half set: 1, 2, 3 and 4 workers split their reduction trees differently.
 #[test]
 fn one_to_four_workers_give_identical_outputs() {

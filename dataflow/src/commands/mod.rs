@@ -1,4 +1,5 @@
-//! One file per subcommand; [`run`] dispatches a parsed [`Command`] to it.
+//! One file per subcommand; [`run`] dispatches a parsed [`Command`] to it. `relion_flags` holds
+//! the RELION-only options `refine` accepts.
 
 pub mod assess;
 pub mod bench;
@@ -11,6 +12,7 @@ pub mod postprocess;
 pub mod project;
 pub mod reconstruct;
 pub mod refine;
+pub mod relion_flags;
 pub mod report;
 pub mod simulate;
 

@@ -5,6 +5,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use super::relion_flags::RelionRefineFlags;
 use crate::refine::cluster::ClusterSettings;
 use crate::refine::{RefineSettings, refine};
 
@@ -126,6 +127,9 @@ pub struct RefineArgs {
     /// Multi-process runs over TCP.
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    /// RELION options accepted so that a RELION command line runs unchanged.
+    #[command(flatten)]
+    pub relion: RelionRefineFlags,
 }
 
 /// Flags of a multi-process run: start the same command once per process, changing only
@@ -157,6 +161,7 @@ pub struct ClusterArgs {
 
 /// Runs the refinement and prints where the results are.
 pub fn run(args: &RefineArgs) -> anyhow::Result<()> {
+    let ignored = args.relion.check()?;
     let c = &args.cluster;
     let cluster = ClusterSettings::from_flags(
         c.process,
@@ -194,6 +199,13 @@ pub fn run(args: &RefineArgs) -> anyhow::Result<()> {
         progress: std::io::stderr().is_terminal() && cluster.writes_outputs(),
         cluster,
     };
+    if !ignored.is_empty() && settings.cluster.writes_outputs() {
+        eprintln!(
+            "cryoflux refine: RELION option(s) {} have no effect here (particles are held in \
+             memory; the E-step runs on the CPU in this build)",
+            ignored.join(", ")
+        );
+    }
     let report = refine(&settings)?;
     if !settings.cluster.writes_outputs() {
         return Ok(());
