@@ -43,7 +43,7 @@ use timely::dataflow::operators::Capability;
 use timely::dataflow::operators::generic::operator::Operator;
 
 use crate::epochs;
-use crate::projections::{Projections, SharedProjections};
+use crate::projections::{Projections, SharedProjections, bank_fits};
 use crate::records::{
     BlockPartial, HalfSums, IterationPlan, ParticleRecord, ParticleUpdate, PoseRecord, ReferenceMsg,
 };
@@ -242,10 +242,33 @@ fn build_projections(
         .map_err(|e| e.to_string())
     };
     let banks = match grids.global {
-        Some(_) => Some([bank(&projectors[0])?, bank(&projectors[1])?]),
-        None => None,
+        Some(_) if banks_fit(context, grids)? => {
+            Some([bank(&projectors[0])?, bank(&projectors[1])?])
+        }
+        _ => None,
     };
     Ok(Projections { projectors, banks })
+}
+
+/// Whether both halves' banks of the grids' coarse slices fit in memory now; says so on
+/// stderr when they do not (the coarse pass then projects per particle).
+fn banks_fit(context: &IterationContext<'_>, grids: &OrientationGrids<'_>) -> Result<bool, String> {
+    let pixels = context
+        .window
+        .len_for(context.plan.coarse_size)
+        .map_err(|e| e.to_string())?;
+    let bytes = 2.0 * grids.plan.coarse_matrices().len() as f64 * pixels as f64 * 8.0;
+    let fits = bank_fits(bytes);
+    if !fits {
+        eprintln!(
+            "cryoflux refine: iteration {}: the coarse slices ({:.2} GB for both halves) do not \
+             fit in the available memory; projecting them per particle instead (same result, \
+             slower)",
+            context.plan.iteration,
+            bytes / 1e9
+        );
+    }
+    Ok(fits)
 }
 
 /// The iteration's orientation grid (one oversampling order, perturbed), shared by all

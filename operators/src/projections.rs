@@ -3,6 +3,10 @@
 //! their banks of precomputed coarse slices. They are by far the largest per-iteration arrays
 //! (a box-256 projector alone is 0.5 GB), so W workers must not hold W copies.
 //!
+//! A bank is built only when it fits in [`BANK_MEMORY_FRACTION`] of the memory available;
+//! otherwise the coarse pass projects its slices per particle, with identical results, only
+//! slower (the scorer's bank and projection paths give the same bits).
+//!
 //! The first local worker that starts an epoch builds them (the others wait for it rather than
 //! building the same arrays); each worker releases them when its E-step is done, and the last
 //! of the process's workers to release an epoch drops them, so they do not stay alive through
@@ -12,6 +16,24 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use cryoflux_kernels::estep::ProjectionBank;
 use cryoflux_kernels::projector::Projector;
+
+/// Largest share of the available memory the coarse-slice banks of one iteration may take.
+pub const BANK_MEMORY_FRACTION: f64 = 0.5;
+
+/// Memory available to new allocations (bytes): `MemAvailable` of /proc/meminfo, or `None`
+/// where that is unknown.
+pub fn available_memory_bytes() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
+}
+
+/// Whether banks of `bytes` (both halves) may be built now: they fit in
+/// [`BANK_MEMORY_FRACTION`] of the available memory (or that is unknown).
+pub fn bank_fits(bytes: f64) -> bool {
+    available_memory_bytes().is_none_or(|available| bytes <= BANK_MEMORY_FRACTION * available)
+}
 
 /// One iteration's projections: per half set (half 1 first) the projector and, in a global
 /// search, the bank of coarse slices.
@@ -110,6 +132,15 @@ mod tests {
             ],
             banks: None,
         })
+    }
+
+    #[test]
+    fn available_memory_is_read_on_linux_and_bounds_the_banks() {
+        if let Some(available) = available_memory_bytes() {
+            assert!(available > 0.0);
+            assert!(bank_fits(0.0));
+            assert!(!bank_fits(available));
+        }
     }
 
     #[test]

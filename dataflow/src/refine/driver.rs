@@ -19,7 +19,7 @@ use cryoflux_kernels::sampling::OrientationSampling;
 use cryoflux_kernels::symmetry::SymmetryGroup;
 use cryoflux_operators::expectation::Progress;
 use cryoflux_operators::maximisation::MResult;
-use cryoflux_operators::projections::SharedProjections;
+use cryoflux_operators::projections::{SharedProjections, available_memory_bytes};
 use cryoflux_operators::records::{
     IterationPlan, MapRecord, Maximised, ParticleRecord, ReferenceMsg, SolventMask,
 };
@@ -31,7 +31,7 @@ use timely::dataflow::{InputHandleVec, ProbeHandle};
 use super::checkpoint::{Checkpoint, Fingerprint, Resume};
 use super::groups::SMALL_GROUP;
 use super::initial::{LoadSettings, load_particles, load_reference, load_solvent_mask};
-use super::memory::{FinalIteration, available_bytes, gigabytes};
+use super::memory::{FinalIteration, gigabytes};
 use super::outputs::Outputs;
 use super::schedule::{SamplingOptions, Schedule, fine_angular_step_deg, fine_offset_step_angst};
 use super::{IterationSummary, RefineReport, RefineSettings, build};
@@ -135,7 +135,7 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
     let final_memory_bytes = final_iteration.bytes();
     if settings.cluster.writes_outputs() {
         report_groups(&initial.groups.sizes());
-        let available = available_bytes().map_or("unknown".into(), gigabytes);
+        let available = available_memory_bytes().map_or("unknown".into(), gigabytes);
         eprintln!(
             "cryoflux refine: the final iteration (box {}, {} workers) will need about {} of \
              memory; {available} available now",
@@ -323,7 +323,7 @@ impl Job {
     /// available now (the last checkpoint is on disk: `--continue` on a larger machine).
     fn check_final_memory(&self) -> Result<(), String> {
         let needed = self.final_memory_bytes;
-        match available_bytes() {
+        match available_memory_bytes() {
             Some(available) if needed > available => Err(format!(
                 "the final iteration needs about {} of memory but only {} is available; the run \
                  stops before it — resume with `--continue {}` on a machine with more memory \

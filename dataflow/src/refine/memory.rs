@@ -1,7 +1,8 @@
 //! How much memory the final iteration of a refinement needs (it is the largest: full box, both
-//! halves' accumulators, unregularised and joined reconstructions), and how much this machine
-//! has available, so that the driver can say it in the log before starting and stop with a
-//! message, after the last checkpoint, instead of being killed half-way.
+//! halves' accumulators, unregularised and joined reconstructions), so that the driver can say
+//! it in the log before starting, next to the memory available
+//! ([`cryoflux_operators::projections::available_memory_bytes`]), and stop with a message,
+//! after the last checkpoint, instead of being killed half-way.
 //!
 //! The estimate, in bytes, for box N, padding 2 (padded half grid: 4N³ voxels), W workers in
 //! this process, B blocks per half set and n particles:
@@ -46,15 +47,6 @@ impl FinalIteration {
     }
 }
 
-/// Memory available to new allocations (bytes): `MemAvailable` of /proc/meminfo, or `None`
-/// where that is unknown.
-pub fn available_bytes() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024.0)
-}
-
 /// `bytes` in GB with two decimals.
 pub fn gigabytes(bytes: f64) -> String {
     format!("{:.2} GB", bytes / 1e9)
@@ -83,12 +75,5 @@ mod tests {
         let more_workers = FinalIteration { workers: 4, ..base };
         assert!(more_workers.bytes() > 1.5 * small);
         assert_eq!(gigabytes(1.5e9), "1.50 GB");
-    }
-
-    #[test]
-    fn available_memory_is_read_on_linux() {
-        if std::path::Path::new("/proc/meminfo").exists() {
-            assert!(available_bytes().is_some_and(|b| b > 0.0));
-        }
     }
 }
