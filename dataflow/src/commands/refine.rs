@@ -186,6 +186,7 @@ pub fn run(args: &RefineArgs) -> anyhow::Result<()> {
         ctf_intact_first_peak: args.ctf_intact_first_peak,
         norm_correction: args.norm,
         scale_correction: args.scale,
+        check_normalisation: !args.relion.dont_check_norm,
         auto_local_healpix_order: args.auto_local_healpix_order,
         auto_resol_angles: args.auto_resol_angles,
         auto_ignore_angles: args.auto_ignore_angles,

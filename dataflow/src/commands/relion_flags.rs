@@ -1,7 +1,7 @@
 //! RELION `relion_refine` options that `cryoflux refine` accepts so that a RELION GUI command
 //! line (refine.md §11) runs unchanged: options that name what cryoflux always does, options
-//! whose only supported value is RELION's GUI default, and disc/GPU tuning options that have no
-//! counterpart here (accepted, and said to be ignored).
+//! whose only supported value is RELION's GUI default, `--dont_check_norm`, and disc/GPU
+//! tuning options that have no counterpart here (accepted, and said to be ignored).
 
 use anyhow::bail;
 
@@ -51,7 +51,7 @@ pub struct RelionRefineFlags {
     /// RELION GPU selection; no effect in this build (the E-step runs on the CPU).
     #[arg(long, value_name = "IDS", num_args = 0..=1, default_missing_value = "")]
     pub gpu: Option<String>,
-    /// RELION's check of the images' normalisation; no effect.
+    /// No warning when the particles' background is not normalised (mean 0, std 1).
     #[arg(long = "dont_check_norm")]
     pub dont_check_norm: bool,
 }
@@ -84,7 +84,6 @@ impl RelionRefineFlags {
             (self.preread_images, "--preread_images"),
             (self.no_parallel_disc_io, "--no_parallel_disc_io"),
             (self.gpu.is_some(), "--gpu"),
-            (self.dont_check_norm, "--dont_check_norm"),
         ];
         Ok(ignored
             .into_iter()

@@ -50,8 +50,8 @@ const HEADER_LEN: usize = 16 + 4 + 8 + 8;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fingerprint {
     /// The method settings, one `field: value` per line (`{:#?}` of [`RefineSettings`] with the
-    /// paths of the inputs and outputs, workers, processes and progress bar blanked out: those
-    /// may change on `--continue`).
+    /// paths of the inputs and outputs, workers, processes, progress bar and normalisation
+    /// warning blanked out: those may change on `--continue`).
     pub settings: String,
     /// Number of particles.
     pub particles: usize,
@@ -70,6 +70,7 @@ impl Fingerprint {
             continue_from: None,
             threads: 1,
             progress: false,
+            check_normalisation: true,
             cluster: ClusterSettings::default(),
             ..settings.clone()
         };

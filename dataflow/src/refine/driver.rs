@@ -135,6 +135,13 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
     let final_memory_bytes = final_iteration.bytes();
     if settings.cluster.writes_outputs() {
         report_groups(&initial.groups.sizes());
+        if let Some(warning) = initial
+            .background
+            .filter(|_| settings.check_normalisation)
+            .and_then(|b| b.warning())
+        {
+            eprintln!("cryoflux refine: warning: {warning}");
+        }
         let available = available_memory_bytes().map_or("unknown".into(), gigabytes);
         eprintln!(
             "cryoflux refine: the final iteration (box {}, {} workers) will need about {} of \

@@ -38,6 +38,7 @@ use cryoflux_operators::records::{
 };
 
 use super::groups::NoiseGroups;
+use super::normalisation::Background;
 
 use crate::maps::read_volume;
 use crate::particles::{LoadOptions, ParticleSet};
@@ -61,6 +62,9 @@ pub struct InitialParticles {
     pub groups: NoiseGroups,
     /// The initial noise model (both halves): σ²_g(r) per group, scales 1, mean norm.
     pub noise: NoiseModel,
+    /// The images' background statistics outside the particle diameter (for RELION's
+    /// normalisation check), when there is background.
+    pub background: Option<Background>,
     /// Particles per reduction block.
     pub block_size: usize,
 }
@@ -165,6 +169,11 @@ pub fn load_particles(path: &Path, how: &LoadSettings) -> anyhow::Result<Initial
         average_norm: norm_correction.then_some(average_norm),
     };
     let noise = NoiseModel::new(spectra.estimate(&records)?, average_norm);
+    let background = Background::of(
+        records.iter().map(|r| r.image.as_slice()),
+        box_size,
+        mask.radius_px,
+    );
     Ok(InitialParticles {
         set,
         records,
@@ -172,6 +181,7 @@ pub fn load_particles(path: &Path, how: &LoadSettings) -> anyhow::Result<Initial
         pixel_size,
         groups,
         noise,
+        background,
         block_size,
     })
 }

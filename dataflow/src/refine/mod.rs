@@ -27,6 +27,7 @@ pub mod driver;
 pub mod groups;
 pub mod initial;
 pub mod memory;
+pub mod normalisation;
 pub mod outputs;
 pub mod schedule;
 
@@ -77,6 +78,9 @@ pub struct RefineSettings {
     pub norm_correction: bool,
     /// Refine an intensity scale per noise group (RELION `--scale`).
     pub scale_correction: bool,
+    /// Warn when the particles' background is not normalised (mean 0, standard deviation 1);
+    /// RELION's `--dont_check_norm` turns it off.
+    pub check_normalisation: bool,
     /// HEALPix order from which the orientation search is local (RELION
     /// `--auto_local_healpix_order`, 4 = 1.8° fine step).
     pub auto_local_healpix_order: u32,
@@ -114,8 +118,9 @@ impl RefineSettings {
     /// `particle_diameter` Å, with every other setting at its `cryoflux refine` default (RELION's
     /// where RELION has one): 60 Å initial low-pass, C1, no CTF correction, HEALPix order 2,
     /// translations within 5 Å in steps of 1 Å, at most 25 iterations, local searches from
-    /// order 4, halves joined below 40 Å, no norm or scale correction, spherical solvent mask,
-    /// one thread, seed 1, one process, no progress bar.
+    /// order 4, halves joined below 40 Å, no norm or scale correction, a warning for
+    /// unnormalised particles, spherical solvent mask, one thread, seed 1, one process, no
+    /// progress bar.
     pub fn new(
         particles: impl Into<PathBuf>,
         reference: impl Into<PathBuf>,
@@ -138,6 +143,7 @@ impl RefineSettings {
             ctf_intact_first_peak: false,
             norm_correction: false,
             scale_correction: false,
+            check_normalisation: true,
             auto_local_healpix_order: 4,
             auto_resol_angles: false,
             auto_ignore_angles: false,
