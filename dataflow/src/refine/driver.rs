@@ -9,6 +9,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::mpsc::{Sender, channel};
 use std::time::Instant;
 
@@ -44,7 +45,13 @@ const ACCURACY_PARTICLES: usize = 100;
 
 /// What every worker shares: the particles, the start references and the settings.
 struct Job {
-    records: Vec<ParticleRecord>,
+    /// Number of particles in the job (all processes).
+    particles: usize,
+    /// The job's reduction blocks per half set.
+    layout: BlockLayout,
+    /// Per local worker, the particles it sends into the dataflow; each worker takes (moves)
+    /// its share, so that the expectation operators' stashes hold the only copy.
+    shares: Mutex<Vec<Vec<ParticleRecord>>>,
     start: Vec<ReferenceMsg>,
     schedule: Schedule,
     settings: RefineSettings,
@@ -122,15 +129,12 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         settings.iterations,
     );
     let map = MapRecord::from_volume(&reference);
+    let layout = BlockLayout::of(&initial.records);
     let final_iteration = FinalIteration {
         box_size: initial.box_size,
         particles: initial.records.len(),
         workers: settings.threads,
-        blocks_per_half: BlockLayout::of(&initial.records)
-            .blocks
-            .into_iter()
-            .max()
-            .unwrap_or(1) as usize,
+        blocks_per_half: layout.blocks.into_iter().max().unwrap_or(1) as usize,
     };
     let final_memory_bytes = final_iteration.bytes();
     if settings.cluster.writes_outputs() {
@@ -151,8 +155,11 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
             gigabytes(final_memory_bytes)
         );
     }
+    let mut records = initial.records;
     let mut job = Job {
-        records: initial.records,
+        particles: records.len(),
+        layout,
+        shares: Mutex::default(),
         start: Vec::new(),
         schedule,
         settings: settings.clone(),
@@ -174,13 +181,21 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         .collect();
     if let Some(resume) = resume {
         let path = resume.path.display().to_string();
-        let k = resume.apply(&mut job.records, &mut job.schedule, &mut job.start);
+        let k = resume.apply(&mut records, &mut job.schedule, &mut job.start);
         if settings.cluster.writes_outputs() {
             eprintln!("cryoflux refine: resuming after iteration {k} ({path})");
         }
     }
+    let cluster = &settings.cluster;
+    let shares = local_shares(
+        records,
+        cluster.process(),
+        settings.threads,
+        cluster.processes(),
+    );
+    *job.shares.get_mut().unwrap_or_else(|e| e.into_inner()) = shares;
     let bar = if settings.progress {
-        ProgressBar::new(job.records.len() as u64)
+        ProgressBar::new(job.particles as u64)
     } else {
         ProgressBar::hidden()
     };
@@ -287,7 +302,38 @@ fn check(s: &RefineSettings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The particles the `threads` workers of process `process` (of `processes`) send into the
+/// dataflow: record i goes to worker i mod (threads·processes), as timely numbers workers
+/// process by process; the other processes' records are dropped here.
+fn local_shares(
+    records: Vec<ParticleRecord>,
+    process: usize,
+    threads: usize,
+    processes: usize,
+) -> Vec<Vec<ParticleRecord>> {
+    let threads = threads.max(1);
+    let (peers, first) = (threads * processes.max(1), process * threads);
+    let mut shares = vec![Vec::new(); threads];
+    for (i, record) in records.into_iter().enumerate() {
+        let worker = i % peers;
+        if (first..first + threads).contains(&worker) {
+            shares[worker - first].push(record);
+        }
+    }
+    shares
+}
+
 impl Job {
+    /// The particles worker `index` sends into the dataflow (moved out: a second call for
+    /// the same worker gets none).
+    fn take_share(&self, index: usize) -> Vec<ParticleRecord> {
+        let mut shares = self.shares.lock().unwrap_or_else(|e| e.into_inner());
+        shares
+            .get_mut(index % self.settings.threads.max(1))
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
     /// The plan of `iteration` given the schedule after the previous one.
     fn plan(&self, schedule: &Schedule, iteration: usize) -> IterationPlan {
         let final_iteration = iteration > 1 && schedule.converged;
@@ -298,7 +344,7 @@ impl Job {
         let accuracy_every = if cross_correlation {
             0
         } else {
-            (self.records.len() / ACCURACY_PARTICLES).max(1) as u64
+            (self.particles / ACCURACY_PARTICLES).max(1) as u64
         };
         IterationPlan {
             iteration,
@@ -374,12 +420,12 @@ fn iterate(
     sender: Sender<Outcome>,
     process: (Progress, SharedProjections),
 ) -> Result<(), String> {
-    let (index, peers) = (worker.index(), worker.peers());
+    let index = worker.index();
     let leader = index == 0;
     let mut particles = InputHandleVec::<u64, ParticleRecord>::new();
     let mut references = InputHandleVec::<u64, ReferenceMsg>::new();
     let probe = ProbeHandle::new();
-    let layout = BlockLayout::of(&job.records);
+    let layout = job.layout;
     let result: Rc<RefCell<Option<MResult>>> = Rc::new(RefCell::new(None));
     let sink = result.clone();
     worker.dataflow::<u64, _, _>(|scope| {
@@ -394,8 +440,8 @@ fn iterate(
         .inspect(move |m| *sink.borrow_mut() = Some(m.clone()))
         .probe_with(&probe);
     });
-    for record in job.records.iter().skip(index).step_by(peers) {
-        particles.send(record.clone());
+    for record in job.take_share(index) {
+        particles.send(record);
     }
     particles.close();
     let mut schedule = job.schedule.clone();
@@ -535,5 +581,37 @@ fn log(s: &IterationSummary, m: &Maximised, next: &Schedule) {
             next.offset_range_angst,
             next.fine_offset_step_angst(),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_process_keeps_the_records_its_workers_send() {
+        let record = |id: u64| ParticleRecord {
+            id,
+            half: 1,
+            block: 0,
+            box_size: 2,
+            pixel_size: 1.0,
+            image: vec![0.0; 4],
+            ctf: None,
+            pose: Default::default(),
+            group: 0,
+            norm: 1.0,
+        };
+        let ids = |shares: Vec<Vec<ParticleRecord>>| -> Vec<Vec<u64>> {
+            shares
+                .into_iter()
+                .map(|s| s.iter().map(|r| r.id).collect())
+                .collect()
+        };
+        // 2 processes × 2 threads: process 1 runs workers 2 and 3.
+        let shares = local_shares((0..10).map(record).collect(), 1, 2, 2);
+        assert_eq!(ids(shares), [vec![2, 6], vec![3, 7]]);
+        let alone = local_shares((0..5).map(record).collect(), 0, 2, 1);
+        assert_eq!(ids(alone), [vec![0, 2, 4], vec![1, 3]]);
     }
 }
