@@ -2,19 +2,11 @@
 //! normalised correlation between the CTF-modulated projection and the shifted image; the best
 //! sample of each pass gets weight 1 and every other 0.
 
-use super::diff2::cross_terms;
-
 /// The correlation coefficient Σ Re(A·conj X)/(‖A‖·‖X‖) from its parts: the cross term and
 /// the squared norms; 0 when either norm is 0.
 pub fn correlation(cross: f64, a_norm2: f64, x_norm2: f64) -> f64 {
     let den = (a_norm2 * x_norm2).sqrt();
     if den > 0.0 { cross / den } else { 0.0 }
-}
-
-/// Σ (a_re·x_re + a_im·x_im) over equally long split-complex arrays: Σ Re(A·conj X) (with
-/// x = a: the squared norm ‖A‖²).
-pub(super) fn cross_term(a: (&[f32], &[f32]), x: (&[f32], &[f32])) -> f64 {
-    cross_terms(a, [x])[0]
 }
 
 /// Index of the lowest score (the first one on ties): the winner that gets weight 1.
@@ -29,6 +21,14 @@ pub(super) fn winner(scores: &[f64]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::estep::cross::{Split, cross_terms};
+
+    /// Σ Re(A·conj X) of two split-complex arrays.
+    fn cross_term(a: Split<'_>, x: Split<'_>) -> f64 {
+        let mut out = [0.0];
+        cross_terms(&[a], &[x], &mut out);
+        out[0]
+    }
 
     #[test]
     fn correlation_of_proportional_vectors_is_one() {

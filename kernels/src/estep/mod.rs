@@ -11,7 +11,7 @@
 //! 4. Central slices on the window (`bank.rs`), optionally precomputed once per iteration for
 //!    all coarse orientations ([`ProjectionBank`]).
 //! 5. [`Scorer`] (`scorer.rs`): d²(θ) or −CC for batches of (rotation, translation) pairs;
-//!    [`CpuScorer`] (`diff2.rs`, f32 SoA inner loops) and the float64 brute-force
+//!    [`CpuScorer`] (`diff2.rs`; its f32 SoA inner loops in `cross.rs`) and the float64 brute-force
 //!    [`ReferenceScorer`] (`reference.rs`) that any other implementation (GPU) is tested against.
 //! 6. `posterior.rs`: weights with priors, the 700 cut, significance threshold, Pmax, dLL.
 //! 7. [`search`] (`passes.rs`): coarse pass → significant set → fine pass → kept samples;
@@ -95,6 +95,7 @@ mod accuracy;
 mod bank;
 mod cc;
 mod contributions;
+mod cross;
 mod diff2;
 mod orientations;
 mod particle;
