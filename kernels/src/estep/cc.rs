@@ -157,7 +157,7 @@ mod search_tests {
             metric: Metric::NegativeCc,
             rotations: Rotations::Matrices(&rotations),
             translations_px: &translations,
-            pairs: &pairs,
+            pairs: Pairs::List(&pairs),
         };
         ReferenceScorer.score(&request, &mut scores).unwrap();
         let best = super::winner(&scores).unwrap();

@@ -26,7 +26,7 @@ use glam::DMat3;
 use super::bank::SliceProjector;
 use super::cc::correlation;
 use super::cross::{Split, TILE_SLICES, cross_terms, weighted_norms};
-use super::scorer::{Metric, Rotations, ScoreRequest, Scorer};
+use super::scorer::{Metric, Pairs, Rotations, ScoreRequest, Scorer};
 use super::{EstepError, ProjectionBank};
 
 /// The CPU implementation of [`Scorer`]; see the module doc.
@@ -49,7 +49,8 @@ struct Weighted {
 }
 
 impl Weighted {
-    fn new(request: &ScoreRequest<'_>, pixels: usize) -> Self {
+    /// The weighted particle of `request` on `pixels` window pixels, moved to `translations`.
+    fn new(request: &ScoreRequest<'_>, pixels: usize, translations: &[u32]) -> Self {
         let particle = request.particle;
         let inv_sigma2 = &particle.inv_sigma2()[..pixels];
         let (w2, w): (Vec<f64>, Vec<f32>) = match request.metric {
@@ -77,7 +78,8 @@ impl Weighted {
         let fw: Vec<f32> = f.iter().zip(&w).map(|(f, w)| f * w).collect();
         let times_fw =
             |x: &[f32]| -> Vec<f32> { x[..pixels].iter().zip(&fw).map(|(x, v)| x * v).collect() };
-        let (slot, re, im) = moved_images(request, (&times_fw(x_re), &times_fw(x_im)));
+        let (slot, re, im) =
+            moved_images(request, translations, (&times_fw(x_re), &times_fw(x_im)));
         Self {
             g: f.iter().map(|f| f * f).collect(),
             beyond: match request.metric {
@@ -108,12 +110,17 @@ impl Weighted {
     }
 }
 
-/// `base` moved to every translation the pairs of `request` use: the slot of each translation
-/// index (usize::MAX when unused) and the images one after the other (real, imaginary parts).
-fn moved_images(request: &ScoreRequest<'_>, base: Split<'_>) -> (Vec<usize>, Vec<f32>, Vec<f32>) {
+/// `base` moved to each of the `translations` (indices, repeats allowed) of `request`: the
+/// slot of each translation index (usize::MAX when not moved to) and the images one after the
+/// other (real, imaginary parts).
+fn moved_images(
+    request: &ScoreRequest<'_>,
+    translations: &[u32],
+    base: Split<'_>,
+) -> (Vec<usize>, Vec<f32>, Vec<f32>) {
     let mut slot = vec![usize::MAX; request.translations_px.len()];
     let mut used = Vec::new();
-    for &(_, t) in request.pairs {
+    for &t in translations {
         if slot[t as usize] == usize::MAX {
             slot[t as usize] = used.len();
             used.push(t as usize);
@@ -131,25 +138,61 @@ fn moved_images(request: &ScoreRequest<'_>, base: Split<'_>) -> (Vec<usize>, Vec
     (slot, re, im)
 }
 
-/// Runs of pairs with one rotation each, grouped into tiles of up to [`TILE_SLICES`] runs
-/// with the same translations.
-struct Tiles<'p, I: Iterator<Item = &'p [(u32, u32)]>> {
-    runs: std::iter::Peekable<I>,
+/// The pairs of a request as runs of one rotation each: (rotation index, the translation
+/// indices of its consecutive pairs).
+enum Runs<'r> {
+    List {
+        pairs: &'r [(u32, u32)],
+        /// The translation index of every pair.
+        translations: &'r [u32],
+        next: usize,
+    },
+    All {
+        /// 0 … translations − 1.
+        translations: &'r [u32],
+        rotations: std::ops::Range<u32>,
+    },
 }
 
-impl<'p, I: Iterator<Item = &'p [(u32, u32)]>> Iterator for Tiles<'p, I> {
+impl<'r> Iterator for Runs<'r> {
+    type Item = (u32, &'r [u32]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Runs::List {
+                pairs,
+                translations,
+                next,
+            } => {
+                let &(r, _) = pairs.get(*next)?;
+                let len = pairs[*next..].iter().take_while(|p| p.0 == r).count();
+                let run = &translations[*next..*next + len];
+                *next += len;
+                Some((r, run))
+            }
+            Runs::All {
+                translations,
+                rotations,
+            } => rotations.next().map(|r| (r, *translations)),
+        }
+    }
+}
+
+/// Runs grouped into tiles of up to [`TILE_SLICES`] runs with the same translations.
+struct Tiles<'r> {
+    runs: std::iter::Peekable<Runs<'r>>,
+}
+
+impl<'r> Iterator for Tiles<'r> {
     /// The runs of the tile (the first `count` entries) and `count`.
-    type Item = ([&'p [(u32, u32)]; TILE_SLICES], usize);
+    type Item = ([(u32, &'r [u32]); TILE_SLICES], usize);
 
     fn next(&mut self) -> Option<Self::Item> {
         let first = self.runs.next()?;
-        let same = |run: &&[(u32, u32)]| {
-            run.len() == first.len() && run.iter().zip(first).all(|(p, q)| p.1 == q.1)
-        };
         let mut tile = [first; TILE_SLICES];
         let mut count = 1;
         while count < TILE_SLICES
-            && let Some(run) = self.runs.next_if(same)
+            && let Some(run) = self.runs.next_if(|run| run.1 == first.1)
         {
             tile[count] = run;
             count += 1;
@@ -189,8 +232,8 @@ impl<'a> Slices<'a> {
     }
 
     /// The raw slices (first `pixels` values) of the rotations of `runs`.
-    fn get(&mut self, runs: &[&[(u32, u32)]], pixels: usize) -> [Split<'_>; TILE_SLICES] {
-        let rotation = |r: usize| runs[r][0].0 as usize;
+    fn get(&mut self, runs: &[(u32, &[u32])], pixels: usize) -> [Split<'_>; TILE_SLICES] {
+        let rotation = |r: usize| runs[r].0 as usize;
         match self {
             Slices::Bank { bank, indices } => std::array::from_fn(|r| {
                 let (re, im) = runs
@@ -221,14 +264,34 @@ impl<'a> Slices<'a> {
 impl Scorer for CpuScorer {
     fn score(&self, request: &ScoreRequest<'_>, out: &mut Vec<f64>) -> Result<(), EstepError> {
         let pixels = request.validate()?;
-        let weighted = Weighted::new(request, pixels);
+        // The translation index of every listed pair, or each translation once for all pairs.
+        let translations: Vec<u32> = match request.pairs {
+            Pairs::List(pairs) => pairs.iter().map(|p| p.1).collect(),
+            Pairs::All => (0..request.translations_px.len() as u32).collect(),
+        };
+        let weighted = Weighted::new(request, pixels, &translations);
         let mut slices = Slices::new(request, pixels)?;
         let (mut images, mut cross) = (Vec::new(), Vec::new());
         let mut norms = [0.0; TILE_SLICES];
         out.clear();
-        out.reserve(request.pairs.len());
+        out.reserve(request.pair_count());
+        let runs = match request.pairs {
+            Pairs::List(pairs) => Runs::List {
+                pairs,
+                translations: &translations,
+                next: 0,
+            },
+            Pairs::All => Runs::All {
+                translations: &translations,
+                // No runs at all (rather than runs without pairs) without translations.
+                rotations: 0..match translations.len() {
+                    0 => 0,
+                    _ => request.rotations.len() as u32,
+                },
+            },
+        };
         let tiles = Tiles {
-            runs: request.pairs.chunk_by(|p, q| p.0 == q.0).peekable(),
+            runs: runs.peekable(),
         };
         for (runs, count) in tiles {
             let runs = &runs[..count];
@@ -236,7 +299,7 @@ impl Scorer for CpuScorer {
             let tile = &tile[..count];
             weighted_norms(&weighted.g, tile, &mut norms);
             images.clear();
-            images.extend(runs[0].iter().map(|&(_, t)| weighted.image(t)));
+            images.extend(runs[0].1.iter().map(|&t| weighted.image(t)));
             cross.resize(count * images.len(), 0.0);
             cross_terms(tile, &images, &mut cross);
             for (row, &norm) in cross.chunks(images.len()).zip(&norms) {
@@ -284,13 +347,13 @@ mod tests {
                     metric,
                     rotations,
                     translations_px: &translations,
-                    pairs: &pairs,
+                    pairs: Pairs::List(&pairs),
                 };
                 let (mut batch, mut alone) = (Vec::new(), Vec::new());
                 CpuScorer.score(&request, &mut batch).unwrap();
                 for (pair, &score) in pairs.iter().zip(&batch) {
                     let one = ScoreRequest {
-                        pairs: std::slice::from_ref(pair),
+                        pairs: Pairs::List(std::slice::from_ref(pair)),
                         ..request
                     };
                     CpuScorer.score(&one, &mut alone).unwrap();
@@ -302,6 +365,29 @@ mod tests {
                     .min_by(|&a, &b| batch[a].total_cmp(&batch[b]))
                     .unwrap();
                 assert_eq!(pairs[best].0, 0, "{metric:?}");
+                // All pairs: the rotation-major product, scored the same.
+                let product: Vec<(u32, u32)> =
+                    (0..2).flat_map(|r| (0..7).map(move |t| (r, t))).collect();
+                let all = ScoreRequest {
+                    pairs: Pairs::All,
+                    ..request
+                };
+                assert_eq!(all.pair_count(), 14);
+                assert_eq!(all.pairs().collect::<Vec<_>>(), product);
+                let listed = ScoreRequest {
+                    pairs: Pairs::List(&product),
+                    ..request
+                };
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                CpuScorer.score(&all, &mut a).unwrap();
+                CpuScorer.score(&listed, &mut b).unwrap();
+                assert_eq!(a, b, "{metric:?}");
+                let none = ScoreRequest {
+                    translations_px: &[],
+                    ..all
+                };
+                CpuScorer.score(&none, &mut a).unwrap();
+                assert!(a.is_empty() && none.pair_count() == 0);
             }
         }
     }
@@ -348,7 +434,7 @@ mod tests {
             metric: Metric::Diff2,
             rotations: Rotations::Matrices(&rotations),
             translations_px: &translations,
-            pairs: &pairs,
+            pairs: Pairs::List(&pairs),
         };
         let (mut fast, mut slow) = (Vec::new(), Vec::new());
         CpuScorer.score(&request, &mut fast).unwrap();
@@ -447,7 +533,7 @@ mod tests {
                 metric: Metric::Diff2,
                 rotations: Rotations::Matrices(&rotations),
                 translations_px: &translations,
-                pairs: &pairs,
+                pairs: Pairs::List(&pairs),
             };
             let banked = ScoreRequest {
                 rotations: Rotations::Bank {

@@ -123,7 +123,7 @@ pub use posterior::{
     LOG_WEIGHT_CUTOFF, Significance, Weights, log_likelihood, significance, weights,
 };
 pub use reference::ReferenceScorer;
-pub use scorer::{Metric, Rotations, ScoreRequest, Scorer};
+pub use scorer::{Metric, Pairs, Rotations, ScoreRequest, Scorer};
 pub use translations::{TranslationGrid, TranslationSearch};
 pub use window::{FourierWindow, PhaseRamp};
 

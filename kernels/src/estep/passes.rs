@@ -10,8 +10,8 @@
 use glam::DMat3;
 
 use super::cc::winner;
-use super::posterior::{Weights, log_likelihood, significance, weights};
-use super::scorer::{Metric, Rotations, ScoreRequest, Scorer};
+use super::posterior::{Priors, Weights, log_likelihood, significance, weigh, weights};
+use super::scorer::{Metric, Pairs, Rotations, ScoreRequest, Scorer};
 use super::{
     CoarseOrientation, EstepError, OrientationPlan, PreparedParticle, ProjectionBank,
     TranslationGrid,
@@ -99,31 +99,42 @@ pub struct SearchResult {
     pub min_score: f64,
 }
 
-/// Which coarse pairs survive pass 1: a flag per (orientation, translation) pair.
+/// Which coarse pairs survive pass 1.
+enum Survivors {
+    /// Those whose weight (in the pass-1 array, which then holds weights) is ≥ the threshold.
+    AtLeast(f64),
+    /// Only this one (cross-correlation winner).
+    Only(usize),
+}
+
+impl Survivors {
+    /// Whether pair `i` survives, given the pass-1 array.
+    fn keeps(&self, values: &[f64], i: usize) -> bool {
+        match *self {
+            Survivors::AtLeast(threshold) => values[i] >= threshold,
+            Survivors::Only(j) => i == j,
+        }
+    }
+}
+
+/// The survivors of pass 1 and how many there are; in likelihood mode `scores` (all
+/// orientations × all translations) are replaced by their weights.
 fn significant_coarse(
     search: &ParticleSearch<'_>,
-    scores: &[f64],
-) -> Result<(Vec<bool>, usize), EstepError> {
-    let mut keep = vec![false; scores.len()];
+    scores: &mut [f64],
+) -> Result<(Survivors, usize), EstepError> {
     match search.metric {
         Metric::Diff2 => {
-            let nt = search.translations.len();
-            let priors: Vec<f64> = (0..scores.len())
-                .map(|i| search.orientations[i / nt].prior * search.translations.priors()[i % nt])
-                .collect();
-            let w = weights(scores, &priors)?;
-            let s = significance(&w.weights, search.adaptive_fraction, search.max_significant)?;
-            keep.iter_mut()
-                .zip(&w.weights)
-                .for_each(|(k, &w)| *k = w >= s.threshold);
-            Ok((keep, s.count))
+            let rotations: Vec<f64> = search.orientations.iter().map(|o| o.prior).collect();
+            let priors = Priors::Product {
+                rotations: &rotations,
+                translations: search.translations.priors(),
+            };
+            weigh(scores, priors)?;
+            let s = significance(scores, search.adaptive_fraction, search.max_significant)?;
+            Ok((Survivors::AtLeast(s.threshold), s.count))
         }
-        Metric::NegativeCc => {
-            if let Some(i) = winner(scores) {
-                keep[i] = true;
-            }
-            Ok((keep, 1))
-        }
+        Metric::NegativeCc => Ok((Survivors::Only(winner(scores).unwrap_or(0)), 1)),
     }
 }
 
@@ -139,14 +150,21 @@ struct FineSet {
 }
 
 impl FineSet {
-    fn build(search: &ParticleSearch<'_>, keep: &[bool]) -> Result<Self, EstepError> {
+    /// The children of the coarse pairs that `survivors` keeps of the pass-1 array `coarse`.
+    fn build(
+        search: &ParticleSearch<'_>,
+        coarse: &[f64],
+        survivors: &Survivors,
+    ) -> Result<Self, EstepError> {
         let grid = search.translations;
         let nt = grid.len();
         let mut set = FineSet::default();
         let mut first_child = vec![usize::MAX; nt];
         let per_coarse = 1usize << (2 * grid.oversampling());
+        let mut coarse_ts = Vec::new();
         for (o, orientation) in search.orientations.iter().enumerate() {
-            let coarse_ts: Vec<usize> = (0..nt).filter(|&t| keep[o * nt + t]).collect();
+            coarse_ts.clear();
+            coarse_ts.extend((0..nt).filter(|&t| survivors.keeps(coarse, o * nt + t)));
             if coarse_ts.is_empty() {
                 continue;
             }
@@ -226,17 +244,18 @@ pub fn search(
 ) -> Result<SearchResult, EstepError> {
     check(search)?;
     let grid = search.translations;
-    let nt = grid.len();
-    let coarse_rotations = search
-        .orientations
-        .iter()
-        .map(|o| search.plan.coarse_matrix(o))
-        .collect::<Result<Vec<_>, _>>()?;
     let bank_indices = search
         .orientations
         .iter()
         .map(|o| search.plan.coarse_index(o).map(|i| i as u32))
         .collect::<Result<Vec<_>, _>>()?;
+    let coarse_rotations: Vec<DMat3> = match search.coarse_bank {
+        Some(_) => Vec::new(),
+        None => bank_indices
+            .iter()
+            .map(|&i| search.plan.coarse_matrices()[i as usize])
+            .collect(),
+    };
     let rotations = match search.coarse_bank {
         Some(bank) => Rotations::Bank {
             bank,
@@ -249,25 +268,20 @@ pub fn search(
         .iter()
         .map(|&t| grid.to_pixels(t))
         .collect();
-    let coarse_pairs: Vec<(u32, u32)> = (0..search.orientations.len() as u32)
-        .flat_map(|r| (0..nt as u32).map(move |t| (r, t)))
-        .collect();
+    let coarse = ScoreRequest {
+        projector: search.projector,
+        particle: search.particle,
+        size: search.coarse_size,
+        metric: search.metric,
+        rotations,
+        translations_px: &coarse_translations,
+        pairs: Pairs::All,
+    };
     let mut scores = Vec::new();
-    scorer.score(
-        &ScoreRequest {
-            projector: search.projector,
-            particle: search.particle,
-            size: search.coarse_size,
-            metric: search.metric,
-            rotations,
-            translations_px: &coarse_translations,
-            pairs: &coarse_pairs,
-        },
-        &mut scores,
-    )?;
-    let (keep, significant_samples) = significant_coarse(search, &scores)?;
+    scorer.score(&coarse, &mut scores)?;
+    let (survivors, significant_samples) = significant_coarse(search, &mut scores)?;
 
-    let fine = FineSet::build(search, &keep)?;
+    let fine = FineSet::build(search, &scores, &survivors)?;
     let fine_translations: Vec<[f64; 2]> = fine
         .translations_angst
         .iter()
@@ -281,7 +295,7 @@ pub fn search(
             metric: search.metric,
             rotations: Rotations::Matrices(&fine.rotations),
             translations_px: &fine_translations,
-            pairs: &fine.pairs,
+            pairs: Pairs::List(&fine.pairs),
         },
         &mut scores,
     )?;
@@ -318,7 +332,7 @@ pub fn search(
         }
     };
     Ok(SearchResult {
-        coarse_samples: coarse_pairs.len(),
+        coarse_samples: coarse.pair_count(),
         significant_samples,
         fine_samples: fine.pairs.len(),
         kept_mass: kept.iter().map(|p| p.weight).sum(),
@@ -653,10 +667,6 @@ mod tests {
         crate::estep::contribute(&projector, &particle, &r.kept, &settings, &mut bp).unwrap();
         let store = t.elapsed().as_secs_f64();
         // The coarse pass alone.
-        let rotations: Vec<_> = orientations
-            .iter()
-            .map(|o| plan.coarse_matrix(o).unwrap())
-            .collect();
         let indices: Vec<u32> = orientations
             .iter()
             .map(|o| plan.coarse_index(o).unwrap() as u32)
@@ -665,9 +675,6 @@ mod tests {
             .coarse_angst()
             .iter()
             .map(|&t| grid.to_pixels(t))
-            .collect();
-        let pairs: Vec<(u32, u32)> = (0..rotations.len() as u32)
-            .flat_map(|r| (0..shifts.len() as u32).map(move |t| (r, t)))
             .collect();
         let request = ScoreRequest {
             projector: &projector,
@@ -679,19 +686,19 @@ mod tests {
                 indices: &indices,
             },
             translations_px: &shifts,
-            pairs: &pairs,
+            pairs: Pairs::All,
         };
         let t = Instant::now();
         let mut scores = Vec::new();
         CpuScorer.score(&request, &mut scores).unwrap();
         let coarse = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        let _ = significant_coarse(&s, &scores).unwrap();
+        let _ = significant_coarse(&s, &mut scores).unwrap();
         let significance_time = t.elapsed().as_secs_f64();
         println!(
             "coarse scoring {:.1} ms ({:.2e} evals/s), significance {:.1} ms",
             1e3 * coarse,
-            (pairs.len() * window.len_for(24).unwrap()) as f64 / coarse,
+            (request.pair_count() * window.len_for(24).unwrap()) as f64 / coarse,
             1e3 * significance_time
         );
         let unbanked = Instant::now();

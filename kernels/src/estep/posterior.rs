@@ -29,33 +29,79 @@ impl Weights {
 /// Weights of samples with squared differences `diff2` and priors `priors` (π̃, any positive
 /// scale; both in the same order).
 pub fn weights(diff2: &[f64], priors: &[f64]) -> Result<Weights, EstepError> {
-    if diff2.is_empty() || diff2.len() != priors.len() {
+    let mut weights = diff2.to_vec();
+    let (sum, min_diff2) = weigh(&mut weights, Priors::PerSample(priors))?;
+    Ok(Weights {
+        weights,
+        sum,
+        min_diff2,
+    })
+}
+
+/// The priors of the samples of a pass.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Priors<'a> {
+    /// One prior per sample.
+    PerSample(&'a [f64]),
+    /// Sample i has prior `rotations[i / n]·translations[i mod n]`, n = translations.len()
+    /// (all rotations × all translations, rotation-major).
+    Product {
+        rotations: &'a [f64],
+        translations: &'a [f64],
+    },
+}
+
+/// Replaces the squared differences in `values` by their weights π̃·exp(−(d² − min d²))
+/// (as [`weights`], without a copy of the samples); returns (Σw, min d²).
+pub(super) fn weigh(values: &mut [f64], priors: Priors<'_>) -> Result<(f64, f64), EstepError> {
+    let count = match priors {
+        Priors::PerSample(p) => p.len(),
+        Priors::Product {
+            rotations,
+            translations,
+        } => rotations.len() * translations.len(),
+    };
+    if values.is_empty() || values.len() != count {
         return Err(EstepError::invalid(
             "scores and priors",
-            format!("{} scores, {} priors", diff2.len(), priors.len()),
+            format!("{} scores, {count} priors", values.len()),
             "the same non-zero number",
         ));
     }
-    if let Some(d) = diff2.iter().find(|d| !d.is_finite()) {
+    if let Some(d) = values.iter().find(|d| !d.is_finite()) {
         return Err(EstepError::invalid("squared difference d²", d, "finite"));
     }
-    if let Some(p) = priors.iter().find(|p| !(p.is_finite() && **p >= 0.0)) {
-        return Err(EstepError::invalid("sample prior", p, "finite and ≥ 0"));
-    }
-    let min_diff2 = diff2.iter().copied().fold(f64::INFINITY, f64::min);
-    let weights: Vec<f64> = diff2
-        .iter()
-        .zip(priors)
-        .map(|(&d, &p)| {
-            let excess = d - min_diff2;
-            if excess > LOG_WEIGHT_CUTOFF {
-                0.0
-            } else {
-                p * (-excess).exp()
+    let min_diff2 = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let weigh_one = |d: &mut f64, p: f64| -> Result<f64, EstepError> {
+        if !(p.is_finite() && p >= 0.0) {
+            return Err(EstepError::invalid("sample prior", p, "finite and ≥ 0"));
+        }
+        let excess = *d - min_diff2;
+        *d = if excess > LOG_WEIGHT_CUTOFF {
+            0.0
+        } else {
+            p * (-excess).exp()
+        };
+        Ok(*d)
+    };
+    let mut sum = 0.0;
+    match priors {
+        Priors::PerSample(p) => {
+            for (d, &p) in values.iter_mut().zip(p) {
+                sum += weigh_one(d, p)?;
             }
-        })
-        .collect();
-    let sum: f64 = weights.iter().sum();
+        }
+        Priors::Product {
+            rotations,
+            translations,
+        } => {
+            for (row, &pr) in values.chunks_mut(translations.len()).zip(rotations) {
+                for (d, &pt) in row.iter_mut().zip(translations) {
+                    sum += weigh_one(d, pr * pt)?;
+                }
+            }
+        }
+    }
     if sum <= 0.0 {
         return Err(EstepError::invalid(
             "sum of posterior weights",
@@ -63,11 +109,7 @@ pub fn weights(diff2: &[f64], priors: &[f64]) -> Result<Weights, EstepError> {
             "> 0 (some sample near the best one needs a non-zero prior)",
         ));
     }
-    Ok(Weights {
-        weights,
-        sum,
-        min_diff2,
-    })
+    Ok((sum, min_diff2))
 }
 
 /// The significance threshold of a pass and how many samples reach it.

@@ -32,7 +32,7 @@ impl Scorer for ReferenceScorer {
             }
         }
         out.clear();
-        for &(r, t) in request.pairs {
+        for (r, t) in request.pairs() {
             let projection = request
                 .projector
                 .project(&request.rotations.matrix(r as usize), n)?;
@@ -68,7 +68,7 @@ impl Scorer for ReferenceScorer {
 mod tests {
     use super::*;
     use crate::estep::testkit::{N, blob_projector, image_std, particle_input, simulate, test_ctf};
-    use crate::estep::{CpuScorer, FourierWindow, MaskFill, PreparedParticle, Rotations};
+    use crate::estep::{CpuScorer, FourierWindow, MaskFill, Pairs, PreparedParticle, Rotations};
     use crate::euler::euler_to_matrix;
 
     #[test]
@@ -116,7 +116,7 @@ mod tests {
                     metric,
                     rotations: Rotations::Matrices(&rotations),
                     translations_px: &translations,
-                    pairs: &pairs,
+                    pairs: Pairs::List(&pairs),
                 };
                 let (mut fast, mut slow) = (Vec::new(), Vec::new());
                 CpuScorer.score(&request, &mut fast).unwrap();
@@ -143,12 +143,12 @@ mod tests {
             metric: Metric::Diff2,
             rotations: Rotations::Matrices(&rotations),
             translations_px: &translations,
-            pairs: &pairs,
+            pairs: Pairs::List(&pairs),
         };
         assert!(CpuScorer.score(&bad, &mut Vec::new()).is_err());
         let bad = ScoreRequest {
             size: 12,
-            pairs: &[(4, 0)],
+            pairs: Pairs::List(&[(4, 0)]),
             ..bad
         };
         assert!(ReferenceScorer.score(&bad, &mut Vec::new()).is_err());

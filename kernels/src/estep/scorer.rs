@@ -38,9 +38,18 @@ pub struct ScoreRequest<'a> {
     /// Translations t in pixels of the particle box (x, y): the image is moved by +t
     /// (X_t(k) = X(k)·exp(−2πi·k·t/N)) before the comparison.
     pub translations_px: &'a [[f64; 2]],
-    /// (rotation index, translation index) pairs to score. Pairs sharing a rotation should be
-    /// consecutive: implementations may project once per run of equal rotation indices.
-    pub pairs: &'a [(u32, u32)],
+    /// The (rotation index, translation index) pairs to score.
+    pub pairs: Pairs<'a>,
+}
+
+/// Which (rotation, translation) pairs a request scores, by index into its lists.
+#[derive(Debug, Clone, Copy)]
+pub enum Pairs<'a> {
+    /// These pairs, in this order. Pairs sharing a rotation should be consecutive:
+    /// implementations may project once per run of equal rotation indices.
+    List(&'a [(u32, u32)]),
+    /// Every rotation with every translation, rotation-major: (0, 0), (0, 1), …, (1, 0), …
+    All,
 }
 
 /// The rotations of a request: matrices to project, or slices precomputed in a bank.
@@ -85,6 +94,26 @@ impl Rotations<'_> {
 }
 
 impl ScoreRequest<'_> {
+    /// Number of pairs (scores) of the request.
+    pub fn pair_count(&self) -> usize {
+        match self.pairs {
+            Pairs::List(pairs) => pairs.len(),
+            Pairs::All => self.rotations.len() * self.translations_px.len(),
+        }
+    }
+
+    /// The pairs in score order.
+    pub fn pairs(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        let (list, rotations) = match self.pairs {
+            Pairs::List(pairs) => (pairs, 0),
+            Pairs::All => (&[][..], self.rotations.len() as u32),
+        };
+        let translations = self.translations_px.len() as u32;
+        list.iter()
+            .copied()
+            .chain((0..rotations).flat_map(move |r| (0..translations).map(move |t| (r, t))))
+    }
+
     /// Checks that the projector matches the particle box and that every pair indexes the
     /// lists; returns the number of window pixels of `size`.
     pub fn validate(&self) -> Result<usize, EstepError> {
@@ -125,8 +154,11 @@ impl ScoreRequest<'_> {
             }
         }
         let (nr, nt) = (self.rotations.len(), self.translations_px.len());
-        if let Some(&(r, t)) = self
-            .pairs
+        let list = match self.pairs {
+            Pairs::List(pairs) => pairs,
+            Pairs::All => &[],
+        };
+        if let Some(&(r, t)) = list
             .iter()
             .find(|&&(r, t)| r as usize >= nr || t as usize >= nt)
         {
