@@ -118,6 +118,23 @@ struct Chunked<'a> {
 }
 
 impl<'a> Chunked<'a> {
+    /// [`Chunked::new`] of each array (a loop rather than `array::map`, whose closure calls
+    /// stay out of line).
+    #[inline(always)]
+    fn each<const N: usize>(x: [Split<'a>; N], n: usize) -> [Self; N] {
+        let mut out = [const {
+            Chunked {
+                re: &[],
+                im: &[],
+                tail: ([0.0; LANES], [0.0; LANES]),
+            }
+        }; N];
+        for (out, x) in out.iter_mut().zip(x) {
+            *out = Chunked::new(x, n);
+        }
+        out
+    }
+
     /// The first `n` pixels of `x` (both parts at least `n` long).
     #[inline(always)]
     fn new((re, im): Split<'a>, n: usize) -> Self {
@@ -190,8 +207,7 @@ fn tile<L: Lanes, const R: usize, const K: usize>(
     x: [Split<'_>; K],
 ) -> [[f64; K]; R] {
     let n = common_len(a.iter().chain(&x));
-    let a = a.map(|a| Chunked::new(a, n));
-    let x = x.map(|x| Chunked::new(x, n));
+    let (a, x) = (Chunked::each(a, n), Chunked::each(x, n));
     let mut total = [[[0.0f64; LANES]; K]; R];
     let m = n / LANES;
     for block in blocks(m) {
@@ -217,7 +233,13 @@ fn tile<L: Lanes, const R: usize, const K: usize>(
             }
         }
     }
-    total.map(|row| row.map(|t| sum(&t)))
+    let mut sums = [[0.0; K]; R];
+    for r in 0..R {
+        for k in 0..K {
+            sums[r][k] = sum(&total[r][k]);
+        }
+    }
+    sums
 }
 
 /// (g·a_re, g·a_im).
@@ -230,8 +252,7 @@ fn weighted<L: Lanes>(g: L, (re, im): (L, L)) -> (L, L) {
 #[inline(always)]
 fn norms<L: Lanes, const R: usize>(g: &[f32], a: [Split<'_>; R]) -> [f64; R] {
     let n = common_len(a.iter()).min(g.len());
-    let g = Chunked::new((g, g), n);
-    let a = a.map(|a| Chunked::new(a, n));
+    let (g, a) = (Chunked::new((g, g), n), Chunked::each(a, n));
     let mut total = [[0.0f64; LANES]; R];
     let m = n / LANES;
     for block in blocks(m) {
@@ -253,7 +274,11 @@ fn norms<L: Lanes, const R: usize>(g: &[f32], a: [Split<'_>; R]) -> [f64; R] {
             flush(&mut total[r], lanes);
         }
     }
-    total.map(|t| sum(&t))
+    let mut sums = [0.0; R];
+    for r in 0..R {
+        sums[r] = sum(&total[r]);
+    }
+    sums
 }
 
 /// `out[r·images.len() + k]` = Re⟨slices[r], images[k]⟩, tile by tile.

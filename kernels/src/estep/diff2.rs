@@ -544,6 +544,13 @@ mod tests {
             };
             let mut out = Vec::new();
             let projecting = best(&mut || CpuScorer.score(&request, &mut out).unwrap());
+            let mut slicer = SliceProjector::new(&projector, &window, size).unwrap();
+            let (mut re, mut im) = (vec![0.0; window.len()], vec![0.0; window.len()]);
+            let slicing = best(&mut || {
+                for r in &rotations {
+                    slicer.project(r, None, &mut re, &mut im);
+                }
+            });
             let reading = best(&mut || CpuScorer.score(&banked, &mut out).unwrap());
             let (x_re, x_im) = particle.masked();
             let a: Vec<f32> = x_re.iter().map(|v| v * 0.5).collect();
@@ -559,7 +566,8 @@ mod tests {
             let evals = pairs.len() as f64 * window.len() as f64;
             println!(
                 "box {n}, size {size} ({} pixels), {} rotations x {} translations: projecting {:.2e} evals/s, \
-                 bank {:.2e} evals/s ({:.0} ns per pair), cross-term kernel alone {:.2e} evals/s; bank build {:.1} ms [{sink:.1e}]",
+                 bank {:.2e} evals/s ({:.0} ns per pair), cross-term kernel alone {:.2e} evals/s; bank build {:.1} ms (rayon), \
+                 slices alone {:.1} ns per pixel [{sink:.1e}]",
                 window.len(),
                 rotations.len(),
                 translations.len(),
@@ -567,7 +575,8 @@ mod tests {
                 evals / reading,
                 1e9 * reading / pairs.len() as f64,
                 evals / kernel,
-                1e3 * build
+                1e3 * build,
+                1e9 * slicing / (rotations.len() * window.len()) as f64,
             );
         }
     }
