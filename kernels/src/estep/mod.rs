@@ -97,6 +97,7 @@ mod cc;
 mod contributions;
 mod cross;
 mod diff2;
+mod exp;
 mod orientations;
 mod particle;
 mod passes;

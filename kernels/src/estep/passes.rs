@@ -10,7 +10,9 @@
 use glam::DMat3;
 
 use super::cc::winner;
-use super::posterior::{Priors, Weights, log_likelihood, significance, weigh, weights};
+use super::posterior::{
+    Priors, Weights, log_likelihood, significance, significance_given_total, weigh, weights,
+};
 use super::scorer::{Metric, Pairs, Rotations, ScoreRequest, Scorer};
 use super::{
     CoarseOrientation, EstepError, OrientationPlan, PreparedParticle, ProjectionBank,
@@ -130,8 +132,14 @@ fn significant_coarse(
                 rotations: &rotations,
                 translations: search.translations.priors(),
             };
-            weigh(scores, priors)?;
-            let s = significance(scores, search.adaptive_fraction, search.max_significant)?;
+            // Σw of the weights is the sum over the positive ones (zero weights add nothing).
+            let (sum, _) = weigh(scores, priors)?;
+            let s = significance_given_total(
+                scores,
+                || sum,
+                search.adaptive_fraction,
+                search.max_significant,
+            )?;
             Ok((Survivors::AtLeast(s.threshold), s.count))
         }
         Metric::NegativeCc => Ok((Survivors::Only(winner(scores).unwrap_or(0)), 1)),

@@ -3,6 +3,7 @@
 //! the per-particle log-likelihood dLL. All in f64, summed in a fixed order.
 
 use super::EstepError;
+use super::exp::exp;
 
 /// Samples whose d² exceeds the smallest by more than this get weight 0 (RELION's double
 /// precision cut; exp(−700) ≈ 10⁻³⁰⁴).
@@ -68,40 +69,44 @@ pub(super) fn weigh(values: &mut [f64], priors: Priors<'_>) -> Result<(f64, f64)
             "the same non-zero number",
         ));
     }
-    if let Some(d) = values.iter().find(|d| !d.is_finite()) {
-        return Err(EstepError::invalid("squared difference d²", d, "finite"));
-    }
-    let min_diff2 = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let weigh_one = |d: &mut f64, p: f64| -> Result<f64, EstepError> {
-        if !(p.is_finite() && p >= 0.0) {
-            return Err(EstepError::invalid("sample prior", p, "finite and ≥ 0"));
+    let mut min_diff2 = f64::INFINITY;
+    for &d in values.iter() {
+        if !d.is_finite() {
+            return Err(EstepError::invalid("squared difference d²", d, "finite"));
         }
-        let excess = *d - min_diff2;
-        *d = if excess > LOG_WEIGHT_CUTOFF {
-            0.0
-        } else {
-            p * (-excess).exp()
-        };
-        Ok(*d)
-    };
-    let mut sum = 0.0;
+        min_diff2 = min_diff2.min(d);
+    }
+    let bad_prior = |p: &f64| !(p.is_finite() && *p >= 0.0);
+    let prior_error = |p: f64| EstepError::invalid("sample prior", p, "finite and ≥ 0");
     match priors {
         Priors::PerSample(p) => {
+            if let Some(&p) = p.iter().find(|p| bad_prior(p)) {
+                return Err(prior_error(p));
+            }
             for (d, &p) in values.iter_mut().zip(p) {
-                sum += weigh_one(d, p)?;
+                *d = weight(*d - min_diff2, p);
             }
         }
         Priors::Product {
             rotations,
             translations,
         } => {
+            // Finite, non-negative factors whose largest product is finite: so is every product.
+            if let Some(&p) = rotations.iter().chain(translations).find(|p| bad_prior(p)) {
+                return Err(prior_error(p));
+            }
+            let max = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
+            if bad_prior(&(max(rotations) * max(translations))) {
+                return Err(prior_error(max(rotations) * max(translations)));
+            }
             for (row, &pr) in values.chunks_mut(translations.len()).zip(rotations) {
                 for (d, &pt) in row.iter_mut().zip(translations) {
-                    sum += weigh_one(d, pr * pt)?;
+                    *d = weight(*d - min_diff2, pr * pt);
                 }
             }
         }
     }
+    let sum = sum(values);
     if sum <= 0.0 {
         return Err(EstepError::invalid(
             "sum of posterior weights",
@@ -110,6 +115,26 @@ pub(super) fn weigh(values: &mut [f64], priors: Priors<'_>) -> Result<(f64, f64)
         ));
     }
     Ok((sum, min_diff2))
+}
+
+/// π̃·exp(−excess), 0 beyond the cut (branch-free, so that the loops over samples vectorise).
+#[inline(always)]
+fn weight(excess: f64, prior: f64) -> f64 {
+    let w = prior * exp(-excess);
+    if excess > LOG_WEIGHT_CUTOFF { 0.0 } else { w }
+}
+
+/// Σ values in a fixed order: four interleaved partial sums (so that the adds pipeline), then
+/// those in order and the rest.
+fn sum(values: &[f64]) -> f64 {
+    let (chunks, rest) = values.as_chunks::<4>();
+    let mut lanes = [0.0f64; 4];
+    for chunk in chunks {
+        for (s, v) in lanes.iter_mut().zip(chunk) {
+            *s += v;
+        }
+    }
+    lanes.iter().chain(rest).sum()
 }
 
 /// The significance threshold of a pass and how many samples reach it.
@@ -130,6 +155,18 @@ pub fn significance(
     fraction: f64,
     max_significant: Option<usize>,
 ) -> Result<Significance, EstepError> {
+    let total = || weights.iter().filter(|&&w| w > 0.0).sum();
+    significance_given_total(weights, total, fraction, max_significant)
+}
+
+/// [`significance`] with the sum of the positive weights given (it is computed only once
+/// the other arguments are checked).
+pub(super) fn significance_given_total(
+    weights: &[f64],
+    total: impl FnOnce() -> f64,
+    fraction: f64,
+    max_significant: Option<usize>,
+) -> Result<Significance, EstepError> {
     if !(fraction > 0.0 && fraction <= 1.0) {
         return Err(EstepError::invalid(
             "adaptive fraction",
@@ -144,7 +181,7 @@ pub fn significance(
             "≥ 1",
         ));
     }
-    let total: f64 = weights.iter().filter(|&&w| w > 0.0).sum();
+    let total: f64 = total();
     if total <= 0.0 || total.is_nan() {
         return Err(EstepError::invalid(
             "posterior weights",
@@ -176,7 +213,8 @@ pub fn significance(
         end = end.min(m - 1);
     }
     let threshold = sorted[end];
-    let count = weights.iter().filter(|&&w| w >= threshold).count();
+    // Every weight ≥ threshold (> 0, ≥ floor) is a candidate: count them in the sorted list.
+    let count = sorted.partition_point(|&w| w >= threshold);
     Ok(Significance { threshold, count })
 }
 
@@ -252,6 +290,35 @@ mod tests {
         assert!(weights(&d2, &priors[1..]).is_err());
         assert!(weights(&[f64::NAN], &[1.0]).is_err());
         assert!(weights(&[1.0], &[0.0]).is_err());
+    }
+
+    #[test]
+    fn product_priors_weigh_as_their_explicit_list() {
+        let d2: Vec<f64> = (0..12).map(|i| 50.0 + 0.7 * i as f64).collect();
+        let (rotations, translations) = ([0.5, 2.0, 1.0], [1.0, 0.25, 3.0, 0.0]);
+        let listed: Vec<f64> = rotations
+            .iter()
+            .flat_map(|r| translations.iter().map(move |t| r * t))
+            .collect();
+        let w = weights(&d2, &listed).unwrap();
+        let mut product = d2.clone();
+        let priors = Priors::Product {
+            rotations: &rotations,
+            translations: &translations,
+        };
+        assert_eq!(weigh(&mut product, priors).unwrap(), (w.sum, w.min_diff2));
+        assert_eq!(product, w.weights);
+        let bad = Priors::Product {
+            rotations: &[1.0, f64::NAN, 1.0],
+            translations: &translations,
+        };
+        assert!(weigh(&mut d2.clone(), bad).is_err());
+        let huge = Priors::Product {
+            rotations: &[1e300, 1.0, 1.0],
+            translations: &[1e300, 1.0, 1.0, 1.0],
+        };
+        assert!(weigh(&mut d2.clone(), huge).is_err());
+        assert!(weigh(&mut d2[1..].to_vec(), priors).is_err());
     }
 
     #[test]
