@@ -11,7 +11,7 @@
 pub(super) const MIN_ARG: f64 = -708.0;
 
 /// ln 2 in two parts: the high one has 32 significant bits, so k·LN2_HI is exact for |k| < 2²⁰.
-const LN2_HI: f64 = 0.693_147_180_369_123_816_49;
+const LN2_HI: f64 = 0.693_147_180_369_123_8;
 const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
 /// Adding and subtracting 1.5·2⁵² rounds an f64 of magnitude < 2⁵¹ to the nearest integer.
 const ROUND: f64 = 6_755_399_441_055_744.0;
