@@ -7,9 +7,9 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use cryoflux_dataflow::assess::frame::{Frame, map_in_frame};
-use cryoflux_dataflow::simulate::assets::default_map;
-use cryoflux_dataflow::simulate::{SimulationConfig, simulate};
+use cryoflux_reporting::assess::frame::{Frame, map_in_frame};
+use cryoflux_simulate::assets::default_map;
+use cryoflux_simulate::{SimulationConfig, simulate};
 use cryoflux_kernels::euler::euler_to_matrix;
 use cryoflux_kernels::grid::Volume;
 use cryoflux_kernels::symmetry::SymmetryGroup;

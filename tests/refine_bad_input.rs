@@ -8,8 +8,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use cryoflux_dataflow::simulate::assets::default_map;
-use cryoflux_dataflow::simulate::{SimulationConfig, simulate};
+use cryoflux_simulate::assets::default_map;
+use cryoflux_simulate::{SimulationConfig, simulate};
 use cryoflux_formats::star::{Column, ColumnData, ParticleStar};
 use cryoflux_kernels::grid::Volume;
 

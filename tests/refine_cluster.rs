@@ -12,8 +12,8 @@ use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
 use common::*;
-use cryoflux_dataflow::simulate::assets::default_map;
-use cryoflux_dataflow::simulate::{SimulationConfig, simulate};
+use cryoflux_simulate::assets::default_map;
+use cryoflux_simulate::{SimulationConfig, simulate};
 
 /// Longest a refinement process may take before the test gives up on it.
 const PROCESS_TIMEOUT: Duration = Duration::from_secs(300);

@@ -22,7 +22,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::*;
-use cryoflux_dataflow::simulate::{SimulationConfig, simulate};
+use cryoflux_simulate::{SimulationConfig, simulate};
 use cryoflux_formats::star::{StarFile, Value};
 
 /// The output root, relative to the run's folder.
@@ -52,7 +52,7 @@ impl Run {
 fn refine() -> Run {
     let dir = tempfile::tempdir().unwrap();
     let reference = bundled_map_float32(dir.path());
-    let map = cryoflux_dataflow::simulate::assets::default_map().unwrap();
+    let map = cryoflux_simulate::assets::default_map().unwrap();
     let simulated = simulate(
         &map,
         &SimulationConfig::typical(100, 3, 0.5),

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use cryoflux_dataflow::simulate::{SimulationConfig, simulate};
+use cryoflux_simulate::{SimulationConfig, simulate};
 
 /// Final files that must not depend on an interruption.
 const FINAL_FILES: [&str; 3] = ["_class001.mrc", "_data.star", "_model.star"];
@@ -23,7 +23,7 @@ const ROOT: &str = "Refine3D/job001/run";
 /// 80 particles at SNR 0.5 with CTFs simulated from the bundled map (also the reference).
 fn inputs(dir: &Path) -> (PathBuf, PathBuf) {
     let truth = bundled_map_float32(dir);
-    let map = cryoflux_dataflow::simulate::assets::default_map().unwrap();
+    let map = cryoflux_simulate::assets::default_map().unwrap();
     let config = SimulationConfig::typical(80, 5, 0.5);
     let summary = simulate(&map, &config, &dir.join("sim")).unwrap();
     (summary.particles_star, truth)

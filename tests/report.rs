@@ -9,8 +9,8 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use common::*;
-use cryoflux_dataflow::simulate::assets::default_map;
-use cryoflux_dataflow::simulate::{SimulationConfig, simulate};
+use cryoflux_simulate::assets::default_map;
+use cryoflux_simulate::{SimulationConfig, simulate};
 
 /// Figure ids, in page order.
 const FIGURES: [&str; 6] = [

@@ -5,7 +5,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use clap::error::{ContextKind, ContextValue};
-use cryoflux_dataflow::{cli::Cli, commands, config, logging};
+use cryoflux_jobkit::logging;
+
+mod cli;
+mod commands;
+mod config;
+
+use cli::Cli;
 
 fn main() -> ExitCode {
     let (args, origins) = match config::expand(std::env::args_os().collect()) {

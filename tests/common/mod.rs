@@ -187,7 +187,7 @@ pub fn read_mrc(path: &Path) -> (Vec<f32>, [usize; 3], f32) {
 /// The bundled 1HPV map (box 48, 1.8 Å) written as float32 `truth.mrc` in `dir` (RELION 3.1
 /// cannot read the bundled float16 file).
 pub fn bundled_map_float32(dir: &Path) -> PathBuf {
-    let map = cryoflux_dataflow::simulate::assets::default_map().unwrap();
+    let map = cryoflux_simulate::assets::default_map().unwrap();
     let path = dir.join("truth.mrc");
     cryoflux_formats::mrc::write_volume(
         &path,

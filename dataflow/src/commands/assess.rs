@@ -1,10 +1,10 @@
 //! `cryoflux assess`: a refinement of simulated particles against the simulation's truth —
 //! angular and offset errors, FSC against the true map, gold-standard FSC (see
-//! [`crate::assess`] for the definitions).
+//! [`cryoflux_reporting::assess`] for the definitions).
 
 use std::path::PathBuf;
 
-use crate::assess::{AssessInputs, assess, assess_aligned};
+use cryoflux_reporting::assess::{AssessInputs, assess, assess_aligned};
 
 /// Arguments of `cryoflux assess`.
 #[derive(Debug, clap::Args)]

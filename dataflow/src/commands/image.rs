@@ -1,26 +1,10 @@
-//! `cryoflux image`: everyday map and image operations, like `relion_image_handler`: Fourier
-//! rescaling to a new pixel size, real-space re-boxing, raised-cosine low/high-pass filters,
-//! B-factors, statistics, and the FSC between two maps.
+//! `cryoflux image`: everyday map and image operations, like `relion_image_handler` (see
+//! [`cryoflux_tools::image`]).
 //!
-//! Order of operations (as relion_image_handler): filters (low-pass, high-pass, B-factor) on
-//! the input grid, then `--rescale_angpix` (Fourier crop/pad), then `--new_box` (real-space
-//! window around the centre, new pixels 0). On a stack (`.mrcs`) each image is processed alone.
-//! RELION quirk reproduced: `--bfactor` also zeroes the frequencies beyond Nyquist (|k| > N/2,
-//! the corners of the Fourier box).
-//! `--stats` describes the input; `--fsc` compares the input with another map of the same box.
 
 use std::path::PathBuf;
 
-use anyhow::bail;
-use cryoflux_kernels::fft;
-use cryoflux_kernels::filter::{
-    apply_bfactor, apply_radial, high_pass_angstrom, low_pass_angstrom,
-};
-use cryoflux_kernels::fsc::{fsc_real, resolution_shell, shell_to_angstrom};
-use cryoflux_kernels::grid::RealGrid;
-use cryoflux_kernels::rescale::{rescale_to_pixel_size, window_real};
-
-use crate::maps::{Grids, read_grids, write_grids};
+use cryoflux_tools::image::ImageSettings;
 
 /// Arguments of `cryoflux image`.
 #[derive(Debug, clap::Args)]
@@ -66,188 +50,26 @@ pub struct ImageArgs {
 }
 
 impl ImageArgs {
-    fn changes_data(&self) -> bool {
-        self.rescale_angpix.is_some()
-            || self.new_box.is_some()
-            || self.lowpass.is_some()
-            || self.highpass.is_some()
-            || self.bfactor.is_some()
-    }
-
-    /// The input grid after the filters, the rescaling and the re-boxing.
-    fn process<const D: usize>(&self, grid: RealGrid<D>) -> anyhow::Result<RealGrid<D>> {
-        let mut grid = grid;
-        if self.lowpass.is_some() || self.highpass.is_some() || self.bfactor.is_some() {
-            let mut f = fft::forward(&grid);
-            if let Some(d) = self.lowpass {
-                low_pass_angstrom(&mut f, d, self.filter_edge_width)?;
-            }
-            if let Some(d) = self.highpass {
-                high_pass_angstrom(&mut f, d, self.filter_edge_width)?;
-            }
-            if let Some(b) = self.bfactor {
-                apply_bfactor(&mut f, b)?;
-                // relion_image_handler zeroes the corners beyond Nyquist along with a B-factor.
-                let nyquist = (f.n() / 2) as f64;
-                apply_radial(&mut f, |k| if k <= nyquist { 1.0 } else { 0.0 });
-            }
-            grid = fft::inverse(&f);
+    /// What the flags ask for.
+    fn settings(&self) -> ImageSettings {
+        ImageSettings {
+            input: self.input.clone(),
+            output: self.output.clone(),
+            angpix: self.angpix,
+            rescale_angpix: self.rescale_angpix,
+            new_box: self.new_box,
+            lowpass: self.lowpass,
+            highpass: self.highpass,
+            filter_edge_width: self.filter_edge_width,
+            bfactor: self.bfactor,
+            stats: self.stats,
+            fsc: self.fsc.clone(),
         }
-        if let Some(p) = self.rescale_angpix {
-            grid = rescale_to_pixel_size(&grid, p)?;
-        }
-        if let Some(n) = self.new_box {
-            grid = window_real(&grid, n, 0.0)?;
-        }
-        Ok(grid)
     }
 }
 
-/// Print what was asked for, then process and write.
+/// Processes the file and prints what was asked for.
 pub fn run(args: &ImageArgs) -> anyhow::Result<()> {
-    if args.changes_data() && args.output.is_none() {
-        bail!("an operation that changes the data needs an output file (--o)");
-    }
-    if !args.changes_data() && args.output.is_none() && !args.stats && args.fsc.is_none() {
-        bail!("nothing to do: give --o with an operation, --stats or --fsc");
-    }
-    let input = read_grids(&args.input, args.angpix)?;
-    if args.stats {
-        print!(
-            "{}",
-            stats_report(&args.input.display().to_string(), &input)
-        );
-    }
-    if let Some(other) = &args.fsc {
-        let other_grids = read_grids(other, None)?;
-        let curve = match (&input, &other_grids) {
-            (Grids::Volume(a), Grids::Volume(b)) => fsc_real(a, b)?,
-            (Grids::Image(a), Grids::Image(b)) => fsc_real(a, b)?,
-            _ => bail!(
-                "--fsc compares two maps or two images; {} is {} and {} is {}",
-                args.input.display(),
-                input.describe(),
-                other.display(),
-                other_grids.describe()
-            ),
-        };
-        print!(
-            "{}",
-            fsc_table(&curve, input.box_size(), input.pixel_size())
-        );
-    }
-    if let Some(output) = &args.output {
-        let result = match input {
-            Grids::Volume(v) => Grids::Volume(args.process(v)?),
-            Grids::Image(i) => Grids::Image(args.process(i)?),
-            Grids::Stack(images) => Grids::Stack(
-                images
-                    .into_iter()
-                    .map(|i| args.process(i))
-                    .collect::<anyhow::Result<_>>()?,
-            ),
-        };
-        write_grids(output, &result)?;
-        tracing::info!(
-            "wrote {} ({}, {} Å/px)",
-            output.display(),
-            result.describe(),
-            result.pixel_size()
-        );
-    }
+    print!("{}", cryoflux_tools::image::run(&args.settings())?);
     Ok(())
-}
-
-/// relion_image_handler's `--stats` line for each image (or the map): size, mean, population
-/// standard deviation, minimum, maximum, pixel size.
-fn stats_report(name: &str, grids: &Grids) -> String {
-    let line = |label: String, data: &[f32], dims: [usize; 3], pixel: f64| {
-        let count = data.len() as f64;
-        let mean = data.iter().map(|&v| f64::from(v)).sum::<f64>() / count;
-        let var = data
-            .iter()
-            .map(|&v| (f64::from(v) - mean).powi(2))
-            .sum::<f64>()
-            / count;
-        let (min, max) = data
-            .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(v), hi.max(v))
-            });
-        format!(
-            "{label} : (x,y,z,n)= {} x {} x {} x 1 ; avg= {} stddev= {} minval= {min} \
-             maxval= {max}; angpix = {pixel}\n",
-            dims[0],
-            dims[1],
-            dims[2],
-            mean as f32,
-            var.sqrt() as f32
-        )
-    };
-    let n = grids.box_size();
-    match grids {
-        Grids::Volume(v) => line(name.to_owned(), v.data(), [n; 3], v.pixel_size()),
-        Grids::Image(i) => line(name.to_owned(), i.data(), [n, n, 1], i.pixel_size()),
-        Grids::Stack(images) => images
-            .iter()
-            .enumerate()
-            .map(|(k, i)| {
-                line(
-                    format!("{:06}@{name}", k + 1),
-                    i.data(),
-                    [n, n, 1],
-                    i.pixel_size(),
-                )
-            })
-            .collect(),
-    }
-}
-
-/// The FSC curve as a table (shell, resolution in Å, FSC) and the resolutions where it first
-/// drops below 0.5 and 0.143 (RELION's rule: the last shell before the drop).
-fn fsc_table(curve: &[f64], n: usize, pixel: f64) -> String {
-    let mut out = String::from("# shell  resolution_A         FSC\n");
-    for (shell, value) in curve.iter().enumerate() {
-        out += &format!(
-            "{shell:7} {:13.4} {value:11.6}\n",
-            shell_to_angstrom(shell, n, pixel)
-        );
-    }
-    for threshold in [0.5, 0.143] {
-        let shell = resolution_shell(curve, threshold);
-        out += &format!(
-            "# resolution at FSC = {threshold}: {:.4} Å (shell {shell})\n",
-            shell_to_angstrom(shell, n, pixel)
-        );
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fsc_table_lists_shells_and_both_thresholds() {
-        let curve = [1.0, 0.9, 0.6, 0.3, 0.1];
-        let table = fsc_table(&curve, 8, 2.0);
-        assert!(
-            table.contains("      2        8.0000    0.600000\n"),
-            "{table}"
-        );
-        assert!(table.contains("FSC = 0.5: 8.0000 Å (shell 2)"), "{table}");
-        assert!(table.contains("FSC = 0.143: 5.3333 Å (shell 3)"), "{table}");
-    }
-
-    #[test]
-    fn stats_are_population_moments() {
-        let image =
-            cryoflux_kernels::grid::Image::from_vec(4, 1.0, (0..16).map(|v| v as f32).collect())
-                .unwrap();
-        let report = stats_report("a.mrc", &Grids::Image(image));
-        assert!(
-            report.contains("avg= 7.5 stddev= 4.609772 minval= 0 maxval= 15"),
-            "{report}"
-        );
-    }
 }

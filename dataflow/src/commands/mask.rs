@@ -1,23 +1,9 @@
-//! `cryoflux mask`: soft solvent masks, like `relion_mask_create`.
+//! `cryoflux mask`: soft solvent masks, like `relion_mask_create` (see [`cryoflux_tools::mask`]).
 //!
-//! From a map: optionally low-pass filtered first (`--lowpass`), voxels ≥ `--ini_threshold` form
-//! a binary mask, grown by `--extend_inimask` pixels (shrunk when negative), then given a
-//! raised-cosine edge `--width_soft_edge` pixels wide outside it. Without a map (or with
-//! `--sphere_radius`): a sphere of that radius in pixels with the same kind of edge outside it
-//! (relion_mask_create `--denovo --outer_radius`). Values are in [0, 1].
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
-use cryoflux_kernels::fft;
-use cryoflux_kernels::filter::low_pass_angstrom;
-use cryoflux_kernels::grid::Volume;
-use cryoflux_kernels::mask::{mask_from_map, soft_sphere};
-
-use crate::maps::{Grids, read_volume, write_grids};
-
-/// Edge width of the input low-pass filter in shells (RELION's default).
-const LOWPASS_EDGE_SHELLS: f64 = 2.0;
+use cryoflux_tools::mask::MaskSettings;
 
 /// Arguments of `cryoflux mask`.
 #[derive(Debug, clap::Args)]
@@ -68,56 +54,25 @@ pub struct MaskArgs {
     pub invert: bool,
 }
 
-/// Build the mask and write it atomically.
-pub fn run(args: &MaskArgs) -> anyhow::Result<()> {
-    let map = args
-        .input
-        .as_deref()
-        .map(|path| read_volume(path, args.angpix))
-        .transpose()?;
-    let mut mask = match (args.sphere_radius, &map) {
-        (Some(radius), _) => {
-            let (n, pixel) = match (&map, args.box_size) {
-                (Some(map), _) => (map.n(), map.pixel_size()),
-                (None, Some(n)) => (n, args.angpix.unwrap_or(1.0)),
-                (None, None) => {
-                    bail!("a sphere mask needs a box: give --box N (or a map with --i)")
-                }
-            };
-            soft_sphere::<3>(n, pixel, radius, args.width_soft_edge)?
+impl MaskArgs {
+    /// The mask the flags ask for.
+    fn settings(&self) -> MaskSettings {
+        MaskSettings {
+            input: self.input.clone(),
+            output: self.output.clone(),
+            ini_threshold: self.ini_threshold,
+            extend_inimask: self.extend_inimask,
+            width_soft_edge: self.width_soft_edge,
+            lowpass: self.lowpass,
+            angpix: self.angpix,
+            sphere_radius: self.sphere_radius,
+            box_size: self.box_size,
+            invert: self.invert,
         }
-        (None, Some(map)) => threshold_mask(map, args)?,
-        (None, None) => bail!("give a map to threshold (--i) or a sphere radius (--sphere_radius)"),
-    };
-    if args.invert {
-        mask.data_mut().iter_mut().for_each(|v| *v = 1.0 - *v);
     }
-    let inside = mask.data().iter().filter(|&&v| v >= 0.5).count();
-    write_grids(&args.output, &Grids::Volume(mask))
-        .with_context(|| format!("cannot write the mask {}", args.output.display()))?;
-    tracing::info!(
-        "wrote mask {} ({inside} voxels ≥ 0.5)",
-        args.output.display()
-    );
-    Ok(())
 }
 
-/// The thresholded, extended, soft-edged mask of `map` (low-pass filtered first if asked).
-fn threshold_mask(map: &Volume, args: &MaskArgs) -> anyhow::Result<Volume> {
-    let filtered;
-    let source = match args.lowpass {
-        Some(d) => {
-            let mut f = fft::forward(map);
-            low_pass_angstrom(&mut f, d, LOWPASS_EDGE_SHELLS)?;
-            filtered = fft::inverse(&f);
-            &filtered
-        }
-        None => map,
-    };
-    Ok(mask_from_map(
-        source,
-        args.ini_threshold,
-        args.extend_inimask,
-        args.width_soft_edge,
-    )?)
+/// Builds the mask and writes it atomically.
+pub fn run(args: &MaskArgs) -> anyhow::Result<()> {
+    cryoflux_tools::mask::run(&args.settings())
 }

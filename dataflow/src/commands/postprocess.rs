@@ -1,6 +1,6 @@
 //! `cryoflux postprocess`: mask-corrected gold-standard FSC, resolution, B-factor sharpening and
 //! EMDB-ready outputs from two half maps, with `relion_postprocess`'s flags. The work is done by
-//! [`crate::postprocess`]; this file only maps flags to settings and reports.
+//! [`cryoflux_postprocess`]; this file only maps flags to settings and reports.
 //!
 //! One difference from RELION: the automatic B-factor is on by default (`--auto_bfac` is
 //! accepted and changes nothing); `--adhoc_bfac B` replaces it (`--adhoc_bfac 0`: no
@@ -10,10 +10,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::postprocess::inputs::{other_half, read_half_maps, read_mtf};
-use crate::postprocess::outputs::{InputNames, write_all};
-use crate::postprocess::postprocess;
-use crate::postprocess::settings::{BfactorChoice, LowPass, Settings};
+use cryoflux_postprocess::inputs::{other_half, read_half_maps, read_mtf};
+use cryoflux_postprocess::outputs::{InputNames, write_all};
+use cryoflux_postprocess::postprocess;
+use cryoflux_postprocess::settings::{BfactorChoice, LowPass, Settings};
 
 /// Arguments of `cryoflux postprocess` (RELION's names; hyphenated spellings work too).
 #[derive(Debug, clap::Args)]

@@ -1,17 +1,9 @@
 //! `cryoflux project`: projections of a map at the poses of a STAR file, or at one pose given on
-//! the command line, like `relion_project` (same flags); writes `OUT.mrcs` and `OUT.star`.
+//! the command line, like `relion_project` (see [`cryoflux_simulate::project`]).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, ensure};
-use cryoflux_formats::mrc::MrcFile;
-use cryoflux_kernels::euler::EulerAngles;
-
-use crate::simulate::assets::{header_voxel_size, read_map};
-use crate::simulate::ctfs::ctfs_from_star;
-use crate::simulate::poses::{Pose, poses_from_star};
-use crate::simulate::projection::{ProjectionRequest, write_projections};
-use crate::simulate::star_in::ParticleRows;
+use cryoflux_simulate::project::ProjectSettings;
 
 /// Arguments of `cryoflux project`.
 #[derive(Debug, clap::Args)]
@@ -78,82 +70,26 @@ pub struct ProjectArgs {
     pub threads: Option<usize>,
 }
 
-/// Project the map and write the stack and its STAR file.
-pub fn run(args: &ProjectArgs) -> anyhow::Result<()> {
-    let map = read_map(&args.input, args.angpix)?;
-    if args.angpix.is_some() {
-        let h = header_voxel_size(&MrcFile::open(&args.input)?);
-        if (h - map.pixel_size()).abs() > 1e-4 * h {
-            tracing::warn!(
-                "{}: the header says {h} Å/voxel; using --angpix {} Å instead",
-                args.input.display(),
-                map.pixel_size()
-            );
+impl ProjectArgs {
+    /// What the flags ask for.
+    fn settings(&self) -> ProjectSettings {
+        ProjectSettings {
+            input: self.input.clone(),
+            output: self.output.clone(),
+            ang: self.ang.clone(),
+            ctf: self.ctf,
+            angpix: self.angpix,
+            rot: self.rot,
+            tilt: self.tilt,
+            psi: self.psi,
+            xoff: self.xoff,
+            yoff: self.yoff,
+            threads: self.threads,
         }
     }
-    let requests = match &args.ang {
-        Some(path) => requests_from_star(path, map.pixel_size(), args.ctf)?,
-        None => vec![ProjectionRequest {
-            pose: Pose {
-                angles: EulerAngles::new(args.rot, args.tilt, args.psi),
-                origin: [args.xoff * map.pixel_size(), args.yoff * map.pixel_size()],
-            },
-            ctf: None,
-        }],
-    };
-    let stack = if args.output.extension().is_some_and(|e| e == "mrcs") {
-        args.output.clone()
-    } else {
-        args.output.with_extension("mrcs")
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-        .context("cannot start the worker threads")?;
-    let star = pool.install(|| write_projections(&map, &requests, &stack))?;
-    tracing::info!(
-        "wrote {} projections of {} (box {}, {} Å/px{}) to {} and {}",
-        requests.len(),
-        args.input.display(),
-        map.n(),
-        map.pixel_size(),
-        if args.ctf { ", with CTF" } else { "" },
-        stack.display(),
-        star.display()
-    );
-    Ok(())
 }
 
-/// One request per row of the STAR file at `path`, with the row's CTF when `with_ctf`.
-fn requests_from_star(
-    path: &Path,
-    pixel_size: f64,
-    with_ctf: bool,
-) -> anyhow::Result<Vec<ProjectionRequest>> {
-    let rows = ParticleRows::read(path)?;
-    ensure!(
-        !rows.is_empty(),
-        "{}: no poses (the table is empty)",
-        path.display()
-    );
-    let poses = poses_from_star(&rows, pixel_size)?;
-    let ctfs = if with_ctf {
-        ctfs_from_star(&rows)?.into_iter().map(Some).collect()
-    } else {
-        vec![None; poses.len()]
-    };
-    if let Some(star_pixel) = rows.optics_value("rlnImagePixelSize", 0).ok()
-        && (star_pixel - pixel_size).abs() > 1e-4 * pixel_size
-    {
-        tracing::warn!(
-            "{}: rlnImagePixelSize is {star_pixel} Å, the map's voxel is {pixel_size} Å; \
-             projecting at the map's",
-            rows.path().display()
-        );
-    }
-    Ok(poses
-        .into_iter()
-        .zip(ctfs)
-        .map(|(pose, ctf)| ProjectionRequest { pose, ctf })
-        .collect())
+/// Projects the map and writes the stack and its STAR file.
+pub fn run(args: &ProjectArgs) -> anyhow::Result<()> {
+    cryoflux_simulate::project::run(&args.settings())
 }

@@ -1,20 +1,9 @@
 //! `cryoflux reconstruct`: a map from particles at known poses, like `relion_reconstruct`
-//! (see [`crate::reconstruct`] for the method).
+//! (see [`cryoflux_tools::reconstruct`] for the method).
 
 use std::path::PathBuf;
-use std::time::Instant;
 
-use anyhow::Context;
-use cryoflux_formats::mrc::{WriteMode, write_volume};
-use cryoflux_kernels::ctf::CtfVariant;
-use cryoflux_kernels::reconstruct::Gridding;
-use cryoflux_kernels::symmetry::SymmetryGroup;
-use indicatif::ProgressBar;
-
-use crate::particles::{LoadOptions, ParticleSet};
-use crate::reconstruct::{
-    ReconstructSettings, backproject_particles, map_geometry, reconstruct_map,
-};
+use cryoflux_tools::reconstruct::ReconstructJob;
 
 /// Arguments of `cryoflux reconstruct`.
 #[derive(Debug, clap::Args)]
@@ -80,80 +69,29 @@ pub struct ReconstructArgs {
 }
 
 impl ReconstructArgs {
-    fn settings(&self) -> anyhow::Result<ReconstructSettings> {
-        let symmetry = SymmetryGroup::parse(&self.sym).context("--sym")?;
-        let ctf = self.ctf.then_some(CtfVariant {
-            intact_first_peak: self.ctf_intact_first_peak,
-            phase_flipped: self.ctf_phase_flipped,
-            sign_only: self.only_flip_phases,
-            damping: true,
-        });
-        let gridding = if self.skip_gridding {
-            Gridding::Skip
-        } else {
-            Gridding::Iterative {
-                iterations: self.iter,
-            }
-        };
-        Ok(ReconstructSettings {
-            ctf,
-            symmetry,
-            padding: usize::from(self.pad),
-            max_resolution: self.maxres,
-            pixel_size: self.angpix,
-            gridding,
-        })
+    /// The run the flags ask for.
+    fn job(&self) -> ReconstructJob {
+        ReconstructJob {
+            input: self.input.clone(),
+            output: self.output.clone(),
+            sym: self.sym.clone(),
+            subset: self.subset,
+            ctf: self.ctf,
+            ctf_intact_first_peak: self.ctf_intact_first_peak,
+            ctf_phase_flipped: self.ctf_phase_flipped,
+            only_flip_phases: self.only_flip_phases,
+            angpix: self.angpix,
+            maxres: self.maxres,
+            pad: self.pad,
+            iter: self.iter,
+            skip_gridding: self.skip_gridding,
+            trust_star_angpix: self.trust_star_angpix,
+            threads: self.threads,
+        }
     }
 }
 
-/// Load and check the particles, reconstruct, write the map atomically.
+/// Loads and checks the particles, reconstructs, writes the map atomically.
 pub fn run(args: &ReconstructArgs) -> anyhow::Result<()> {
-    let start = Instant::now();
-    let settings = args.settings()?;
-    let options = LoadOptions {
-        poses: true,
-        ctf: args.ctf,
-        trust_star_pixel_size: args.trust_star_angpix,
-    };
-    let set = ParticleSet::load(&args.input, &options)?;
-    let selection = set.select_half(args.subset)?;
-    let (size, pixel) = map_geometry(&set, &settings)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-        .context("cannot start the worker threads")?;
-    let progress = ProgressBar::new(selection.len() as u64);
-    let bp =
-        pool.install(|| backproject_particles(&set, &selection, &settings, &|n| progress.inc(n)))?;
-    progress.finish_and_clear();
-    let (used, total) = (selection.len(), set.particles().len());
-    // Unmap the image stacks before the memory-hungry reconstruction.
-    drop(set);
-    let map = pool.install(|| reconstruct_map(&bp, &settings))?;
-    write_volume(
-        &args.output,
-        map.data(),
-        [size; 3],
-        pixel as f32,
-        WriteMode::Float32,
-    )?;
-    let seconds = start.elapsed().as_secs_f64();
-    tracing::info!(
-        "reconstructed {} from {} of {} particles (box {size}, {pixel} Å/px, {}, {}{}) in \
-         {seconds:.2} s ({:.0} particles/s)",
-        args.output.display(),
-        used,
-        total,
-        settings.symmetry.point_group(),
-        if args.ctf {
-            "CTF-corrected"
-        } else {
-            "no CTF correction"
-        },
-        args.subset
-            .map(|h| format!(", half set {h}"))
-            .unwrap_or_default(),
-        selection.len() as f64 / seconds,
-    );
-    Ok(())
+    cryoflux_tools::reconstruct::run(&args.job())
 }

@@ -1,13 +1,13 @@
 //! `cryoflux refine`: gold-standard 3D auto-refinement from a low-passed reference, like
-//! `relion_refine --auto_refine --split_random_halves` (see [`crate::refine`] for the method
+//! `relion_refine --auto_refine --split_random_halves` (see [`cryoflux_refine`] for the method
 //! and what this first version simplifies).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use super::relion_flags::RelionRefineFlags;
-use crate::refine::cluster::ClusterSettings;
-use crate::refine::{RefineSettings, refine};
+use cryoflux_jobkit::cluster::ClusterSettings;
+use cryoflux_refine::{RefineSettings, refine};
 
 /// Arguments of `cryoflux refine`.
 #[derive(Debug, clap::Args)]
@@ -154,7 +154,7 @@ pub struct ClusterArgs {
         long = "cluster_timeout",
         alias = "cluster-timeout",
         value_name = "SECONDS",
-        default_value_t = crate::refine::cluster::DEFAULT_TIMEOUT_SECONDS
+        default_value_t = cryoflux_jobkit::cluster::DEFAULT_TIMEOUT_SECONDS
     )]
     pub cluster_timeout: f64,
 }

@@ -1,10 +1,10 @@
 //! `cryoflux report JOBDIR`: one self-contained HTML page (and PNG/SVG figures) about a 3D
-//! refinement run by cryoflux or RELION 3.1. The work is done by [`crate::report`]; this file
+//! refinement run by cryoflux or RELION 3.1. The work is done by [`cryoflux_reporting::report`]; this file
 //! only maps arguments and prints what was written.
 
 use std::path::PathBuf;
 
-use crate::report::write_report;
+use cryoflux_reporting::report::write_report;
 
 /// Arguments of `cryoflux report`.
 #[derive(Debug, clap::Args)]

@@ -1,16 +1,10 @@
 //! `cryoflux simulate`: ground-truth particles of a map (by default the bundled 1HPV map) at
 //! random or given poses, with CTF, noise and optional intensity errors (per-micrograph signal
-//! scales, per-particle normalisation errors); see [`crate::simulate`] for the model.
+//! scales, per-particle normalisation errors); see [`cryoflux_simulate`] for the model.
 
 use std::path::PathBuf;
 
-use anyhow::{Context, ensure};
-
-use crate::simulate::assets::{DEFAULT_MAP_NAME, default_map, read_map};
-use crate::simulate::ctfs::{DefocusModel, Microscope};
-use crate::simulate::poses::poses_from_star;
-use crate::simulate::star_in::ParticleRows;
-use crate::simulate::{PoseSource, SimulationConfig, simulate};
+use cryoflux_simulate::run::SimulateJob;
 
 /// Arguments of `cryoflux simulate`.
 #[derive(Debug, clap::Args)]
@@ -128,92 +122,36 @@ pub struct SimulateArgs {
     pub threads: Option<usize>,
 }
 
-/// Simulate the particles and report one summary line.
-pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
-    let (map, map_name) = match &args.map {
-        Some(path) => (read_map(path, args.angpix)?, path.display().to_string()),
-        None => {
-            let map = default_map()?;
-            let map = match args.angpix {
-                Some(a) => map.with_pixel_size(a).context("--angpix")?,
-                None => map,
-            };
-            (map, format!("bundled {DEFAULT_MAP_NAME}"))
+impl SimulateArgs {
+    /// The run the flags ask for.
+    fn job(&self) -> SimulateJob {
+        SimulateJob {
+            map: self.map.clone(),
+            angpix: self.angpix,
+            output: self.output.clone(),
+            count: self.count,
+            poses: self.poses.clone(),
+            seed: self.seed,
+            snr: self.snr,
+            no_noise: self.no_noise,
+            no_ctf: self.no_ctf,
+            defocus_min: self.defocus_min,
+            defocus_max: self.defocus_max,
+            astigmatism: self.astigmatism,
+            defocus_spread: self.defocus_spread,
+            particles_per_micrograph: self.particles_per_micrograph,
+            max_offset: self.max_offset,
+            voltage: self.voltage,
+            cs: self.cs,
+            q0: self.q0,
+            scale_spread: self.scale_spread,
+            norm_spread: self.norm_spread,
+            threads: self.threads,
         }
-    };
-    let poses = match &args.poses {
-        None => PoseSource::Random {
-            count: args.count.unwrap_or(1000),
-            max_offset: args.max_offset,
-        },
-        Some(path) => {
-            let mut poses = poses_from_star(&ParticleRows::read(path)?, map.pixel_size())?;
-            let count = args.count.unwrap_or(poses.len());
-            ensure!(
-                count <= poses.len(),
-                "{}: {} poses, but --n asks for {count} particles",
-                path.display(),
-                poses.len()
-            );
-            poses.truncate(count);
-            PoseSource::Given(poses)
-        }
-    };
-    let microscope = Microscope {
-        voltage_kv: args.voltage,
-        cs_mm: args.cs,
-        amplitude_contrast: args.q0,
-    };
-    let defocus = DefocusModel {
-        min: args.defocus_min,
-        max: args.defocus_max,
-        astigmatism: args.astigmatism,
-        spread: args.defocus_spread,
-    };
-    let config = SimulationConfig {
-        poses,
-        seed: args.seed,
-        snr: args.snr,
-        add_noise: !args.no_noise,
-        ctf: (!args.no_ctf).then_some((microscope, defocus)),
-        particles_per_micrograph: args.particles_per_micrograph,
-        scale_spread: args.scale_spread,
-        norm_spread: args.norm_spread,
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-        .context("cannot start the worker threads")?;
-    let summary = pool.install(|| simulate(&map, &config, &args.output))?;
-    tracing::info!(
-        "simulated {} particles of {map_name} (box {}, {} Å/px), SNR {}{}{} (signal variance \
-         {:.4e}, noise σ {:.4e} before scaling to unit noise), in {:.2} s ({:.0} particles/s) → \
-         {}, {}, {}",
-        summary.particles,
-        map.n(),
-        map.pixel_size(),
-        args.snr,
-        if args.no_noise { ", noise-free" } else { "" },
-        intensity_note(args),
-        summary.mean_signal_variance,
-        summary.noise_sigma,
-        summary.seconds,
-        summary.particles as f64 / summary.seconds,
-        summary.stack.display(),
-        summary.particles_star.display(),
-        summary.truth_star.display()
-    );
-    Ok(())
+    }
 }
 
-/// The intensity errors asked for, as a clause of the summary line (empty when none).
-fn intensity_note(args: &SimulateArgs) -> String {
-    let mut note = String::new();
-    if args.scale_spread > 0.0 {
-        note += &format!(", micrograph scales exp({}·N(0,1))", args.scale_spread);
-    }
-    if args.norm_spread > 0.0 {
-        note += &format!(", normalisation errors exp({}·N(0,1))", args.norm_spread);
-    }
-    note
+/// Simulates the particles and logs one summary line.
+pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
+    cryoflux_simulate::run::run(&args.job())
 }

@@ -1,0 +1,18 @@
+//! What every cryoflux job shares, so that no job imports another:
+//! - [`particles`]: loading a particle set (STAR or Parquet table, optics groups, image stacks,
+//!   per-particle pose and CTF) with every check a job would otherwise trip over half-way;
+//! - [`maps`]: maps, images and stacks as kernel grids (MRC in, float32 MRC out, atomically);
+//! - [`driver`]: the epoch loop of an iterative job (one long-lived timely dataflow, one epoch
+//!   per iteration) and [`checkpoint`]: checkpoint framing, fingerprints and `--continue`;
+//! - [`cluster`]: multi-process timely over TCP (peer connection, lost peers);
+//! - [`plots`]: figures with the bundled font; [`logging`]: `tracing` to standard error.
+//!
+//! Units follow RELION: angles in degrees, lengths in Å, boxes in pixels.
+
+pub mod checkpoint;
+pub mod cluster;
+pub mod driver;
+pub mod logging;
+pub mod maps;
+pub mod particles;
+pub mod plots;
