@@ -7,12 +7,12 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use cryoflux_reporting::assess::frame::{Frame, map_in_frame};
-use cryoflux_simulate::assets::default_map;
-use cryoflux_simulate::{SimulationConfig, simulate};
 use cryoflux_kernels::euler::euler_to_matrix;
 use cryoflux_kernels::grid::Volume;
 use cryoflux_kernels::symmetry::SymmetryGroup;
+use cryoflux_reporting::assess::frame::{Frame, map_in_frame};
+use cryoflux_simulate::assets::default_map;
+use cryoflux_simulate::{SimulationConfig, simulate};
 
 /// The bundled map with three asymmetric blobs, written to `dir/asym.mrc`.
 fn asymmetric_map(dir: &Path) -> (Volume, PathBuf) {

@@ -8,10 +8,10 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use cryoflux_simulate::assets::default_map;
-use cryoflux_simulate::{SimulationConfig, simulate};
 use cryoflux_formats::star::{Column, ColumnData, ParticleStar};
 use cryoflux_kernels::grid::Volume;
+use cryoflux_simulate::assets::default_map;
+use cryoflux_simulate::{SimulationConfig, simulate};
 
 /// A simulated job in a temporary folder: the particles, the reference they came from, and
 /// the output root `out/run` (so that `out/` must stay empty or absent after a refusal).

@@ -22,8 +22,8 @@ use std::path::Path;
 use std::process::Command;
 
 use common::*;
-use cryoflux_simulate::{SimulationConfig, simulate};
 use cryoflux_formats::star::{StarFile, Value};
+use cryoflux_simulate::{SimulationConfig, simulate};
 
 /// The output root, relative to the run's folder.
 const ROOT: &str = "Refine3D/job001/run";

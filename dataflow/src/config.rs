@@ -6,6 +6,10 @@
 //! become command-line arguments placed *before* the ones typed, and every flag may be given
 //! more than once with the last one winning, so flags on the command line override the file.
 //! Unknown keys and values a flag rejects are reported with the file's line number.
+//!
+//! Flag names take `-` and `_` alike (`--particle-diameter` is `--particle_diameter`): the
+//! typed arguments and the file's keys are normalised once here ([`normalise_flag`]), so no
+//! flag needs a kebab-case alias.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -64,6 +68,7 @@ impl ConfigOrigins {
 /// ends in `.yaml`/`.yml`, or the value of `--config`) into flags placed before the typed ones.
 /// Arguments without a configuration file are returned unchanged.
 pub fn expand(args: Vec<OsString>) -> anyhow::Result<(Vec<OsString>, ConfigOrigins)> {
+    let args = normalise_flags(args);
     let Some((subcommand_index, config_index, takes_flag)) = find_config(&args) else {
         return Ok((args, ConfigOrigins::default()));
     };
@@ -84,6 +89,40 @@ pub fn expand(args: Vec<OsString>) -> anyhow::Result<(Vec<OsString>, ConfigOrigi
         }
     }
     Ok((expanded, origins))
+}
+
+/// Every `--flag-name` (up to a bare `--`) with its name's `-` written `_`: RELION's spelling,
+/// which is the flags' long name.
+fn normalise_flags(args: Vec<OsString>) -> Vec<OsString> {
+    let mut after_separator = false;
+    args.into_iter()
+        .map(|arg| {
+            if after_separator || arg == "--" {
+                after_separator = true;
+                return arg;
+            }
+            match arg.to_str() {
+                Some(text) if text.starts_with("--") => OsString::from(normalise_flag(text)),
+                _ => arg,
+            }
+        })
+        .collect()
+}
+
+/// `--a-b=c-d` → `--a_b=c-d`: the name part of a flag (before any `=`) with `-` written `_`
+/// after the leading dashes; a configuration key (`a-b`) likewise.
+fn normalise_flag(flag: &str) -> String {
+    let dashes = flag.len() - flag.trim_start_matches('-').len();
+    let (name, value) = match flag[dashes..].split_once('=') {
+        Some((name, value)) => (name, Some(value)),
+        None => (&flag[dashes..], None),
+    };
+    let mut out = format!("{}{}", &flag[..dashes], name.replace('-', "_"));
+    if let Some(value) = value {
+        out.push('=');
+        out.push_str(value);
+    }
+    out
 }
 
 /// The subcommand path typed (e.g. `bench io`) and the index of its last word in `args`.
@@ -147,6 +186,7 @@ fn flags_from_file(
     let mut origins = ConfigOrigins::default();
     for (key, value) in entries {
         let line = value.referenced.line() as usize;
+        let key = normalise_flag(&key);
         let arg = grammar.get_arguments().find(|a| {
             a.get_long() == Some(key.as_str())
                 || a.get_all_aliases()
@@ -269,6 +309,37 @@ mod tests {
                 && message.contains("bogus")
                 && message.contains("expected one of: i, o"),
             "{message}"
+        );
+    }
+
+    #[test]
+    fn kebab_case_flags_and_keys_are_the_long_names() {
+        let typed = args(&[
+            "cryoflux",
+            "image",
+            "--new-box=8",
+            "--i",
+            "my-map.mrc",
+            "--",
+            "--a-b",
+        ]);
+        assert_eq!(
+            expand(typed).unwrap().0,
+            args(&[
+                "cryoflux",
+                "image",
+                "--new_box=8",
+                "--i",
+                "my-map.mrc",
+                "--",
+                "--a-b"
+            ])
+        );
+        let (_dir, path) = write_config("filter-edge-width: 3\nnew_box: 8\n");
+        let (expanded, _) = expand(args(&["cryoflux", "image", &path])).unwrap();
+        assert_eq!(
+            expanded,
+            args(&["cryoflux", "image", "--filter_edge_width=3", "--new_box=8"])
         );
     }
 

@@ -88,9 +88,24 @@ where
     file.commit()
 }
 
+/// Create `path` holding `text` (UTF-8), atomically as [`write_atomically`] does.
+pub fn write_text(path: &Path, text: &str) -> Result<()> {
+    write_atomically(path, |w| {
+        w.write_all(text.as_bytes()).map_err(|e| Error::io(path, e))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        write_text(&path, "héllo\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "héllo\n");
+    }
 
     #[test]
     fn writes_whole_file() {

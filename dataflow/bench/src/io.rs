@@ -21,7 +21,7 @@ pub struct BenchIoArgs {
     #[arg(long, default_value_t = 200_000)]
     pub rows: usize,
     /// Size of the synthetic MRC stack in MB.
-    #[arg(long = "stack_mb", visible_alias = "stack-mb", default_value_t = 512)]
+    #[arg(long = "stack_mb", default_value_t = 512)]
     pub stack_megabytes: usize,
     /// Box size of the stack's images in pixels.
     #[arg(long = "box", default_value_t = 256)]

@@ -36,9 +36,9 @@ use cryoflux_kernels::filter::low_pass_angstrom;
 use cryoflux_kernels::grid::Volume;
 
 use super::run::{ChildCost, measure_child, on_path};
+use cryoflux_jobkit::maps::read_map;
 use cryoflux_jobkit::maps::{Grids, write_grids};
 use cryoflux_reporting::assess::{AssessInputs, Assessment, InFrame, assess_aligned};
-use cryoflux_jobkit::maps::read_map;
 use cryoflux_simulate::assets::demo_map;
 use cryoflux_simulate::{SimulationConfig, simulate};
 
@@ -63,29 +63,20 @@ pub struct BenchRefineArgs {
     #[arg(long, value_name = "FILE.mrc")]
     pub map: Option<PathBuf>,
     /// Particle diameter in Å for both programs; default: 3/4 of the box.
-    #[arg(
-        long = "particle_diameter",
-        alias = "particle-diameter",
-        value_name = "Å"
-    )]
+    #[arg(long = "particle_diameter", value_name = "Å")]
     pub particle_diameter: Option<f64>,
     /// Resolution in Å of the reference (the truth low-passed) and both programs' `--ini_high`.
-    #[arg(
-        long = "ini_high",
-        alias = "ini-high",
-        value_name = "Å",
-        default_value_t = 40.0
-    )]
+    #[arg(long = "ini_high", value_name = "Å", default_value_t = 40.0)]
     pub ini_high: f64,
     /// Initial HEALPix order of both programs: 2 = 15° coarse / 7.5° fine (RELION GUI's "7.5
     /// degrees"); 1 = 30° / 15° for quick checks.
-    #[arg(long = "healpix_order", alias = "healpix-order", default_value_t = 2)]
+    #[arg(long = "healpix_order", default_value_t = 2)]
     pub healpix_order: u32,
     /// Seed of the simulation.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Run cryoflux only.
-    #[arg(long = "no_relion", alias = "no-relion")]
+    #[arg(long = "no_relion")]
     pub no_relion: bool,
     /// Keep everything in this directory (default: a temporary directory, removed afterwards).
     #[arg(long = "o", visible_alias = "output", value_name = "DIR")]

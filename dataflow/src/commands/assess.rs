@@ -19,12 +19,7 @@ pub struct AssessArgs {
     #[arg(long, value_name = "FILE.mrc", requires = "truth_map")]
     pub map: Option<PathBuf>,
     /// True map, compared with --map.
-    #[arg(
-        long = "truth_map",
-        alias = "truth-map",
-        value_name = "FILE.mrc",
-        requires = "map"
-    )]
+    #[arg(long = "truth_map", value_name = "FILE.mrc", requires = "map")]
     pub truth_map: Option<PathBuf>,
     /// First unfiltered half map (e.g. run_half1_class001_unfil.mrc), compared with --half2.
     #[arg(long, value_name = "FILE.mrc", requires = "half2")]

@@ -20,10 +20,10 @@ pub struct ImageArgs {
     pub angpix: Option<f64>,
     /// Resample (Fourier crop or pad) to about this pixel size in Å; the new box is
     /// round(N·p/A) made even, and the exact new pixel size N·p/new box.
-    #[arg(long = "rescale_angpix", alias = "rescale-angpix", value_name = "Å")]
+    #[arg(long = "rescale_angpix", value_name = "Å")]
     pub rescale_angpix: Option<f64>,
     /// Crop or pad (with zeros) to this box in real space, keeping the centre.
-    #[arg(long = "new_box", alias = "new-box", value_name = "PIXELS")]
+    #[arg(long = "new_box", value_name = "PIXELS")]
     pub new_box: Option<usize>,
     /// Low-pass filter to this resolution in Å (raised-cosine edge).
     #[arg(long, value_name = "Å")]
@@ -32,11 +32,7 @@ pub struct ImageArgs {
     #[arg(long, value_name = "Å")]
     pub highpass: Option<f64>,
     /// Width of the filters' raised-cosine edge in Fourier shells.
-    #[arg(
-        long = "filter_edge_width",
-        alias = "filter-edge-width",
-        default_value_t = 2.0
-    )]
+    #[arg(long = "filter_edge_width", default_value_t = 2.0)]
     pub filter_edge_width: f64,
     /// Apply this B-factor in Å²: amplitudes × exp(−B·s²/4); negative sharpens.
     #[arg(long, value_name = "Å²", allow_negative_numbers = true)]

@@ -17,7 +17,6 @@ pub struct MaskArgs {
     /// Threshold of the initial binary mask (map units).
     #[arg(
         long = "ini_threshold",
-        alias = "ini-threshold",
         default_value_t = 0.01,
         allow_negative_numbers = true
     )]
@@ -25,17 +24,12 @@ pub struct MaskArgs {
     /// Grow the binary mask by this many pixels (negative: shrink).
     #[arg(
         long = "extend_inimask",
-        alias = "extend-inimask",
         default_value_t = 0.0,
         allow_negative_numbers = true
     )]
     pub extend_inimask: f64,
     /// Width in pixels of the raised-cosine soft edge added outside the binary mask.
-    #[arg(
-        long = "width_soft_edge",
-        alias = "width-soft-edge",
-        default_value_t = 0.0
-    )]
+    #[arg(long = "width_soft_edge", default_value_t = 0.0)]
     pub width_soft_edge: f64,
     /// Low-pass filter the map to this resolution in Å before thresholding.
     #[arg(long, value_name = "Å")]

@@ -44,43 +44,27 @@ pub struct PostprocessArgs {
     #[arg(long, value_name = "FILE.star")]
     pub mtf: Option<PathBuf>,
     /// Pixel size of the original micrographs, Å, for --mtf (default: the map's pixel size).
-    #[arg(long = "mtf_angpix", alias = "mtf-angpix", value_name = "Å")]
+    #[arg(long = "mtf_angpix", value_name = "Å")]
     pub mtf_angpix: Option<f64>,
     /// Fit the B-factor to the Guinier plot (the default; accepted for RELION compatibility).
-    #[arg(long = "auto_bfac", alias = "auto-bfac", conflicts_with = "adhoc_bfac")]
+    #[arg(long = "auto_bfac", conflicts_with = "adhoc_bfac")]
     pub auto_bfac: bool,
     /// Lowest resolution (Å) in the B-factor fit.
-    #[arg(
-        long = "autob_lowres",
-        alias = "autob-lowres",
-        value_name = "Å",
-        default_value_t = 10.0
-    )]
+    #[arg(long = "autob_lowres", value_name = "Å", default_value_t = 10.0)]
     pub autob_lowres: f64,
     /// Highest resolution (Å) in the B-factor fit; 0: up to where FSC weighting ends.
-    #[arg(
-        long = "autob_highres",
-        alias = "autob-highres",
-        value_name = "Å",
-        default_value_t = 0.0
-    )]
+    #[arg(long = "autob_highres", value_name = "Å", default_value_t = 0.0)]
     pub autob_highres: f64,
     /// Use this B-factor (Å², e.g. -100 to sharpen; 0: none) instead of fitting one.
-    #[arg(
-        long = "adhoc_bfac",
-        alias = "adhoc-bfac",
-        value_name = "Å²",
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "adhoc_bfac", value_name = "Å²", allow_hyphen_values = true)]
     pub adhoc_bfac: Option<f64>,
     /// Do not weight shells by √(2·FSC/(1 + FSC)) (then consider --low_pass).
-    #[arg(long = "skip_fsc_weighting", alias = "skip-fsc-weighting")]
+    #[arg(long = "skip_fsc_weighting")]
     pub skip_fsc_weighting: bool,
     /// Low-pass the final map at this resolution, Å (0: no low-pass; negative: at the final
     /// resolution).
     #[arg(
         long = "low_pass",
-        alias = "low-pass",
         value_name = "Å",
         default_value_t = 0.0,
         allow_hyphen_values = true
@@ -89,32 +73,21 @@ pub struct PostprocessArgs {
     /// Width of the low-pass filter's raised-cosine edge, in Fourier shells.
     #[arg(
         long = "filter_edge_width",
-        alias = "filter-edge-width",
         value_name = "SHELLS",
         default_value_t = 2.0
     )]
     pub filter_edge_width: f64,
     /// Randomise phases from the shell where the unmasked FSC drops below this value.
-    #[arg(
-        long = "randomize_at_fsc",
-        alias = "randomize-at-fsc",
-        value_name = "FSC",
-        default_value_t = 0.8
-    )]
+    #[arg(long = "randomize_at_fsc", value_name = "FSC", default_value_t = 0.8)]
     pub randomize_at_fsc: f64,
     /// Randomise phases from this resolution (Å) instead.
-    #[arg(long = "randomize_at_A", alias = "randomize-at-a", value_name = "Å")]
+    #[arg(long = "randomize_at_A", alias = "randomize_at_a", value_name = "Å")]
     pub randomize_at_angstrom: Option<f64>,
     /// Keep the mask even when the unmasked FSC gives a better resolution.
-    #[arg(long = "force_mask", alias = "force-mask")]
+    #[arg(long = "force_mask")]
     pub force_mask: bool,
     /// Seed of the phase randomisation (same seed, same curves).
-    #[arg(
-        long = "random_seed",
-        alias = "random-seed",
-        value_name = "SEED",
-        default_value_t = 0
-    )]
+    #[arg(long = "random_seed", value_name = "SEED", default_value_t = 0)]
     pub random_seed: u64,
 }
 

@@ -24,25 +24,13 @@ pub struct ReconstructArgs {
     #[arg(long)]
     pub ctf: bool,
     /// With --ctf: leave the CTF at 1 until its first peak.
-    #[arg(
-        long = "ctf_intact_first_peak",
-        alias = "ctf-intact-first-peak",
-        requires = "ctf"
-    )]
+    #[arg(long = "ctf_intact_first_peak", requires = "ctf")]
     pub ctf_intact_first_peak: bool,
     /// With --ctf: the images have been phase flipped (use |CTF|).
-    #[arg(
-        long = "ctf_phase_flipped",
-        alias = "ctf-phase-flipped",
-        requires = "ctf"
-    )]
+    #[arg(long = "ctf_phase_flipped", requires = "ctf")]
     pub ctf_phase_flipped: bool,
     /// With --ctf: only flip phases (use the CTF's sign), do not correct amplitudes.
-    #[arg(
-        long = "only_flip_phases",
-        alias = "only-flip-phases",
-        requires = "ctf"
-    )]
+    #[arg(long = "only_flip_phases", requires = "ctf")]
     pub only_flip_phases: bool,
     /// Voxel size of the map in Å (default: the first optics group's pixel size); images of
     /// another pixel size are inserted at the frequencies they sample.
@@ -58,10 +46,10 @@ pub struct ReconstructArgs {
     #[arg(long, default_value_t = 10)]
     pub iter: usize,
     /// Divide by the weights directly instead of iterative gridding.
-    #[arg(long = "skip_gridding", alias = "skip-gridding")]
+    #[arg(long = "skip_gridding")]
     pub skip_gridding: bool,
     /// Use the STAR pixel size even when the stacks' MRC headers give another one.
-    #[arg(long = "trust_star_angpix", alias = "trust-star-angpix")]
+    #[arg(long = "trust_star_angpix")]
     pub trust_star_angpix: bool,
     /// Worker threads (default: all cores); the map does not depend on it.
     #[arg(long = "j", visible_alias = "threads", value_name = "N")]

@@ -22,19 +22,10 @@ pub struct RefineArgs {
     #[arg(long = "o", visible_alias = "output", value_name = "ROOT")]
     pub output: PathBuf,
     /// Initial low-pass filter of the reference, in Å.
-    #[arg(
-        long = "ini_high",
-        alias = "ini-high",
-        value_name = "Å",
-        default_value_t = 60.0
-    )]
+    #[arg(long = "ini_high", value_name = "Å", default_value_t = 60.0)]
     pub ini_high: f64,
     /// Particle diameter in Å (alignment mask and spherical solvent mask).
-    #[arg(
-        long = "particle_diameter",
-        alias = "particle-diameter",
-        value_name = "Å"
-    )]
+    #[arg(long = "particle_diameter", value_name = "Å")]
     pub particle_diameter: f64,
     /// Point group (RELION symbol, e.g. C1, D2).
     #[arg(long, default_value = "C1")]
@@ -44,74 +35,59 @@ pub struct RefineArgs {
     pub ctf: bool,
     /// HEALPix order of the global orientation search (1 = 15°, 2 = 7.5°, 3 = 3.7°); the fine
     /// pass uses one order more.
-    #[arg(long = "healpix_order", alias = "healpix-order", default_value_t = 2)]
+    #[arg(long = "healpix_order", default_value_t = 2)]
     pub healpix_order: u32,
     /// Translation search radius around the previous offset, in Å.
-    #[arg(
-        long = "offset_range",
-        alias = "offset-range",
-        value_name = "Å",
-        default_value_t = 5.0
-    )]
+    #[arg(long = "offset_range", value_name = "Å", default_value_t = 5.0)]
     pub offset_range: f64,
     /// Coarse translation step, in Å.
-    #[arg(
-        long = "offset_step",
-        alias = "offset-step",
-        value_name = "Å",
-        default_value_t = 1.0
-    )]
+    #[arg(long = "offset_step", value_name = "Å", default_value_t = 1.0)]
     pub offset_step: f64,
     /// Largest number of iterations before the final (full-size, joined) one.
     #[arg(long, alias = "auto_iter_max", default_value_t = 25)]
     pub iter: usize,
     /// Align iteration 1 by cross-correlation: say it when the reference is not on the
     /// particles' absolute greyscale (e.g. made by another program, or low-passed truth).
-    #[arg(long = "firstiter_cc", alias = "firstiter-cc")]
+    #[arg(long = "firstiter_cc")]
     pub firstiter_cc: bool,
     /// Leave the CTF intact (1) up to its first peak.
-    #[arg(long = "ctf_intact_first_peak", alias = "ctf-intact-first-peak")]
+    #[arg(long = "ctf_intact_first_peak")]
     pub ctf_intact_first_peak: bool,
     /// Refine each particle's normalisation (rlnNormCorrection): corrects images whose
     /// background was normalised with a wrong standard deviation.
-    #[arg(long, visible_alias = "norm-correction")]
+    #[arg(long, visible_alias = "norm_correction")]
     pub norm: bool,
     /// Refine an intensity scale per noise group (rlnGroupScaleCorrection; groups are
     /// rlnGroupName, else one per micrograph): corrects for ice thickness or dose differences.
-    #[arg(long, visible_alias = "scale-correction")]
+    #[arg(long, visible_alias = "scale_correction")]
     pub scale: bool,
     /// HEALPix order from which orientations are searched locally around the previous pose
     /// (4 = 1.8° fine step).
-    #[arg(
-        long = "auto_local_healpix_order",
-        alias = "auto-local-healpix-order",
-        default_value_t = 4
-    )]
+    #[arg(long = "auto_local_healpix_order", default_value_t = 4)]
     pub auto_local_healpix_order: u32,
     /// Refine the angular sampling as soon as it is coarser than the resolution needs.
-    #[arg(long = "auto_resol_angles", alias = "auto-resol-angles")]
+    #[arg(long = "auto_resol_angles")]
     pub auto_resol_angles: bool,
     /// Refine the angular sampling without waiting for the assignments to settle.
-    #[arg(long = "auto_ignore_angles", alias = "auto-ignore-angles")]
+    #[arg(long = "auto_ignore_angles")]
     pub auto_ignore_angles: bool,
     /// Resolution in Å below which the two halves are averaged.
     #[arg(
         long = "low_resol_join_halves",
-        alias = "low-resol-join-halves",
         value_name = "Å",
         default_value_t = 40.0
     )]
     pub low_resol_join_halves: f64,
     /// Soft mask (MRC, values 0…1, same box and pixel size as the reference) for solvent
     /// flattening, instead of a sphere of the particle diameter.
-    #[arg(long = "solvent_mask", alias = "solvent-mask", value_name = "MASK.mrc")]
+    #[arg(long = "solvent_mask", value_name = "MASK.mrc")]
     pub solvent_mask: Option<PathBuf>,
     /// Correct the gold-standard FSC for the solvent mask by phase randomisation.
-    #[arg(long = "solvent_correct_fsc", alias = "solvent-correct-fsc")]
+    #[arg(long = "solvent_correct_fsc")]
     pub solvent_correct_fsc: bool,
     /// Resample the reference to the particles' pixel size and box when they differ
     /// (otherwise that is an error).
-    #[arg(long = "rescale_ref", alias = "rescale-ref")]
+    #[arg(long = "rescale_ref")]
     pub rescale_ref: bool,
     /// Resume from the checkpoint of an earlier run (its `<root>_itNNN_optimiser.star`, or
     /// the output root to take its last complete iteration).
@@ -122,7 +98,7 @@ pub struct RefineArgs {
     pub threads: usize,
     /// Seed of the random half split (when the particles have no rlnRandomSubset) and of the
     /// orientation-grid perturbations.
-    #[arg(long = "random_seed", alias = "random-seed", default_value_t = 1)]
+    #[arg(long = "random_seed", default_value_t = 1)]
     pub random_seed: u64,
     /// Multi-process runs over TCP.
     #[command(flatten)]
@@ -152,7 +128,6 @@ pub struct ClusterArgs {
     /// stop with an error naming the processes not reached.
     #[arg(
         long = "cluster_timeout",
-        alias = "cluster-timeout",
         value_name = "SECONDS",
         default_value_t = cryoflux_jobkit::cluster::DEFAULT_TIMEOUT_SECONDS
     )]

@@ -27,64 +27,38 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "FILE.star")]
     pub poses: Option<PathBuf>,
     /// Seed of all random draws; the same seed gives byte-identical output.
-    #[arg(
-        long,
-        visible_alias = "random_seed",
-        alias = "random-seed",
-        default_value_t = 1
-    )]
+    #[arg(long, visible_alias = "random_seed", default_value_t = 1)]
     pub seed: u64,
     /// Signal-to-noise ratio: mean variance of the noise-free images over the noise variance.
     #[arg(long, default_value_t = 0.05)]
     pub snr: f64,
     /// Write noise-free images (same scale as with noise).
-    #[arg(long = "no_noise", alias = "no-noise")]
+    #[arg(long = "no_noise")]
     pub no_noise: bool,
     /// No CTF: pure projections (no defocus columns in the STAR files).
-    #[arg(long = "no_ctf", alias = "no-ctf")]
+    #[arg(long = "no_ctf")]
     pub no_ctf: bool,
     /// Smallest micrograph defocus in Å (underfocus positive).
-    #[arg(
-        long = "defocus_min",
-        alias = "defocus-min",
-        value_name = "Å",
-        default_value_t = 10_000.0
-    )]
+    #[arg(long = "defocus_min", value_name = "Å", default_value_t = 10_000.0)]
     pub defocus_min: f64,
     /// Largest micrograph defocus in Å.
-    #[arg(
-        long = "defocus_max",
-        alias = "defocus-max",
-        value_name = "Å",
-        default_value_t = 25_000.0
-    )]
+    #[arg(long = "defocus_max", value_name = "Å", default_value_t = 25_000.0)]
     pub defocus_max: f64,
     /// Largest astigmatism |DefocusU − DefocusV| of a micrograph in Å.
     #[arg(long, value_name = "Å", default_value_t = 500.0)]
     pub astigmatism: f64,
     /// Standard deviation of a particle's defocus around its micrograph's, in Å.
-    #[arg(
-        long = "defocus_spread",
-        alias = "defocus-spread",
-        value_name = "Å",
-        default_value_t = 50.0
-    )]
+    #[arg(long = "defocus_spread", value_name = "Å", default_value_t = 50.0)]
     pub defocus_spread: f64,
     /// Consecutive particles sharing a micrograph (and its defocus).
     #[arg(
         long = "particles_per_micrograph",
-        alias = "particles-per-micrograph",
         value_name = "N",
         default_value_t = 50
     )]
     pub particles_per_micrograph: usize,
     /// Largest origin along x and y in Å (origins uniform in ±max).
-    #[arg(
-        long = "max_offset",
-        alias = "max-offset",
-        value_name = "Å",
-        default_value_t = 5.0
-    )]
+    #[arg(long = "max_offset", value_name = "Å", default_value_t = 5.0)]
     pub max_offset: f64,
     /// Acceleration voltage in kV.
     #[arg(long, value_name = "kV", default_value_t = 300.0)]
@@ -100,7 +74,6 @@ pub struct SimulateArgs {
     /// rlnGroupScaleCorrection. 0 (default): off. At most 2.
     #[arg(
         long = "scale_spread",
-        alias = "scale-spread",
         allow_negative_numbers = true,
         value_name = "X",
         default_value_t = 0.0
@@ -111,7 +84,6 @@ pub struct SimulateArgs {
     /// most 2.
     #[arg(
         long = "norm_spread",
-        alias = "norm-spread",
         allow_negative_numbers = true,
         value_name = "Y",
         default_value_t = 0.0

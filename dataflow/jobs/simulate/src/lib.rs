@@ -47,10 +47,10 @@ use anyhow::{Context, bail, ensure};
 use cryoflux_kernels::grid::Volume;
 use rayon::prelude::*;
 
+use cryoflux_jobkit::particles::Pose;
 use ctfs::{DefocusModel, Microscope};
 use formation::{ImageFormer, variance_of_transform};
 use intensity::{IntensityFactors, check_spread};
-use cryoflux_jobkit::particles::Pose;
 use poses::random_pose;
 use rng::{Purpose, Rng};
 use stack::write_stack;

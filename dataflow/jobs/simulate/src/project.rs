@@ -9,10 +9,10 @@ use cryoflux_kernels::euler::EulerAngles;
 
 use crate::ctfs::ctfs_from_star;
 use crate::poses::poses_from_star;
-use cryoflux_jobkit::particles::Pose;
 use crate::projection::{ProjectionRequest, write_projections};
 use crate::star_in::ParticleRows;
 use cryoflux_jobkit::maps::{header_voxel_size, read_map};
+use cryoflux_jobkit::particles::Pose;
 
 /// What `cryoflux project` projects, and where (its flags).
 #[derive(Debug, Clone, PartialEq)]

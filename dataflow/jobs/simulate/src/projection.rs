@@ -9,10 +9,10 @@ use cryoflux_kernels::grid::Volume;
 
 use super::formation::ImageFormer;
 use super::intensity::IntensityFactors;
-use cryoflux_jobkit::particles::Pose;
 use super::relion_path;
 use super::stack::write_stack;
 use super::star_out::{ImageRecord, image_name, particle_star};
+use cryoflux_jobkit::particles::Pose;
 
 /// One projection to make: the pose, and the CTF to apply if any.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -3,10 +3,9 @@
 //! (e.g. a resolution of shell 0) is `null`.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 
-use cryoflux_formats::atomic::write_atomically;
+use cryoflux_formats::atomic::write_text;
 
 use super::{Assessment, ErrorStats, FRAME_TOLERANCE_DEG, FscResolution, InFrame};
 
@@ -81,10 +80,7 @@ impl Assessment {
     /// Writes [`Self::to_json`] to `path` atomically.
     pub fn write_json(&self, path: &Path) -> anyhow::Result<()> {
         let text = self.to_json();
-        write_atomically(path, |w| {
-            w.write_all(text.as_bytes())
-                .map_err(|e| cryoflux_formats::Error::io(path, e))
-        })?;
+        write_text(path, &text)?;
         Ok(())
     }
 }

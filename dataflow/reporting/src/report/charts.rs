@@ -2,9 +2,8 @@
 //! the plot and a caption, or why the run's files cannot give it.
 
 use cryoflux_jobkit::plots::{
-    RGBColor,
-    Axes, Bar, BarChart, HeatMap, LineChart, NamedCurve, Panels, Series, colour, fsc_plot,
-    histogram,
+    Axes, Bar, BarChart, HeatMap, LineChart, NamedCurve, Panels, RGBColor, Series, colour,
+    fsc_plot, histogram,
 };
 
 use super::directions::{direction_cells, tilt_bands};

@@ -29,7 +29,7 @@ pub mod timing;
 
 use std::path::{Path, PathBuf};
 
-use cryoflux_formats::atomic::write_atomically;
+use cryoflux_formats::atomic::write_text;
 
 use figures::{Slot, draw_all};
 use history::JobHistory;
@@ -78,10 +78,7 @@ pub fn write_report(input: &Path, output: Option<&Path>) -> anyhow::Result<Writt
     }
     let slots = draw_all(&history, &figure_dir)?;
     let text = html::page(&history, &slots, &page_dir)?;
-    write_atomically(&html_path, |w| {
-        std::io::Write::write_all(w, text.as_bytes())
-            .map_err(|e| cryoflux_formats::Error::io(&html_path, e))
-    })?;
+    write_text(&html_path, &text)?;
     let missing: Vec<String> = slots.iter().filter_map(Slot::missing_note).collect();
     Ok(Written {
         figures: slots.len() - missing.len(),

@@ -9,7 +9,7 @@ pub mod star;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use cryoflux_formats::atomic::write_atomically;
+use cryoflux_formats::atomic::write_text;
 use cryoflux_formats::mrc::{WriteMode, write_volume};
 use cryoflux_kernels::grid::Volume;
 
@@ -56,10 +56,7 @@ pub fn write_all(
     };
     let xml = fsc_xml::fsc_xml(title, &frequency, &run.fsc.final_curve);
     let xml_path = record(path("_fsc.xml"));
-    write_atomically(&xml_path, |w| {
-        std::io::Write::write_all(w, xml.as_bytes())
-            .map_err(|e| cryoflux_formats::Error::io(&xml_path, e))
-    })?;
+    write_text(&xml_path, &xml)?;
 
     for (suffix, chart) in [
         ("_fsc", fsc_chart(run, &frequency)),

@@ -14,11 +14,9 @@
 //! directions in standard deviations.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 
-use cryoflux_formats::atomic::write_atomically;
-use cryoflux_formats::error::Error;
+use cryoflux_formats::atomic::write_text;
 use cryoflux_kernels::euler::euler_to_direction;
 use cryoflux_kernels::sampling::OrientationSampling;
 use cryoflux_operators::records::ParticleUpdate;
@@ -123,9 +121,7 @@ pub fn write_bild(
     fine_step_deg: f64,
 ) -> anyhow::Result<()> {
     let text = distribution.bild(box_size, pixel_size, fine_step_deg);
-    write_atomically(path, |w| {
-        w.write_all(text.as_bytes()).map_err(|e| Error::io(path, e))
-    })?;
+    write_text(path, &text)?;
     Ok(())
 }
 

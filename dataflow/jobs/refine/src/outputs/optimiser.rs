@@ -12,11 +12,9 @@
 //! The file starts with two comment lines, like RELION's: the program and version, and the
 //! command line that ran it. (cryoflux itself resumes from its own checkpoint.)
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use cryoflux_formats::atomic::write_atomically;
-use cryoflux_formats::error::Error;
+use cryoflux_formats::atomic::write_text;
 use cryoflux_formats::star::{DataBlock, StarFile, Value};
 use cryoflux_kernels::healpix::angular_step_deg;
 use cryoflux_operators::expectation::ADAPTIVE_FRACTION;
@@ -196,9 +194,7 @@ pub fn write_optimiser(path: &Path, star: &StarFile) -> anyhow::Result<()> {
         command.join(" "),
         star.to_string()?
     );
-    write_atomically(path, |w| {
-        w.write_all(text.as_bytes()).map_err(|e| Error::io(path, e))
-    })?;
+    write_text(path, &text)?;
     Ok(())
 }
 
