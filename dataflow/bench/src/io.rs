@@ -6,12 +6,12 @@
 //!   (the storage's sequential rate; the page cache is warm for both, said in the report).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use cryoflux_formats::mrc::{MrcFile, MrcStackWriter, WriteMode};
 use cryoflux_formats::star::{Column, ColumnData, DataBlock, StarFile, Table};
 use cryoflux_formats::table::{ParticleTable, read_parquet, write_parquet};
 
+use super::run::python_output;
 use super::timing::best_of;
 
 /// Arguments of `cryoflux bench io`.
@@ -265,14 +265,7 @@ fn python_seconds(statement: &str, repeats: usize) -> Option<f64> {
     let script = format!(
         "import time\nbest = 1e300\nfor _ in range({repeats}):\n    t = time.perf_counter()\n    {statement}\n    best = min(best, time.perf_counter() - t)\nprint(best)"
     );
-    let output = Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    String::from_utf8_lossy(&output.stdout).trim().parse().ok()
+    python_output(&script)?.trim().parse().ok()
 }
 
 /// 0..n in a fixed pseudo-random order (deterministic, no RNG dependency).

@@ -16,7 +16,6 @@
 //! reported for the in-process measurements.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context, bail};
 use cryoflux_kernels::fft;
@@ -25,7 +24,7 @@ use cryoflux_kernels::projector::{Projector, ProjectorOptions};
 use cryoflux_kernels::rescale::resample;
 use rayon::prelude::*;
 
-use super::run::{measure_child, memory_text, on_path};
+use super::run::{measure_child, memory_text, on_path, python_output};
 use super::timing::best_of;
 use cryoflux_simulate::assets::default_map;
 use cryoflux_simulate::ctfs::{DefocusModel, Microscope};
@@ -269,14 +268,7 @@ fn numpy_fft_rates(repeats: usize) -> Option<(f64, f64)> {
          [f() for _ in range(k)]\n        t = min(t, (time.perf_counter() - s) / k)\n    return t\n\
          print(1 / best(lambda: np.fft.rfftn(v), 4), 1 / best(lambda: np.fft.rfft2(i), 200))\n"
     );
-    let output = Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let text = python_output(&script)?;
     let mut rates = text.split_whitespace().filter_map(|v| v.parse().ok());
     Some((rates.next()?, rates.next()?))
 }

@@ -97,6 +97,16 @@ pub fn on_path(program: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// The standard output of `python3 -c script`, or `None` if Python (or a module the script
+/// imports) is missing or the script fails.
+pub fn python_output(script: &str) -> Option<String> {
+    let output = Command::new("python3").args(["-c", script]).output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

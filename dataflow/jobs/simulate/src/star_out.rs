@@ -2,13 +2,11 @@
 //! distinct microscope, with pixel and image size) and `data_particles` (image name, micrograph,
 //! CTF, optics group and, for ground truth, the pose and the simulated intensity factors).
 
-use cryoflux_formats::star::{
-    Column, ColumnData, DataBlock, OPTICS_BLOCK, PARTICLES_BLOCK, StarFile, Table,
-};
+use cryoflux_formats::star::{Column, ColumnData, ParticleFormat, ParticleStar, StarFile, Table};
+use cryoflux_jobkit::particles::Pose;
 use cryoflux_kernels::ctf::CtfParams;
 
 use super::intensity::IntensityFactors;
-use cryoflux_jobkit::particles::Pose;
 
 /// What the STAR file says about one written image.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,17 +107,12 @@ pub fn particle_star(
             }
         }
     }
-    let block = |name: &str, table| DataBlock {
-        name: name.to_owned(),
-        pairs: Vec::new(),
-        table: Some(table),
-    };
-    StarFile {
-        blocks: vec![
-            block(OPTICS_BLOCK, optics),
-            block(PARTICLES_BLOCK, table_of(columns)),
-        ],
+    ParticleStar {
+        optics,
+        particles: table_of(columns),
+        source_format: ParticleFormat::Relion31,
     }
+    .into_star()
 }
 
 /// `data_optics` with one group per distinct (voltage, Cs, Q0) in order of first appearance
