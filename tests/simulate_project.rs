@@ -396,15 +396,7 @@ fn bad_input_is_refused_with_the_file_and_field_named_and_nothing_written() {
     );
     let map = bundled_map_float32(dir.path());
     let stack = dir.path().join("out.mrcs");
-    let err = cryoflux_fails(&[
-        "project",
-        "--i",
-        map.to_str().unwrap(),
-        "--o",
-        stack.to_str().unwrap(),
-        "--ang",
-        poses.to_str().unwrap(),
-    ]);
+    let err = project_fails(&map, &stack, &poses, &[]);
     assert!(
         err.contains("poses.star") && err.contains("rlnAngleTilt"),
         "{err}"
@@ -417,16 +409,7 @@ fn bad_input_is_refused_with_the_file_and_field_named_and_nothing_written() {
         "data_poses\nloop_\n_rlnAngleRot #1\n_rlnAngleTilt #2\n_rlnAnglePsi #3\n10 20 30\n",
     )
     .unwrap();
-    let err = cryoflux_fails(&[
-        "project",
-        "--i",
-        map.to_str().unwrap(),
-        "--o",
-        stack.to_str().unwrap(),
-        "--ang",
-        with_tilt.to_str().unwrap(),
-        "--ctf",
-    ]);
+    let err = project_fails(&map, &stack, &with_tilt, &["--ctf"]);
     assert!(
         err.contains("tilted.star") && err.contains("rlnDefocusU"),
         "{err}"
@@ -484,4 +467,20 @@ fn pdb_to_map_places_gaussian_atoms_around_the_centre_of_mass() {
         oxygen > carbon && carbon > 4.0 * value(8).abs(),
         "{carbon} {oxygen}"
     );
+}
+
+/// The error of `cryoflux project` of `map` into `stack` at the poses of `poses` (plus `extra`
+/// flags), which must fail.
+fn project_fails(map: &Path, stack: &Path, poses: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "project",
+        "--i",
+        map.to_str().unwrap(),
+        "--o",
+        stack.to_str().unwrap(),
+        "--ang",
+        poses.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    cryoflux_fails(&args)
 }

@@ -5,6 +5,7 @@
 //! Every run works in its own folder with the same relative output root, since the model
 //! files name the output maps by path.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};

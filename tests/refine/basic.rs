@@ -2,6 +2,7 @@
 //! extra Gaussian blobs (the protease dimer is nearly C2-symmetric, which would make half the
 //! poses legitimately ambiguous), refined from the truth low-passed to 30 Å at HEALPix order 1.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -3,6 +3,7 @@
 //! cluster flags are refused with a message naming the flag; a process whose peer never
 //! starts stops after `--cluster_timeout` naming that peer.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use std::fs::File;

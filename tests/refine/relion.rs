@@ -15,6 +15,7 @@
 //!
 //! Every run works in its own folder with a relative output root, as RELION jobs do.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use std::collections::BTreeMap;

@@ -3,6 +3,7 @@
 //! mask with the solvent-corrected FSC, and a reference at another pixel size with
 //! `--rescale_ref`. Particles are simulated from the bundled map (box 48, 1.8 Å).
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};
