@@ -50,7 +50,7 @@ pub trait EpochJob: Send + Sync + 'static {
         messages: &mut InputHandleVec<u64, Self::Message>,
         leader: bool,
         process: Self::Process,
-    ) -> Stream<'s, u64, Vec<Result<Self::Output, String>>>;
+    ) -> Stream<'s, u64, Vec<Outcome<Self::Output>>>;
 
     /// Advances `control` past an epoch whose output is `output`.
     fn update(&self, control: &mut Self::Control, output: &Self::Output);
@@ -75,6 +75,12 @@ pub struct Epoch<O, C> {
     /// Wall time of the epoch on the leader (s).
     pub seconds: f64,
 }
+
+/// An epoch's output, or why it failed.
+pub type Outcome<O> = Result<O, String>;
+
+/// What the leader sends the calling thread after each epoch.
+type EpochMessage<J> = Outcome<Epoch<<J as EpochJob>::Output, <J as EpochJob>::Control>>;
 
 /// Where an iterative run starts: every record of the job (each process keeps its own
 /// workers' share), the first epoch's messages and the control state before it.
@@ -111,7 +117,7 @@ pub fn run<J: EpochJob>(
         messages: start.messages,
         control: start.control,
     });
-    let (sender, receiver) = channel::<Result<Epoch<J::Output, J::Control>, String>>();
+    let (sender, receiver) = channel::<EpochMessage<J>>();
     let guards = cluster.execute(threads, move |worker| {
         iterate(worker, &*job, &shared, sender.clone(), process.clone())
     })?;
@@ -165,7 +171,7 @@ fn iterate<J: EpochJob>(
     worker: &mut timely::worker::Worker,
     job: &J,
     shared: &Shared<J::Record, J::Message, J::Control>,
-    sender: Sender<Result<Epoch<J::Output, J::Control>, String>>,
+    sender: Sender<EpochMessage<J>>,
     process: J::Process,
 ) -> Result<(), String> {
     let index = worker.index();
@@ -173,7 +179,7 @@ fn iterate<J: EpochJob>(
     let mut records = InputHandleVec::<u64, J::Record>::new();
     let mut messages = InputHandleVec::<u64, J::Message>::new();
     let probe = ProbeHandle::new();
-    let result: Rc<RefCell<Option<Result<J::Output, String>>>> = Rc::new(RefCell::new(None));
+    let result: Rc<RefCell<Option<Outcome<J::Output>>>> = Rc::new(RefCell::new(None));
     let sink = result.clone();
     worker.dataflow::<u64, _, _>(|scope| {
         job.build(scope, &mut records, &mut messages, leader, process)
