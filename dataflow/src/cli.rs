@@ -30,8 +30,9 @@ pub struct Cli {
 /// The subcommands, one file each under `commands/`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// The main job on the embedded default: simulate particles from the bundled map,
-    /// reconstruct two half sets, report the gold-standard and against-truth resolutions.
+    /// The main job on the embedded default: simulate particles from the bundled 1TII map,
+    /// refine them from the map low-passed to 30 Å, post-process, and report the gold-standard
+    /// and against-truth resolutions and the pose errors.
     Demo(commands::demo::DemoArgs),
     /// Convert a particle table between STAR and Parquet (format chosen by file extension).
     ///
