@@ -249,27 +249,13 @@ mod tests {
     }
 
     #[test]
-    fn a_checkpoint_reads_back_exactly_and_is_found_from_root_folder_or_optimiser_name() {
+    fn a_checkpoint_reads_back_exactly_and_is_found_from_its_root() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("run");
-        let written = [
-            checkpoint(1).write(&root).unwrap(),
-            checkpoint(3).write(&root).unwrap(),
-        ];
-        assert_eq!(written[1], dir.path().join("run_it003_checkpoint.bin"));
-        assert_eq!(Checkpoint::read(&written[1]).unwrap(), checkpoint(3));
-        assert_eq!(locate(&root).unwrap(), written[1]);
-        assert_eq!(locate(dir.path()).unwrap(), written[1]);
-        let optimiser = dir.path().join("run_it001_optimiser.star");
-        assert_eq!(locate(&optimiser).unwrap(), written[0]);
-        assert_eq!(locate(&written[0]).unwrap(), written[0]);
-        let err = locate(&dir.path().join("run_it002_optimiser.star")).unwrap_err();
-        assert!(
-            format!("{err:#}").contains("run_it002_checkpoint.bin"),
-            "{err:#}"
-        );
-        let err = locate(&dir.path().join("other")).unwrap_err();
-        assert!(format!("{err:#}").contains("no checkpoint"), "{err:#}");
+        let written = checkpoint(3).write(&root).unwrap();
+        assert_eq!(written, dir.path().join("run_it003_checkpoint.bin"));
+        assert_eq!(Checkpoint::read(&written).unwrap(), checkpoint(3));
+        assert_eq!(Resume::open(&root).unwrap().checkpoint, checkpoint(3));
     }
 
     #[test]
