@@ -175,7 +175,6 @@ impl Resume {
 mod tests {
     use super::*;
     use crate::schedule::SamplingOptions;
-    use cryoflux_jobkit::checkpoint::locate;
     use cryoflux_operators::records::{IterationPlan, MapRecord, NoiseModel};
 
     fn plan(iteration: usize) -> IterationPlan {
