@@ -203,14 +203,7 @@ mod tests {
     }
 
     fn checkpoint(iteration: usize) -> Checkpoint {
-        let options = SamplingOptions {
-            healpix_order: 1,
-            offset_range_angst: 4.0,
-            offset_step_angst: 2.0,
-            auto_local_healpix_order: 4,
-            auto_resol_angles: false,
-            auto_ignore_angles: false,
-        };
+        let options = SamplingOptions::coarse_for_tests();
         let reference = |half: u8| ReferenceMsg {
             half,
             map: MapRecord {

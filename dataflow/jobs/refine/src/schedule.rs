@@ -49,6 +49,22 @@ pub struct SamplingOptions {
     pub auto_ignore_angles: bool,
 }
 
+#[cfg(test)]
+impl SamplingOptions {
+    /// Order 1 (15° fine step), offsets ±4 Å in steps of 2 Å, local searches from order 4, no
+    /// shortcuts: the options of the small unit-test schedules.
+    pub(crate) fn coarse_for_tests() -> Self {
+        Self {
+            healpix_order: 1,
+            offset_range_angst: 4.0,
+            offset_step_angst: 2.0,
+            auto_local_healpix_order: 4,
+            auto_resol_angles: false,
+            auto_ignore_angles: false,
+        }
+    }
+}
+
 /// Where the schedule stands between iterations (saved in checkpoints).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Schedule {

@@ -212,14 +212,7 @@ mod tests {
             2.0,
             16.0,
             12.0,
-            SamplingOptions {
-                healpix_order: 1,
-                offset_range_angst: 4.0,
-                offset_step_angst: 2.0,
-                auto_local_healpix_order: 4,
-                auto_resol_angles: false,
-                auto_ignore_angles: false,
-            },
+            SamplingOptions::coarse_for_tests(),
             5,
         );
         schedule.update(&m.fsc, &m.stats, false);
