@@ -15,8 +15,8 @@ use glam::DMat3;
 use rayon::prelude::*;
 
 use super::{EstepError, FourierWindow, OrientationPlan};
+use crate::fourier::projector::Projector;
 use crate::grid::{Complex32, FourierImage, Interpolation};
-use crate::projector::Projector;
 
 /// Projects slices of one projector onto the first pixels of a window.
 ///
@@ -253,7 +253,7 @@ impl ProjectionBank {
 mod tests {
     use super::*;
     use crate::estep::testkit::{N, blob_projector};
-    use crate::euler::euler_to_matrix;
+    use crate::geometry::euler::euler_to_matrix;
 
     #[test]
     fn bank_slices_equal_fresh_projections() {
@@ -284,7 +284,7 @@ mod tests {
             (Interpolation::NearestNeighbour, None),
             (Interpolation::Trilinear, Some(5)),
         ] {
-            let options = crate::projector::ProjectorOptions {
+            let options = crate::fourier::projector::ProjectorOptions {
                 interpolation,
                 r_max,
                 ..Default::default()

@@ -51,9 +51,9 @@ mod search_tests {
         white_sigma2,
     };
     use crate::estep::*;
-    use crate::euler::rotation_angle_between;
-    use crate::sampling::OrientationSampling;
-    use crate::symmetry::SymmetryGroup;
+    use crate::geometry::euler::rotation_angle_between;
+    use crate::geometry::sampling::OrientationSampling;
+    use crate::geometry::symmetry::SymmetryGroup;
 
     #[test]
     fn cc_mode_keeps_only_the_best_sample_with_weight_one() {

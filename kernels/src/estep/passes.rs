@@ -18,8 +18,8 @@ use super::{
     CoarseOrientation, EstepError, OrientationPlan, PreparedParticle, ProjectionBank,
     TranslationGrid,
 };
-use crate::euler::EulerAngles;
-use crate::projector::Projector;
+use crate::fourier::projector::Projector;
+use crate::geometry::euler::EulerAngles;
 
 /// Everything the search of one particle needs.
 #[derive(Debug, Clone, Copy)]
@@ -362,9 +362,9 @@ mod tests {
     use crate::estep::{
         CpuScorer, FourierWindow, MaskFill, ReferenceScorer, TranslationSearch, global_orientations,
     };
-    use crate::euler::rotation_angle_between;
-    use crate::sampling::OrientationSampling;
-    use crate::symmetry::SymmetryGroup;
+    use crate::geometry::euler::rotation_angle_between;
+    use crate::geometry::sampling::OrientationSampling;
+    use crate::geometry::symmetry::SymmetryGroup;
 
     fn c1(order: u32) -> OrientationSampling {
         OrientationSampling::new(order, &SymmetryGroup::parse("C1").unwrap()).unwrap()
@@ -601,7 +601,7 @@ mod tests {
     #[test]
     #[ignore = "benchmark; run explicitly with --ignored --nocapture"]
     fn search_timing_box64() {
-        use crate::projector::{Projector, ProjectorOptions};
+        use crate::fourier::projector::{Projector, ProjectorOptions};
         use std::time::Instant;
         let (n, pixel, current) = (64, 1.5, 48);
         let volume = crate::estep::testkit::blob_volume(n, pixel, 12);
@@ -625,7 +625,7 @@ mod tests {
             prior_centre_angst: [0.0, 0.0],
         };
         let grid = TranslationGrid::new(&offsets, 1, [0, 0], pixel).unwrap();
-        let rotation = crate::euler::euler_to_matrix(33.0, 77.0, 123.0);
+        let rotation = crate::geometry::euler::euler_to_matrix(33.0, 77.0, 123.0);
         let ctf = test_ctf(15000.0);
         let clean = simulate(&projector, &rotation, [0.7, -1.2], Some(&ctf), 0.0, 0);
         let noise_std = 3.0 * image_std(&clean);
@@ -664,7 +664,8 @@ mod tests {
             .collect();
         let r = result.unwrap();
         let mut bp =
-            crate::backprojector::BackProjector::new(n, pixel, &Default::default()).unwrap();
+            crate::fourier::backprojector::BackProjector::new(n, pixel, &Default::default())
+                .unwrap();
         let settings = crate::estep::ContributionSettings {
             ssnr: None,
             prior_centre_angst: [0.0, 0.0],

@@ -8,7 +8,7 @@
 use glam::DMat3;
 
 use super::{EstepError, PreparedParticle, ProjectionBank};
-use crate::projector::Projector;
+use crate::fourier::projector::Projector;
 
 /// What a score is (lower is better for both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,11 +4,11 @@
 use glam::DMat3;
 
 use super::{MaskFill, ParticleInput, ParticleMask};
-use crate::ctf::{Ctf, CtfParams, CtfVariant};
-use crate::fft;
+use crate::fourier::ctf::{Ctf, CtfParams, CtfVariant};
+use crate::fourier::fft;
+use crate::fourier::projector::{Projector, ProjectorOptions};
 use crate::grid::test_noise::uniform;
 use crate::grid::{Image, Volume};
-use crate::projector::{Projector, ProjectorOptions};
 use crate::random::SplitMix64;
 
 /// Box size (pixels) and pixel size (Å) of the test particles.
@@ -84,7 +84,7 @@ pub(crate) fn simulate(
             .zip(img.data())
             .for_each(|(v, &c)| *v *= c);
     }
-    crate::shift::shift(&mut f, [-origin_px[0] * p, -origin_px[1] * p]);
+    crate::fourier::shift::shift(&mut f, [-origin_px[0] * p, -origin_px[1] * p]);
     let mut image = fft::inverse(&f);
     let mut g = SplitMix64::new(seed);
     image

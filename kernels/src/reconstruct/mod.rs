@@ -14,11 +14,11 @@ mod tau2;
 
 pub use tau2::{Regularisation, Tau2Spectrum, ssnr_from_fsc, tau2_from_fsc};
 
-use crate::backprojector::BackProjector;
-use crate::fft;
+use crate::fourier::backprojector::BackProjector;
+use crate::fourier::fft;
+use crate::fourier::projector::gridding_factor;
 use crate::grid::{Complex64, GridError, HalfGrid, Volume, half_width, wrapped_to_logical};
 use crate::mask::soft_mask_outside;
-use crate::projector::gridding_factor;
 use rayon::prelude::*;
 
 /// How the accumulated data are divided by their weights.

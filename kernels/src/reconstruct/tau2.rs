@@ -2,7 +2,7 @@
 //! reconstruction (refine.md §2.3; RELION's `updateSSNRarrays` and the τ² term of
 //! `reconstruct`). Shells are those of the unpadded box, r = round(|k|/pad).
 
-use crate::backprojector::BackProjector;
+use crate::fourier::backprojector::BackProjector;
 
 /// Per-shell statistics written to model.star, indexed by unpadded shell 0 … N/2.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,7 @@
 //! pad·(kx·a0 + ky·a1), a0 and a1 the first two rows of RELION's matrix A, i.e. the projection
 //! image(x, y) = ∫ V(Aᵀ·(x, y, z)) dz.
 
-use crate::fft;
+use crate::fourier::fft;
 use crate::grid::{
     CentredGrid, Complex32, FourierImage, GridError, Interpolation, Volume, check_box, half_width,
     wrapped_to_logical,

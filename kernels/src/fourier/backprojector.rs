@@ -1,16 +1,16 @@
 //! Insertion of 2D Fourier slices into 3D data and weight accumulators (refine.md §2.1, §2.2,
-//! §2.7), the adjoint of [`crate::projector`].
+//! §2.7), the adjoint of [`crate::fourier::projector`].
 //!
 //! Accumulators are `f64` (complex data, real weights) on the projector's padded, centred grid,
 //! so that summing hundreds of thousands of particles loses nothing; they form an Abelian group
 //! under [`BackProjector::add`], so partial sums from any number of workers can be reduced in
 //! any fixed order.
 
+use crate::fourier::projector::check_padding_and_r_max;
 use crate::grid::{
     CentredGrid, Complex64, FourierImage, FourierValue, FourierVolume, GridError, HalfGrid,
     Interpolation, half_width, wrapped_to_logical,
 };
-use crate::projector::check_padding_and_r_max;
 use glam::{DMat3, DVec3};
 use rayon::prelude::*;
 
@@ -361,8 +361,12 @@ mod tests {
     fn add_sums_and_rejects_other_layouts() {
         let mut a = BackProjector::new(8, 1.0, &BackProjectorOptions::default()).unwrap();
         let (img, w) = constant_image(8, Complex32::new(1.0, 1.0));
-        a.backproject(&img, &w, &crate::euler::euler_to_matrix(10.0, 20.0, 30.0))
-            .unwrap();
+        a.backproject(
+            &img,
+            &w,
+            &crate::geometry::euler::euler_to_matrix(10.0, 20.0, 30.0),
+        )
+        .unwrap();
         let mut b = a.clone();
         b.add(&a).unwrap();
         let sa: f64 = a.weight().data().iter().sum();
@@ -389,8 +393,12 @@ mod tests {
         };
         let mut a = BackProjector::new(8, 1.5, &options).unwrap();
         let (img, w) = constant_image(8, Complex32::new(1.0, -2.0));
-        a.backproject(&img, &w, &crate::euler::euler_to_matrix(10.0, 20.0, 30.0))
-            .unwrap();
+        a.backproject(
+            &img,
+            &w,
+            &crate::geometry::euler::euler_to_matrix(10.0, 20.0, 30.0),
+        )
+        .unwrap();
         let layout = BackProjectorOptions {
             padding: a.padding(),
             r_max: Some(a.r_max()),
@@ -412,8 +420,12 @@ mod tests {
     fn symmetrise_makes_kx0_hermitian_and_c2_doubles_weight() {
         let mut bp = BackProjector::new(8, 1.0, &BackProjectorOptions::default()).unwrap();
         let (img, w) = constant_image(8, Complex32::new(1.0, 0.5));
-        bp.backproject(&img, &w, &crate::euler::euler_to_matrix(0.0, 90.0, 0.0))
-            .unwrap();
+        bp.backproject(
+            &img,
+            &w,
+            &crate::geometry::euler::euler_to_matrix(0.0, 90.0, 0.0),
+        )
+        .unwrap();
         let before: f64 = bp.weight().data().iter().sum();
         let c2 = DMat3::from_rows(
             DVec3::new(-1.0, 0.0, 0.0),
