@@ -11,8 +11,8 @@
 # Idempotent: a rewritten path no longer matches any rule.
 
 # 1. Grouped imports: `use cryoflux_kernels::{fft, sampling::OrientationSampling, ...};`, on one
-#    line or over several (the statement is joined up to its `;` first). Item heads follow `{`,
-#    `,` or a line break. A head written as a path (`ctf::…`) is always rewritten; a bare head
+#    line or over several (the statement is joined up to its `;` first). Item heads follow `{`
+#    or `,` (and any white space or line break). A head written as a path (`ctf::…`) is always rewritten; a bare head
 #    (`fft,`) too, except `fsc`, `shift` and `masked_fsc`, which are also function names inside
 #    their modules: bare, they are rewritten only as the group's first item (write
 #    `resolution::fsc` by hand elsewhere; the compiler points at any that is left).
@@ -37,3 +37,10 @@ s/cryoflux_kernels::\(euler\|healpix\|symmetry\|sampling\)\b/cryoflux_kernels::g
 s/cryoflux_kernels::\(fft\|shift\|ctf\|projector\|backprojector\|spectrum\|filter\|rescale\)\b/cryoflux_kernels::fourier::\1/g
 s/cryoflux_kernels::\(fsc\|masked_fsc\|phase_randomise\|guinier\|sharpening\)\b/cryoflux_kernels::resolution::\1/g
 
+# 3. Projector and BackProjector: their five layout accessors became one, `geometry()`, which
+#    returns a `fourier::padded::PaddedGeometry` with public fields of the same names:
+#    `bp.ori_size()` → `bp.geometry().ori_size` (likewise pixel_size, padding, r_max,
+#    interpolation). Rewritten where the receiver's name ends in `projector` (projector,
+#    backprojector, self.projector, s1.backprojector, …) or is `bp`; any other receiver is left
+#    to the compiler ("no method named `ori_size`").
+s/\(projector\|\bbp\)\.\(ori_size\|pixel_size\|padding\|r_max\|interpolation\)()/\1.geometry().\2/g

@@ -70,11 +70,15 @@ pub fn contribute(
 ) -> Result<ParticleContribution, EstepError> {
     let window = particle.window();
     let n = window.ori_size();
-    crate::grid::check_same_box("projector box vs particle box", n, projector.ori_size())?;
+    crate::grid::check_same_box(
+        "projector box vs particle box",
+        n,
+        projector.geometry().ori_size,
+    )?;
     crate::grid::check_same_box(
         "backprojector box vs particle box",
         n,
-        backprojector.ori_size(),
+        backprojector.geometry().ori_size,
     )?;
     if let Some(p) = poses
         .iter()

@@ -74,8 +74,8 @@ pub(crate) fn simulate(
     noise_std: f64,
     seed: u64,
 ) -> Image {
-    let n = projector.ori_size();
-    let p = projector.pixel_size();
+    let n = projector.geometry().ori_size;
+    let p = projector.geometry().pixel_size;
     let mut f = projector.project(a, n).unwrap();
     if let Some(c) = ctf {
         let img = c.image(n, p, CtfVariant::default()).unwrap();

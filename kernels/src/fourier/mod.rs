@@ -14,6 +14,7 @@ pub mod backprojector;
 pub mod ctf;
 pub mod fft;
 pub mod filter;
+pub mod padded;
 pub mod projector;
 pub mod rescale;
 pub mod shift;

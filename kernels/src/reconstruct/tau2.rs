@@ -77,8 +77,8 @@ pub fn tau2_from_fsc(
     tau2_fudge: f64,
     joined_halves: bool,
 ) -> Tau2Spectrum {
-    let shells = bp.ori_size() / 2 + 1;
-    let pad = bp.padding() as f64;
+    let shells = bp.geometry().ori_size / 2 + 1;
+    let pad = bp.geometry().padding as f64;
     let radius = bp.data().radius() as i64;
     let (mut sum, mut count) = (vec![0.0; shells], vec![0usize; shells]);
     for (i, &w) in bp.weight().data().iter().enumerate() {
