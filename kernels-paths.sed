@@ -12,10 +12,10 @@
 
 # 1. Grouped imports: `use cryoflux_kernels::{fft, sampling::OrientationSampling, ...};`, on one
 #    line or over several (the statement is joined up to its `;` first). Item heads follow `{`
-#    or `,` (and any white space or line break). A head written as a path (`ctf::…`) is always rewritten; a bare head
-#    (`fft,`) too, except `fsc`, `shift` and `masked_fsc`, which are also function names inside
-#    their modules: bare, they are rewritten only as the group's first item (write
-#    `resolution::fsc` by hand elsewhere; the compiler points at any that is left).
+#    or `,` (and any white space or line break). A head written as a path (`ctf::…`) is always
+#    rewritten; a bare head (`fft,`) too, except `fsc`, `shift` and `masked_fsc`, which are also
+#    function names inside their modules: bare, they are rewritten only as the group's first
+#    item (write `resolution::fsc` by hand elsewhere; the compiler points at any that is left).
 /cryoflux_kernels::{/ {
   :join
   /;/! {
