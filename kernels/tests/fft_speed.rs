@@ -5,9 +5,9 @@
 //! On a shared machine wall times vary with the load; the CPU times (summed over all threads,
 //! from Linux's /proc/self/task/*/schedstat) vary much less.
 
-use cryoflux_kernels::backprojector::{BackProjector, BackProjectorOptions};
-use cryoflux_kernels::euler::euler_to_matrix;
-use cryoflux_kernels::fft::{self, FftFloat};
+use cryoflux_kernels::fourier::backprojector::{BackProjector, BackProjectorOptions};
+use cryoflux_kernels::fourier::fft::{self, FftFloat};
+use cryoflux_kernels::geometry::euler::euler_to_matrix;
 use cryoflux_kernels::grid::{HalfGrid, Image};
 use cryoflux_kernels::reconstruct::{Gridding, ReconstructOptions, reconstruct};
 use rayon::prelude::*;
@@ -235,8 +235,8 @@ fn time_child(command: &mut std::process::Command) -> (f64, f64) {
 #[test]
 #[ignore]
 fn relion_reconstruct_comparison() {
+    use cryoflux_kernels::fourier::projector::{Projector, ProjectorOptions};
     use cryoflux_kernels::grid::Volume;
-    use cryoflux_kernels::projector::{Projector, ProjectorOptions};
     if !std::path::Path::new("/usr/bin/relion_reconstruct").exists() {
         println!("relion_reconstruct not installed: skipped");
         return;

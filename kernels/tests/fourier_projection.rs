@@ -2,10 +2,10 @@
 
 mod fourier_common;
 
-use cryoflux_kernels::euler::euler_to_matrix;
-use cryoflux_kernels::fft;
+use cryoflux_kernels::fourier::fft;
+use cryoflux_kernels::fourier::projector::{Projector, ProjectorOptions};
+use cryoflux_kernels::geometry::euler::euler_to_matrix;
 use cryoflux_kernels::grid::{Image, Interpolation};
-use cryoflux_kernels::projector::{Projector, ProjectorOptions};
 use fourier_common::*;
 use glam::DMat3;
 

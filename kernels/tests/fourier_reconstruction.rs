@@ -3,18 +3,18 @@
 
 mod fourier_common;
 
-use cryoflux_kernels::backprojector::{BackProjector, BackProjectorOptions};
-use cryoflux_kernels::ctf::{Ctf, CtfParams, CtfVariant};
-use cryoflux_kernels::euler::euler_to_matrix;
-use cryoflux_kernels::fft;
-use cryoflux_kernels::fsc::fsc_real;
+use cryoflux_kernels::fourier::backprojector::{BackProjector, BackProjectorOptions};
+use cryoflux_kernels::fourier::ctf::{Ctf, CtfParams, CtfVariant};
+use cryoflux_kernels::fourier::fft;
+use cryoflux_kernels::fourier::projector::{Projector, ProjectorOptions};
+use cryoflux_kernels::fourier::spectrum::power_spectrum;
+use cryoflux_kernels::geometry::euler::euler_to_matrix;
+use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 use cryoflux_kernels::grid::{HalfGrid, Volume};
-use cryoflux_kernels::projector::{Projector, ProjectorOptions};
 use cryoflux_kernels::reconstruct::{
     Gridding, ReconstructOptions, Regularisation, reconstruct, tau2_from_fsc,
 };
-use cryoflux_kernels::spectrum::power_spectrum;
-use cryoflux_kernels::symmetry::SymmetryGroup;
+use cryoflux_kernels::resolution::fsc::fsc_real;
 use fourier_common::*;
 
 const N: usize = 32;

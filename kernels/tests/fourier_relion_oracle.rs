@@ -4,10 +4,10 @@
 
 mod fourier_common;
 
-use cryoflux_kernels::ctf::{Ctf, CtfParams, CtfVariant};
-use cryoflux_kernels::euler::euler_to_matrix;
-use cryoflux_kernels::fft;
-use cryoflux_kernels::projector::{Projector, ProjectorOptions};
+use cryoflux_kernels::fourier::ctf::{Ctf, CtfParams, CtfVariant};
+use cryoflux_kernels::fourier::fft;
+use cryoflux_kernels::fourier::projector::{Projector, ProjectorOptions};
+use cryoflux_kernels::geometry::euler::euler_to_matrix;
 use fourier_common::*;
 
 const N: usize = 32;

@@ -8,9 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use cryoflux_kernels::euler::euler_to_direction;
-use cryoflux_kernels::sampling::OrientationSampling;
-use cryoflux_kernels::symmetry::SymmetryGroup;
+use cryoflux_kernels::geometry::euler::euler_to_direction;
+use cryoflux_kernels::geometry::sampling::OrientationSampling;
+use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 
 /// Same direction when within this angle (degrees); RELION's file keeps 6 decimals, ours 4.
 const TOLERANCE_DEG: f64 = 0.01;

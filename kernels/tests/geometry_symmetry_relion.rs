@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use cryoflux_kernels::symmetry::SymmetryGroup;
+use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 use glam::DMat3;
 
 /// RELION prints 6 significant digits.

@@ -16,8 +16,8 @@ use glam::DMat3;
 
 use super::bank::SliceProjector;
 use super::{EstepError, PreparedParticle};
-use crate::euler::EulerAngles;
-use crate::projector::Projector;
+use crate::fourier::projector::Projector;
+use crate::geometry::euler::EulerAngles;
 use crate::random::SplitMix64;
 
 /// SNR at which two poses count as distinguishable (RELION: ln 100).

@@ -15,8 +15,8 @@ use glam::DMat3;
 use rayon::prelude::*;
 
 use super::{EstepError, FourierWindow, OrientationPlan};
+use crate::fourier::projector::Projector;
 use crate::grid::{Complex32, FourierImage, Interpolation};
-use crate::projector::Projector;
 
 /// Projects slices of one projector onto the first pixels of a window.
 ///
@@ -54,12 +54,12 @@ impl<'a> SliceProjector<'a> {
         crate::grid::check_same_box(
             "projector box vs window box",
             window.ori_size(),
-            projector.ori_size(),
+            projector.geometry().ori_size,
         )?;
         let len = window.len_for(size)?;
-        let mode = match projector.interpolation() {
+        let mode = match projector.geometry().interpolation {
             Interpolation::Trilinear => {
-                let r_max = projector.r_max() as i32;
+                let r_max = projector.geometry().r_max as i32;
                 let mut scan: Vec<(u32, [f64; 2])> = window.pixels()[..len]
                     .iter()
                     .enumerate()
@@ -77,7 +77,8 @@ impl<'a> SliceProjector<'a> {
                 }
             }
             Interpolation::NearestNeighbour => {
-                let pixel = projector.pixel_size() * window.ori_size() as f64 / size as f64;
+                let pixel =
+                    projector.geometry().pixel_size * window.ori_size() as f64 / size as f64;
                 Mode::Gather {
                     gather: window.half_indices(size)?,
                     scratch: FourierImage::zeros(size, pixel)?,
@@ -121,7 +122,7 @@ impl<'a> SliceProjector<'a> {
                 let plane = nx * ny;
                 let offset = grid.radius() as f64 + 1.0;
                 let d = grid.data();
-                let pad = self.projector.padding() as f64;
+                let pad = self.projector.geometry().padding as f64;
                 let (a0, a1) = (a.row(0) * pad, a.row(1) * pad);
                 let lerp = |a: Complex32, b: Complex32, t: f32| a * (1.0 - t) + b * t;
                 for &(i, [kx, ky]) in scan.iter() {
@@ -253,7 +254,7 @@ impl ProjectionBank {
 mod tests {
     use super::*;
     use crate::estep::testkit::{N, blob_projector};
-    use crate::euler::euler_to_matrix;
+    use crate::geometry::euler::euler_to_matrix;
 
     #[test]
     fn bank_slices_equal_fresh_projections() {
@@ -284,7 +285,7 @@ mod tests {
             (Interpolation::NearestNeighbour, None),
             (Interpolation::Trilinear, Some(5)),
         ] {
-            let options = crate::projector::ProjectorOptions {
+            let options = crate::fourier::projector::ProjectorOptions {
                 interpolation,
                 r_max,
                 ..Default::default()

@@ -46,122 +46,77 @@ mod tests {
 
 #[cfg(test)]
 mod search_tests {
-    use crate::estep::testkit::{
-        N, PIXEL, Truth, blob_projector, image_std, particle_input, simulate, test_ctf,
-        white_sigma2,
-    };
+    use crate::estep::testkit::{Scene, SearchScenario};
     use crate::estep::*;
-    use crate::euler::rotation_angle_between;
-    use crate::sampling::OrientationSampling;
-    use crate::symmetry::SymmetryGroup;
+    use crate::geometry::euler::rotation_angle_between;
 
     #[test]
     fn cc_mode_keeps_only_the_best_sample_with_weight_one() {
-        let projector = blob_projector(4);
-        let sampling = OrientationSampling::new(1, &SymmetryGroup::parse("C1").unwrap()).unwrap();
-        let plan = OrientationPlan::new(&sampling, 1, 0.0).unwrap();
-        let orientations = global_orientations(&sampling, None).unwrap();
-        let search_t = TranslationSearch {
-            range_angst: 2.0 * PIXEL,
-            step_angst: 2.0 * PIXEL,
-            perturbation_angst: 0.0,
-            sigma_offset_angst: 10.0 * PIXEL,
-            prior_centre_angst: [0.0, 0.0],
-        };
-        let grid = TranslationGrid::new(&search_t, 1, [0, 0], PIXEL).unwrap();
-        let truth = Truth::on_fine_grid(
-            &plan,
-            &grid,
-            CoarseOrientation {
+        let scenario = SearchScenario {
+            projector_seed: 4,
+            coarse: CoarseOrientation {
                 direction: 30,
                 psi: 2,
                 prior: 1.0,
             },
-            6,
-            3,
-            0,
-        );
-        let ctf = test_ctf(10000.0);
-        let image = simulate(
-            &projector,
-            &truth.rotation,
-            truth.origin_px([0, 0]),
-            Some(&ctf),
-            0.0,
-            0,
-        );
-        // Grey scale and σ² are irrelevant to CC: scale the image and give a silly σ².
-        let scaled = crate::grid::Image::from_vec(
-            N,
-            PIXEL,
-            image.data().iter().map(|v| 40.0 * v + 3.0).collect(),
-        )
-        .unwrap();
-        let sigma2 = white_sigma2(N, 1e-3 * image_std(&image));
-        let window = FourierWindow::new(N, 24).unwrap();
-        let particle = PreparedParticle::new(
-            &window,
-            &particle_input(&scaled, &sigma2, Some(ctf), [0, 0], MaskFill::Mean),
-        )
-        .unwrap();
-        let s = ParticleSearch {
-            projector: &projector,
-            particle: &particle,
-            plan: &plan,
-            orientations: &orientations,
-            translations: &grid,
-            coarse_size: 12,
-            coarse_bank: None,
-            adaptive_fraction: 0.999,
-            max_significant: None,
+            child: 6,
+            coarse_t: 3,
+            child_t: 0,
+            defocus_angst: 10000.0,
+            // Grey scale and σ² are irrelevant to CC: scale the image and give a silly σ².
+            grey: Some((40.0, 3.0)),
+            noise_ratio: 1e-3,
             metric: Metric::NegativeCc,
+            ..SearchScenario::default()
         };
-        let result = search(&s, &CpuScorer).unwrap();
-        assert_eq!(
-            (
-                result.significant_samples,
-                result.fine_samples,
-                result.kept.len()
-            ),
-            (1, 32, 1)
+        scenario.run(
+            |Scene {
+                 search: s, truth, ..
+             }| {
+                let result = search(&s, &CpuScorer).unwrap();
+                assert_eq!(
+                    (
+                        result.significant_samples,
+                        result.fine_samples,
+                        result.kept.len()
+                    ),
+                    (1, 32, 1)
+                );
+                assert_eq!((result.best.weight, result.max_probability), (1.0, 1.0));
+                assert_eq!(result.kept[0], result.best);
+                assert!(rotation_angle_between(&result.best.rotation, &truth.rotation) < 1e-9);
+                assert_eq!(result.best.translation_angst, truth.translation_angst);
+                assert!(
+                    result.log_likelihood > 0.99,
+                    "best CC {}",
+                    result.log_likelihood
+                );
+                // The winner is the argmax of the brute-force correlation over the same fine samples.
+                let rotations: Vec<_> = s.plan.fine_matrices(&scenario.coarse).unwrap();
+                let grid = s.translations;
+                let translations: Vec<[f64; 2]> = grid
+                    .fine_angst(scenario.coarse_t)
+                    .unwrap()
+                    .iter()
+                    .map(|&t| grid.to_pixels(t))
+                    .collect();
+                let pairs: Vec<(u32, u32)> =
+                    (0..8).flat_map(|r| (0..4).map(move |t| (r, t))).collect();
+                let mut scores = Vec::new();
+                let request = ScoreRequest {
+                    projector: s.projector,
+                    particle: s.particle,
+                    size: 24,
+                    metric: Metric::NegativeCc,
+                    rotations: Rotations::Matrices(&rotations),
+                    translations_px: &translations,
+                    pairs: Pairs::List(&pairs),
+                };
+                ReferenceScorer.score(&request, &mut scores).unwrap();
+                let best = super::winner(&scores).unwrap();
+                assert_eq!(pairs[best], (6, 0));
+                assert!((-scores[best] - result.log_likelihood).abs() < 1e-5);
+            },
         );
-        assert_eq!((result.best.weight, result.max_probability), (1.0, 1.0));
-        assert_eq!(result.kept[0], result.best);
-        assert!(rotation_angle_between(&result.best.rotation, &truth.rotation) < 1e-9);
-        assert_eq!(result.best.translation_angst, truth.translation_angst);
-        assert!(
-            result.log_likelihood > 0.99,
-            "best CC {}",
-            result.log_likelihood
-        );
-        // The winner is the argmax of the brute-force correlation over the same fine samples.
-        let rotations: Vec<_> = plan
-            .fine_matrices(&CoarseOrientation {
-                direction: 30,
-                psi: 2,
-                prior: 1.0,
-            })
-            .unwrap();
-        let translations: Vec<[f64; 2]> = grid
-            .fine_angst(3)
-            .unwrap()
-            .iter()
-            .map(|&t| grid.to_pixels(t))
-            .collect();
-        let pairs: Vec<(u32, u32)> = (0..8).flat_map(|r| (0..4).map(move |t| (r, t))).collect();
-        let mut scores = Vec::new();
-        let request = ScoreRequest {
-            projector: &projector,
-            particle: &particle,
-            size: 24,
-            metric: Metric::NegativeCc,
-            rotations: Rotations::Matrices(&rotations),
-            translations_px: &translations,
-            pairs: Pairs::List(&pairs),
-        };
-        ReferenceScorer.score(&request, &mut scores).unwrap();
-        let best = super::winner(&scores).unwrap();
-        assert_eq!(pairs[best], (6, 0));
-        assert!((-scores[best] - result.log_likelihood).abs() < 1e-5);
     }
 }

@@ -18,9 +18,9 @@ use std::collections::BTreeMap;
 
 use super::bank::SliceProjector;
 use super::{EstepError, PreparedParticle, WeightedPose};
-use crate::backprojector::BackProjector;
+use crate::fourier::backprojector::BackProjector;
+use crate::fourier::projector::Projector;
 use crate::grid::{Complex64, FourierImage, HalfGrid};
-use crate::projector::Projector;
 
 /// Settings of the statistics that need more than the particle.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,11 +70,15 @@ pub fn contribute(
 ) -> Result<ParticleContribution, EstepError> {
     let window = particle.window();
     let n = window.ori_size();
-    crate::grid::check_same_box("projector box vs particle box", n, projector.ori_size())?;
+    crate::grid::check_same_box(
+        "projector box vs particle box",
+        n,
+        projector.geometry().ori_size,
+    )?;
     crate::grid::check_same_box(
         "backprojector box vs particle box",
         n,
-        backprojector.ori_size(),
+        backprojector.geometry().ori_size,
     )?;
     if let Some(p) = poses
         .iter()
@@ -172,12 +176,12 @@ pub fn contribute(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backprojector::BackProjectorOptions;
     use crate::estep::testkit::{
         N, PIXEL, blob_projector, blob_volume, particle_input, simulate, test_ctf, white_sigma2,
     };
     use crate::estep::{FourierWindow, MaskFill};
-    use crate::euler::euler_to_matrix;
+    use crate::fourier::backprojector::BackProjectorOptions;
+    use crate::geometry::euler::euler_to_matrix;
     use crate::grid::test_noise::uniform;
     use crate::reconstruct::{ReconstructOptions, reconstruct};
 
@@ -243,7 +247,7 @@ mod tests {
         }
         bp.symmetrise(&[]);
         let map = reconstruct(&bp, &ReconstructOptions::default()).unwrap();
-        let fsc = crate::fsc::fsc_real(&map, &truth).unwrap();
+        let fsc = crate::resolution::fsc::fsc_real(&map, &truth).unwrap();
         println!(
             "FSC(reconstruction, truth) at shells 4, 8, 12: {:.4} {:.4} {:.4}",
             fsc[4], fsc[8], fsc[12]

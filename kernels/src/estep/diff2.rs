@@ -318,7 +318,7 @@ mod tests {
     fn a_pair_scores_the_same_in_any_batch() {
         use crate::estep::testkit::{N, blob_projector, image_std, particle_input, simulate};
         use crate::estep::{FourierWindow, MaskFill, PreparedParticle, ProjectionBank};
-        use crate::euler::euler_to_matrix;
+        use crate::geometry::euler::euler_to_matrix;
         let projector = blob_projector(2);
         let truth = euler_to_matrix(10.0, 60.0, 30.0);
         let clean = simulate(&projector, &truth, [0.5, 0.2], None, 0.0, 0);
@@ -399,8 +399,8 @@ mod tests {
     fn d2_of_a_noisy_particle_matches_the_float64_reference_absolutely() {
         use crate::estep::testkit::{blob_volume, image_std, particle_input, simulate, test_ctf};
         use crate::estep::{FourierWindow, MaskFill, PreparedParticle, ReferenceScorer, Rotations};
-        use crate::euler::euler_to_matrix;
-        use crate::projector::{Projector, ProjectorOptions};
+        use crate::fourier::projector::{Projector, ProjectorOptions};
+        use crate::geometry::euler::euler_to_matrix;
         let (n, pixel) = (64, 1.5);
         let projector =
             Projector::new(&blob_volume(n, pixel, 5), &ProjectorOptions::default()).unwrap();
@@ -470,7 +470,7 @@ mod tests {
     fn throughput_box64() {
         use crate::estep::testkit::particle_input;
         use crate::estep::{FourierWindow, MaskFill, PreparedParticle, ProjectionBank, Rotations};
-        use crate::projector::{Projector, ProjectorOptions};
+        use crate::fourier::projector::{Projector, ProjectorOptions};
         use std::time::Instant;
         let (n, pixel) = (64, 1.5);
         let volume = crate::estep::testkit::blob_volume(n, pixel, 9);
@@ -482,7 +482,7 @@ mod tests {
         let rotations: Vec<_> = u
             .chunks(3)
             .map(|c| {
-                crate::euler::euler_to_matrix(
+                crate::geometry::euler::euler_to_matrix(
                     360.0 * c[0] as f64,
                     180.0 * (c[1] as f64 + 0.5),
                     360.0 * c[2] as f64,

@@ -28,13 +28,13 @@
 //! over particles):
 //!
 //! ```
-//! use cryoflux_kernels::backprojector::{BackProjector, BackProjectorOptions};
-//! use cryoflux_kernels::ctf::CtfVariant;
+//! use cryoflux_kernels::fourier::backprojector::{BackProjector, BackProjectorOptions};
+//! use cryoflux_kernels::fourier::ctf::CtfVariant;
 //! use cryoflux_kernels::estep::*;
 //! use cryoflux_kernels::grid::Volume;
-//! use cryoflux_kernels::projector::{Projector, ProjectorOptions};
-//! use cryoflux_kernels::sampling::OrientationSampling;
-//! use cryoflux_kernels::symmetry::SymmetryGroup;
+//! use cryoflux_kernels::fourier::projector::{Projector, ProjectorOptions};
+//! use cryoflux_kernels::geometry::sampling::OrientationSampling;
+//! use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 //!
 //! let (n, p) = (16, 4.0); // box (pixels), pixel size (Å)
 //! let map = Volume::from_fn(n, p, |[x, y, z]| {
@@ -48,7 +48,8 @@
 //! let bank = ProjectionBank::for_plan(&projector, &window, 8, &plan)?;
 //! let orientations = global_orientations(&sampling, None)?;
 //! // Per particle (here a projection of the map itself).
-//! let image = cryoflux_kernels::fft::inverse(&projector.project(&plan.coarse_matrices()[40], n)?);
+//! let slice = projector.project(&plan.coarse_matrices()[40], n)?;
+//! let image = cryoflux_kernels::fourier::fft::inverse(&slice);
 //! let sigma2 = vec![1e-3; n / 2 + 1];
 //! let particle = PreparedParticle::new(&window, &ParticleInput {
 //!     image: &image,
@@ -88,8 +89,8 @@
 //!
 //! Units: frequencies are integer indices of the particle box N (k/(N·p) Å⁻¹); translations
 //! are Å in the public API and pixels of the N box inside the scorers; angles are degrees,
-//! rotations RELION's matrix `A` ([`crate::euler`]); σ², powers and d² are in RELION's FFT
-//! units (forward transform divided by N²).
+//! rotations RELION's matrix `A` ([`crate::geometry::euler`]); σ², powers and d² are in
+//! RELION's FFT units (forward transform divided by N²).
 
 mod accuracy;
 mod bank;
@@ -128,8 +129,8 @@ pub use scorer::{Metric, Pairs, Rotations, ScoreRequest, Scorer};
 pub use translations::{TranslationGrid, TranslationSearch};
 pub use window::{FourierWindow, PhaseRamp};
 
+use crate::geometry::sampling::SamplingError;
 use crate::grid::GridError;
-use crate::sampling::SamplingError;
 
 /// Why an E-step kernel refused its input: a grid or sampling problem, or a parameter that is
 /// inconsistent (named, with what was found and what was expected).

@@ -4,17 +4,17 @@
 //!
 //! An [`OrientationPlan`] is built once per iteration and shared by all particles: it holds the
 //! perturbed matrix `A·A(p, p, p)` of every coarse orientation (p = perturbation in degrees,
-//! RELION's rlnSamplingPerturbInstance × coarse step, as [`crate::sampling::perturbed`]) and
-//! makes the oversampled children on demand. A particle's list of [`CoarseOrientation`]s comes
+//! RELION's rlnSamplingPerturbInstance × coarse step, as
+//! [`crate::geometry::sampling::perturbed`]) and makes the oversampled children on demand. A particle's list of [`CoarseOrientation`]s comes
 //! from the global direction pdf or a local prior; priors are divided by their mean over the
 //! list (refine.md §1.4: π̃).
 
 use glam::DMat3;
 
 use super::EstepError;
-use crate::euler::euler_to_matrix;
-use crate::healpix::Healpix;
-use crate::sampling::{LocalPrior, OrientationSampling, SamplingError};
+use crate::geometry::euler::euler_to_matrix;
+use crate::geometry::healpix::Healpix;
+use crate::geometry::sampling::{LocalPrior, OrientationSampling, SamplingError};
 
 /// One coarse orientation to evaluate: indices into the sampling's directions and psi angles,
 /// and its prior (relative to the mean over the evaluated list).
@@ -200,8 +200,8 @@ pub fn local_orientations(prior: &LocalPrior) -> Result<Vec<CoarseOrientation>, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sampling::LocalSearch;
-    use crate::symmetry::SymmetryGroup;
+    use crate::geometry::sampling::LocalSearch;
+    use crate::geometry::symmetry::SymmetryGroup;
 
     fn c1(order: u32) -> OrientationSampling {
         OrientationSampling::new(order, &SymmetryGroup::parse("C1").unwrap()).unwrap()
@@ -216,11 +216,13 @@ mod tests {
             psi: 7,
             prior: 1.0,
         };
-        let expected = crate::sampling::perturbed(s.euler(5, 7).unwrap(), 3.0).to_matrix();
+        let expected =
+            crate::geometry::sampling::perturbed(s.euler(5, 7).unwrap(), 3.0).to_matrix();
         assert!((plan.coarse_matrix(&o).unwrap() - expected).abs_diff_eq(DMat3::ZERO, 1e-12));
         let fine = plan.fine_matrices(&o).unwrap();
         assert_eq!(fine.len(), 8);
-        let child = crate::sampling::perturbed(s.oversampled(5, 7, 1).unwrap()[3], 3.0).to_matrix();
+        let child = crate::geometry::sampling::perturbed(s.oversampled(5, 7, 1).unwrap()[3], 3.0)
+            .to_matrix();
         assert!((fine[3] - child).abs_diff_eq(DMat3::ZERO, 1e-12));
         let bad = CoarseOrientation {
             direction: s.directions().len(),

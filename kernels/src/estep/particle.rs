@@ -11,8 +11,8 @@
 //! pixel, and the per-shell power of the masked image beyond the window.
 
 use super::{EstepError, FourierWindow};
-use crate::ctf::{Ctf, CtfVariant};
-use crate::fft;
+use crate::fourier::ctf::{Ctf, CtfVariant};
+use crate::fourier::fft;
 use crate::grid::{FourierImage, Image};
 use crate::mask::{soft_mask_outside, soft_sphere};
 use crate::random::SplitMix64;
@@ -352,8 +352,8 @@ fn coloured_noise(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fourier::spectrum::power_spectrum;
     use crate::grid::test_noise::uniform;
-    use crate::spectrum::power_spectrum;
 
     fn input<'a>(image: &'a Image, sigma2: &'a [f64], fill: MaskFill) -> ParticleInput<'a> {
         ParticleInput {

@@ -18,8 +18,8 @@ use super::{
     CoarseOrientation, EstepError, OrientationPlan, PreparedParticle, ProjectionBank,
     TranslationGrid,
 };
-use crate::euler::EulerAngles;
-use crate::projector::Projector;
+use crate::fourier::projector::Projector;
+use crate::geometry::euler::EulerAngles;
 
 /// Everything the search of one particle needs.
 #[derive(Debug, Clone, Copy)]
@@ -356,243 +356,182 @@ pub fn search(
 mod tests {
     use super::*;
     use crate::estep::testkit::{
-        N, PIXEL, Truth, blob_projector, image_std, particle_input, simulate, test_ctf,
+        N, PIXEL, Scene, SearchScenario, image_std, particle_input, simulate, test_ctf,
         white_sigma2,
     };
     use crate::estep::{
         CpuScorer, FourierWindow, MaskFill, ReferenceScorer, TranslationSearch, global_orientations,
     };
-    use crate::euler::rotation_angle_between;
-    use crate::sampling::OrientationSampling;
-    use crate::symmetry::SymmetryGroup;
+    use crate::geometry::euler::rotation_angle_between;
+    use crate::geometry::sampling::OrientationSampling;
+    use crate::geometry::symmetry::SymmetryGroup;
 
     fn c1(order: u32) -> OrientationSampling {
         OrientationSampling::new(order, &SymmetryGroup::parse("C1").unwrap()).unwrap()
     }
 
-    fn translation_search(perturbation_angst: f64) -> TranslationSearch {
-        // Coarse step 2 px, range 2 px: 5 coarse translations, 20 fine ones.
-        TranslationSearch {
-            range_angst: 2.0 * PIXEL,
-            step_angst: 2.0 * PIXEL,
-            perturbation_angst,
-            sigma_offset_angst: 10.0 * PIXEL,
-            prior_centre_angst: [0.0, 0.0],
-        }
-    }
-
     #[test]
     fn noiseless_search_recovers_the_fine_pose_and_agrees_with_the_reference() {
-        let projector = blob_projector(2);
-        let sampling = c1(1);
-        let plan = OrientationPlan::new(&sampling, 1, 4.0).unwrap();
-        let orientations = global_orientations(&sampling, None).unwrap();
-        let rounded = [1, -1];
-        let grid = TranslationGrid::new(&translation_search(0.4), 1, rounded, PIXEL).unwrap();
-        let coarse_t = grid
-            .coarse_angst()
-            .iter()
-            .position(|t| t[0] > 1.0 && t[1].abs() < 1.0)
-            .unwrap();
-        let coarse = CoarseOrientation {
-            direction: 17,
-            psi: 5,
-            prior: 1.0,
+        let scenario = SearchScenario {
+            projector_seed: 2,
+            perturbation_deg: 4.0,
+            translation_perturbation_angst: 0.4,
+            rounded_offset_px: [1, -1],
+            coarse: CoarseOrientation {
+                direction: 17,
+                psi: 5,
+                prior: 1.0,
+            },
+            child: 3,
+            coarse_t: 4,
+            child_t: 2,
+            defocus_angst: 12000.0,
+            // Pretend noise of half the signal's standard deviation: a sharp but finite posterior.
+            noise_ratio: 0.5,
+            ..SearchScenario::default()
         };
-        let truth = Truth::on_fine_grid(&plan, &grid, coarse, 3, coarse_t, 2);
-        let ctf = test_ctf(12000.0);
-        let image = simulate(
-            &projector,
-            &truth.rotation,
-            truth.origin_px(rounded),
-            Some(&ctf),
-            0.0,
-            0,
-        );
-        // Pretend noise of half the signal's standard deviation: a sharp but finite posterior.
-        let sigma2 = white_sigma2(N, 0.5 * image_std(&image));
-        let window = FourierWindow::new(N, 24).unwrap();
-        let particle = PreparedParticle::new(
-            &window,
-            &particle_input(&image, &sigma2, Some(ctf), rounded, MaskFill::Mean),
-        )
-        .unwrap();
-        let s = ParticleSearch {
-            projector: &projector,
-            particle: &particle,
-            plan: &plan,
-            orientations: &orientations,
-            translations: &grid,
-            coarse_size: 12,
-            coarse_bank: None,
-            adaptive_fraction: 0.999,
-            max_significant: None,
-            metric: Metric::Diff2,
-        };
-        let fast = search(&s, &CpuScorer).unwrap();
-        assert_eq!(fast.coarse_samples, orientations.len() * grid.len());
-        assert!(rotation_angle_between(&fast.best.rotation, &truth.rotation) < 1e-9);
-        assert_eq!(fast.best.translation_angst, truth.translation_angst);
-        assert_eq!(fast.best.direction, 17);
-        let origin = fast.best.origin_angst(&particle);
-        assert!((0..2).all(|i| (origin[i] - truth.origin_px(rounded)[i] * PIXEL).abs() < 1e-12));
-        assert!(fast.max_probability > 0.5, "{}", fast.max_probability);
-        assert!(
-            fast.kept_mass >= 0.999 && fast.kept_mass <= 1.0 + 1e-12,
-            "{}",
-            fast.kept_mass
-        );
-        assert!(fast.fine_samples >= 32 * fast.significant_samples.min(1));
+        let rounded = scenario.rounded_offset_px;
+        scenario.run(
+            |Scene {
+                 search: s,
+                 truth,
+                 window,
+             }| {
+                // Coarse translation 4 is the one about 2 px along +x.
+                let t = s.translations.coarse_angst()[scenario.coarse_t];
+                assert!(t[0] > 1.0 && t[1].abs() < 1.0, "{t:?}");
+                let fast = search(&s, &CpuScorer).unwrap();
+                assert_eq!(
+                    fast.coarse_samples,
+                    s.orientations.len() * s.translations.len()
+                );
+                assert!(rotation_angle_between(&fast.best.rotation, &truth.rotation) < 1e-9);
+                assert_eq!(fast.best.translation_angst, truth.translation_angst);
+                assert_eq!(fast.best.direction, 17);
+                let origin = fast.best.origin_angst(s.particle);
+                assert!(
+                    (0..2).all(|i| (origin[i] - truth.origin_px(rounded)[i] * PIXEL).abs() < 1e-12)
+                );
+                assert!(fast.max_probability > 0.5, "{}", fast.max_probability);
+                assert!(
+                    fast.kept_mass >= 0.999 && fast.kept_mass <= 1.0 + 1e-12,
+                    "{}",
+                    fast.kept_mass
+                );
+                assert!(fast.fine_samples >= 32 * fast.significant_samples.min(1));
 
-        // Precomputed coarse slices change nothing.
-        let bank = ProjectionBank::for_plan(&projector, &window, 12, &plan).unwrap();
-        let banked = search(
-            &ParticleSearch {
-                coarse_bank: Some(&bank),
-                ..s
-            },
-            &CpuScorer,
-        )
-        .unwrap();
-        assert_eq!(banked, fast);
-        let small = ProjectionBank::for_plan(&projector, &window, 8, &plan).unwrap();
-        assert!(
-            search(
-                &ParticleSearch {
-                    coarse_bank: Some(&small),
-                    ..s
-                },
-                &CpuScorer
-            )
-            .is_err()
-        );
+                // Precomputed coarse slices change nothing.
+                let bank = ProjectionBank::for_plan(s.projector, window, 12, s.plan).unwrap();
+                let banked = search(
+                    &ParticleSearch {
+                        coarse_bank: Some(&bank),
+                        ..s
+                    },
+                    &CpuScorer,
+                )
+                .unwrap();
+                assert_eq!(banked, fast);
+                let small = ProjectionBank::for_plan(s.projector, window, 8, s.plan).unwrap();
+                assert!(
+                    search(
+                        &ParticleSearch {
+                            coarse_bank: Some(&small),
+                            ..s
+                        },
+                        &CpuScorer
+                    )
+                    .is_err()
+                );
 
-        let slow = search(&s, &ReferenceScorer).unwrap();
-        assert_eq!(
-            (slow.significant_samples, slow.fine_samples, slow.kept.len()),
-            (fast.significant_samples, fast.fine_samples, fast.kept.len())
-        );
-        assert!(
-            (slow.log_likelihood - fast.log_likelihood).abs() < 1e-4 * fast.min_score.abs(),
-            "{} {}",
-            slow.log_likelihood,
-            fast.log_likelihood
-        );
-        for (a, b) in slow.kept.iter().zip(&fast.kept) {
-            assert!(
-                (a.weight - b.weight).abs() < 1e-3,
-                "{} {}",
-                a.weight,
-                b.weight
-            );
-        }
+                let slow = search(&s, &ReferenceScorer).unwrap();
+                assert_eq!(
+                    (slow.significant_samples, slow.fine_samples, slow.kept.len()),
+                    (fast.significant_samples, fast.fine_samples, fast.kept.len())
+                );
+                assert!(
+                    (slow.log_likelihood - fast.log_likelihood).abs() < 1e-4 * fast.min_score.abs(),
+                    "{} {}",
+                    slow.log_likelihood,
+                    fast.log_likelihood
+                );
+                for (a, b) in slow.kept.iter().zip(&fast.kept) {
+                    assert!(
+                        (a.weight - b.weight).abs() < 1e-3,
+                        "{} {}",
+                        a.weight,
+                        b.weight
+                    );
+                }
 
-        // Keeping the whole mass: the kept weights are all fine weights and sum to 1.
-        let all = search(
-            &ParticleSearch {
-                adaptive_fraction: 1.0,
-                ..s
+                // Keeping the whole mass: the kept weights are all fine weights and sum to 1.
+                let all = search(
+                    &ParticleSearch {
+                        adaptive_fraction: 1.0,
+                        ..s
+                    },
+                    &CpuScorer,
+                )
+                .unwrap();
+                assert!((all.kept_mass - 1.0).abs() < 1e-12, "{}", all.kept_mass);
+                assert!(all.significant_samples >= fast.significant_samples);
+                let capped = search(
+                    &ParticleSearch {
+                        adaptive_fraction: 1.0,
+                        max_significant: Some(1),
+                        ..s
+                    },
+                    &CpuScorer,
+                )
+                .unwrap();
+                assert_eq!(capped.significant_samples, 1);
+                assert_eq!(capped.fine_samples, 32);
             },
-            &CpuScorer,
-        )
-        .unwrap();
-        assert!((all.kept_mass - 1.0).abs() < 1e-12, "{}", all.kept_mass);
-        assert!(all.significant_samples >= fast.significant_samples);
-        let capped = search(
-            &ParticleSearch {
-                adaptive_fraction: 1.0,
-                max_significant: Some(1),
-                ..s
-            },
-            &CpuScorer,
-        )
-        .unwrap();
-        assert_eq!(capped.significant_samples, 1);
-        assert_eq!(capped.fine_samples, 32);
+        );
     }
 
     #[test]
     fn noisy_posterior_concentrates_near_the_truth() {
-        let projector = blob_projector(3);
-        let sampling = c1(2);
-        let plan = OrientationPlan::new(&sampling, 1, 0.0).unwrap();
-        let orientations = global_orientations(&sampling, None).unwrap();
-        let grid = TranslationGrid::new(&translation_search(0.0), 1, [0, 0], PIXEL).unwrap();
-        let truth = Truth::on_fine_grid(
-            &plan,
-            &grid,
-            CoarseOrientation {
+        let scenario = SearchScenario {
+            projector_seed: 3,
+            healpix_order: 2,
+            coarse: CoarseOrientation {
                 direction: 100,
                 psi: 10,
                 prior: 1.0,
             },
-            5,
-            0,
-            1,
-        );
-        let ctf = test_ctf(15000.0);
-        let clean = simulate(
-            &projector,
-            &truth.rotation,
-            truth.origin_px([0, 0]),
-            Some(&ctf),
-            0.0,
-            0,
-        );
-        let noise_std = 2.0 * image_std(&clean);
-        let image = simulate(
-            &projector,
-            &truth.rotation,
-            truth.origin_px([0, 0]),
-            Some(&ctf),
-            noise_std,
-            11,
-        );
-        let sigma2 = white_sigma2(N, noise_std);
-        let window = FourierWindow::new(N, N).unwrap();
-        let particle = PreparedParticle::new(
-            &window,
-            &particle_input(
-                &image,
-                &sigma2,
-                Some(ctf),
-                [0, 0],
-                MaskFill::Noise { seed: 5 },
-            ),
-        )
-        .unwrap();
-        let s = ParticleSearch {
-            projector: &projector,
-            particle: &particle,
-            plan: &plan,
-            orientations: &orientations,
-            translations: &grid,
+            child: 5,
+            coarse_t: 0,
+            child_t: 1,
+            defocus_angst: 15000.0,
+            noise_ratio: 2.0,
+            noise_seed: Some(11),
+            current_size: N,
+            fill: MaskFill::Noise { seed: 5 },
             coarse_size: 16,
-            coarse_bank: None,
-            adaptive_fraction: 0.999,
-            max_significant: None,
-            metric: Metric::Diff2,
+            ..SearchScenario::default()
         };
-        let result = search(&s, &CpuScorer).unwrap();
-        let error: f64 = result
-            .kept
-            .iter()
-            .map(|p| p.weight * rotation_angle_between(&p.rotation, &truth.rotation))
-            .sum::<f64>()
-            / result.kept_mass;
-        let survived = result.significant_samples as f64 / result.coarse_samples as f64;
-        println!(
-            "noisy search: SNR 1/4, {} of {} coarse samples significant ({:.4} %), {} fine, {} kept, Pmax {:.3}, weighted angular error {error:.2}°",
-            result.significant_samples,
-            result.coarse_samples,
-            100.0 * survived,
-            result.fine_samples,
-            result.kept.len(),
-            result.max_probability
-        );
-        assert!(error < sampling.angular_step_deg(0), "{error}");
-        assert!(survived < 0.01, "{survived}");
-        assert!(result.kept_mass >= 0.999);
+        scenario.run(|Scene { search: s, truth, .. }| {
+            let result = search(&s, &CpuScorer).unwrap();
+            let error: f64 = result
+                .kept
+                .iter()
+                .map(|p| p.weight * rotation_angle_between(&p.rotation, &truth.rotation))
+                .sum::<f64>()
+                / result.kept_mass;
+            let survived = result.significant_samples as f64 / result.coarse_samples as f64;
+            println!(
+                "noisy search: SNR 1/4, {} of {} coarse samples significant ({:.4} %), {} fine, {} kept, Pmax {:.3}, weighted angular error {error:.2}°",
+                result.significant_samples,
+                result.coarse_samples,
+                100.0 * survived,
+                result.fine_samples,
+                result.kept.len(),
+                result.max_probability
+            );
+            assert!(error < s.plan.sampling().angular_step_deg(0), "{error}");
+            assert!(survived < 0.01, "{survived}");
+            assert!(result.kept_mass >= 0.999);
+        });
     }
 
     /// Time of one particle's search at box 64 (run with `--ignored --nocapture`): 7.5°
@@ -601,7 +540,7 @@ mod tests {
     #[test]
     #[ignore = "benchmark; run explicitly with --ignored --nocapture"]
     fn search_timing_box64() {
-        use crate::projector::{Projector, ProjectorOptions};
+        use crate::fourier::projector::{Projector, ProjectorOptions};
         use std::time::Instant;
         let (n, pixel, current) = (64, 1.5, 48);
         let volume = crate::estep::testkit::blob_volume(n, pixel, 12);
@@ -625,7 +564,7 @@ mod tests {
             prior_centre_angst: [0.0, 0.0],
         };
         let grid = TranslationGrid::new(&offsets, 1, [0, 0], pixel).unwrap();
-        let rotation = crate::euler::euler_to_matrix(33.0, 77.0, 123.0);
+        let rotation = crate::geometry::euler::euler_to_matrix(33.0, 77.0, 123.0);
         let ctf = test_ctf(15000.0);
         let clean = simulate(&projector, &rotation, [0.7, -1.2], Some(&ctf), 0.0, 0);
         let noise_std = 3.0 * image_std(&clean);
@@ -664,7 +603,8 @@ mod tests {
             .collect();
         let r = result.unwrap();
         let mut bp =
-            crate::backprojector::BackProjector::new(n, pixel, &Default::default()).unwrap();
+            crate::fourier::backprojector::BackProjector::new(n, pixel, &Default::default())
+                .unwrap();
         let settings = crate::estep::ContributionSettings {
             ssnr: None,
             prior_centre_angst: [0.0, 0.0],

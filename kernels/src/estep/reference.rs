@@ -69,7 +69,7 @@ mod tests {
     use super::*;
     use crate::estep::testkit::{N, blob_projector, image_std, particle_input, simulate, test_ctf};
     use crate::estep::{CpuScorer, FourierWindow, MaskFill, Pairs, PreparedParticle, Rotations};
-    use crate::euler::euler_to_matrix;
+    use crate::geometry::euler::euler_to_matrix;
 
     #[test]
     fn cpu_scorer_matches_the_float64_reference() {

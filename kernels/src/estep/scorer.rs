@@ -8,7 +8,7 @@
 use glam::DMat3;
 
 use super::{EstepError, PreparedParticle, ProjectionBank};
-use crate::projector::Projector;
+use crate::fourier::projector::Projector;
 
 /// What a score is (lower is better for both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,9 +121,12 @@ impl ScoreRequest<'_> {
         crate::grid::check_same_box(
             "projector box vs particle box",
             window.ori_size(),
-            self.projector.ori_size(),
+            self.projector.geometry().ori_size,
         )?;
-        let (p, q) = (self.particle.pixel_size(), self.projector.pixel_size());
+        let (p, q) = (
+            self.particle.pixel_size(),
+            self.projector.geometry().pixel_size,
+        );
         if (p - q).abs() > 1e-4 * p {
             return Err(EstepError::invalid(
                 "projector pixel size (Å)",

@@ -1,14 +1,21 @@
-//! Fixtures shared by the E-step tests: a deterministic "random-ish" volume of Gaussian blobs
-//! and particles simulated from it at known poses (projection, CTF, shift, white noise).
+//! Fixtures shared by the E-step tests: a deterministic "random-ish" volume of Gaussian blobs,
+//! particles simulated from it at known poses (projection, CTF, shift, white noise), and
+//! [`SearchScenario`], a whole particle search around such a particle.
 
 use glam::DMat3;
 
-use super::{MaskFill, ParticleInput, ParticleMask};
-use crate::ctf::{Ctf, CtfParams, CtfVariant};
-use crate::fft;
+use super::{
+    CoarseOrientation, FourierWindow, MaskFill, Metric, OrientationPlan, ParticleInput,
+    ParticleMask, ParticleSearch, PreparedParticle, TranslationGrid, TranslationSearch,
+    global_orientations,
+};
+use crate::fourier::ctf::{Ctf, CtfParams, CtfVariant};
+use crate::fourier::fft;
+use crate::fourier::projector::{Projector, ProjectorOptions};
+use crate::geometry::sampling::OrientationSampling;
+use crate::geometry::symmetry::SymmetryGroup;
 use crate::grid::test_noise::uniform;
 use crate::grid::{Image, Volume};
-use crate::projector::{Projector, ProjectorOptions};
 use crate::random::SplitMix64;
 
 /// Box size (pixels) and pixel size (Å) of the test particles.
@@ -74,8 +81,8 @@ pub(crate) fn simulate(
     noise_std: f64,
     seed: u64,
 ) -> Image {
-    let n = projector.ori_size();
-    let p = projector.pixel_size();
+    let n = projector.geometry().ori_size;
+    let p = projector.geometry().pixel_size;
     let mut f = projector.project(a, n).unwrap();
     if let Some(c) = ctf {
         let img = c.image(n, p, CtfVariant::default()).unwrap();
@@ -84,7 +91,7 @@ pub(crate) fn simulate(
             .zip(img.data())
             .for_each(|(v, &c)| *v *= c);
     }
-    crate::shift::shift(&mut f, [-origin_px[0] * p, -origin_px[1] * p]);
+    crate::fourier::shift::shift(&mut f, [-origin_px[0] * p, -origin_px[1] * p]);
     let mut image = fft::inverse(&f);
     let mut g = SplitMix64::new(seed);
     image
@@ -144,9 +151,9 @@ pub(crate) struct Truth {
 
 impl Truth {
     pub(crate) fn on_fine_grid(
-        plan: &super::OrientationPlan<'_>,
-        grid: &super::TranslationGrid,
-        coarse: super::CoarseOrientation,
+        plan: &OrientationPlan<'_>,
+        grid: &TranslationGrid,
+        coarse: CoarseOrientation,
         child: usize,
         coarse_t: usize,
         child_t: usize,
@@ -160,5 +167,166 @@ impl Truth {
     /// The particle origin in pixels for a given rounded previous offset.
     pub(crate) fn origin_px(&self, rounded_offset_px: [i64; 2]) -> [f64; 2] {
         [0, 1].map(|i| rounded_offset_px[i] as f64 + self.translation_angst[i] / PIXEL)
+    }
+}
+
+/// The search for one particle simulated at a known pose on the fine grid of a C1 search:
+/// blob reference, HEALPix orientations (fine pass one order finer), a translation grid of
+/// coarse step and range 2 pixels (5 coarse, 20 fine translations), a CTF-modulated particle
+/// and the search settings. Each test states the fields it changes from
+/// [`Default`](SearchScenario::default) and gets the built search from [`run`](Self::run).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SearchScenario {
+    /// Seed of the reference's blob volume ([`blob_projector`]).
+    pub projector_seed: u64,
+    /// HEALPix order of the coarse orientation sampling.
+    pub healpix_order: u32,
+    /// Perturbation of every rotation of the orientation plan (degrees).
+    pub perturbation_deg: f64,
+    /// Perturbation of the translation grid (Å).
+    pub translation_perturbation_angst: f64,
+    /// The particle's rounded previous offset (pixels).
+    pub rounded_offset_px: [i64; 2],
+    /// The true pose: child `child` of coarse orientation `coarse` and fine translation
+    /// `child_t` of coarse translation `coarse_t` ([`Truth::on_fine_grid`]).
+    pub coarse: CoarseOrientation,
+    /// See `coarse`.
+    pub child: usize,
+    /// See `coarse`.
+    pub coarse_t: usize,
+    /// See `coarse`.
+    pub child_t: usize,
+    /// Defocus of the particle's CTF (Å, [`test_ctf`]).
+    pub defocus_angst: f64,
+    /// Standard deviation of the particle's white noise model (σ²) relative to that of the
+    /// clean image.
+    pub noise_ratio: f64,
+    /// `Some(seed)`: noise of that standard deviation is added to the image from `seed`;
+    /// `None`: the image stays clean and only σ² assumes the noise.
+    pub noise_seed: Option<u64>,
+    /// `Some((a, b))`: the particle sees a·v + b instead of each pixel value v.
+    pub grey: Option<(f32, f32)>,
+    /// Current image size of the window (the fine pass; pixels, even).
+    pub current_size: usize,
+    /// How the particle's mask fills the outside.
+    pub fill: MaskFill,
+    /// Window size of the coarse pass (pixels, even).
+    pub coarse_size: usize,
+    /// Likelihood or cross-correlation search.
+    pub metric: Metric,
+}
+
+impl Default for SearchScenario {
+    /// Order 1, no perturbations, pose at coarse orientation 0 (prior 1) and translation 0,
+    /// defocus 1 µm, a clean image with σ half its standard deviation, window 24 with a
+    /// mean-filled mask, coarse size 12, d² search.
+    fn default() -> Self {
+        Self {
+            projector_seed: 1,
+            healpix_order: 1,
+            perturbation_deg: 0.0,
+            translation_perturbation_angst: 0.0,
+            rounded_offset_px: [0, 0],
+            coarse: CoarseOrientation {
+                direction: 0,
+                psi: 0,
+                prior: 1.0,
+            },
+            child: 0,
+            coarse_t: 0,
+            child_t: 0,
+            defocus_angst: 10000.0,
+            noise_ratio: 0.5,
+            noise_seed: None,
+            grey: None,
+            current_size: 24,
+            fill: MaskFill::Mean,
+            coarse_size: 12,
+            metric: Metric::Diff2,
+        }
+    }
+}
+
+/// What [`SearchScenario::run`] built: the search (its projector, particle, plan, orientations
+/// and translations), the true pose and the particle's window.
+pub(crate) struct Scene<'a> {
+    /// The search, adaptive fraction 0.999, no significance cap, no coarse bank.
+    pub search: ParticleSearch<'a>,
+    /// The pose the particle was simulated at.
+    pub truth: Truth,
+    /// The particle's window.
+    pub window: &'a FourierWindow,
+}
+
+impl SearchScenario {
+    /// Builds the scenario and runs `test` on it.
+    pub(crate) fn run<R>(&self, test: impl FnOnce(Scene<'_>) -> R) -> R {
+        let projector = blob_projector(self.projector_seed);
+        let c1 = SymmetryGroup::parse("C1").unwrap();
+        let sampling = OrientationSampling::new(self.healpix_order, &c1).unwrap();
+        let plan = OrientationPlan::new(&sampling, 1, self.perturbation_deg).unwrap();
+        let orientations = global_orientations(&sampling, None).unwrap();
+        let offsets = TranslationSearch {
+            range_angst: 2.0 * PIXEL,
+            step_angst: 2.0 * PIXEL,
+            perturbation_angst: self.translation_perturbation_angst,
+            sigma_offset_angst: 10.0 * PIXEL,
+            prior_centre_angst: [0.0, 0.0],
+        };
+        let rounded = self.rounded_offset_px;
+        let grid = TranslationGrid::new(&offsets, 1, rounded, PIXEL).unwrap();
+        let truth = Truth::on_fine_grid(
+            &plan,
+            &grid,
+            self.coarse,
+            self.child,
+            self.coarse_t,
+            self.child_t,
+        );
+        let ctf = test_ctf(self.defocus_angst);
+        let origin = truth.origin_px(rounded);
+        let image_with = |noise_std, seed| {
+            simulate(
+                &projector,
+                &truth.rotation,
+                origin,
+                Some(&ctf),
+                noise_std,
+                seed,
+            )
+        };
+        let clean = image_with(0.0, 0);
+        let noise_std = self.noise_ratio * image_std(&clean);
+        let image = match self.noise_seed {
+            Some(seed) => image_with(noise_std, seed),
+            None => clean,
+        };
+        let image = match self.grey {
+            Some((a, b)) => {
+                Image::from_vec(N, PIXEL, image.data().iter().map(|v| a * v + b).collect()).unwrap()
+            }
+            None => image,
+        };
+        let sigma2 = white_sigma2(N, noise_std);
+        let window = FourierWindow::new(N, self.current_size).unwrap();
+        let input = particle_input(&image, &sigma2, Some(ctf), rounded, self.fill);
+        let particle = PreparedParticle::new(&window, &input).unwrap();
+        let search = ParticleSearch {
+            projector: &projector,
+            particle: &particle,
+            plan: &plan,
+            orientations: &orientations,
+            translations: &grid,
+            coarse_size: self.coarse_size,
+            coarse_bank: None,
+            adaptive_fraction: 0.999,
+            max_significant: None,
+            metric: self.metric,
+        };
+        test(Scene {
+            search,
+            truth,
+            window: &window,
+        })
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! A pixel is an integer frequency (kx ≥ 0, ky) of the N box (k/(N·p) Å⁻¹); pixels with
 //! kx = 0, ky < 0 are left out (Friedel mates of stored ones). A window of even size s holds
-//! the pixels with kx² + ky² ≤ (s/2)², the same disc the [`Projector`](crate::projector)
+//! the pixels with kx² + ky² ≤ (s/2)², the same disc the [`Projector`](crate::fourier::projector)
 //! fills, so every window pixel is stored in an s-box half array. Sorting by kx² + ky² (ties
 //! by ky, then kx) puts the DC term first (index 0) and makes every smaller window a prefix of
 //! the current one: the coarse pass reads the first [`FourierWindow::len_for`]`(coarse_size)`
@@ -218,7 +218,7 @@ mod tests {
 
     #[test]
     fn shifting_matches_the_shift_kernel() {
-        use crate::fft::forward;
+        use crate::fourier::fft::forward;
         use crate::grid::{Image, test_noise::uniform};
         let (n, p) = (16, 2.0);
         let img = Image::from_vec(n, p, uniform(5, n * n)).unwrap();
@@ -235,7 +235,7 @@ mod tests {
         };
         let t = [0.7, -1.3];
         let mut shifted = f.clone();
-        crate::shift::shift(&mut shifted, [t[0] * p, t[1] * p]);
+        crate::fourier::shift::shift(&mut shifted, [t[0] * p, t[1] * p]);
         let (re, im) = (gather(&f, |c| c.re), gather(&f, |c| c.im));
         let (mut dre, mut dim) = (vec![0.0; w.len()], vec![0.0; w.len()]);
         w.shift(t, (&re, &im), (&mut dre, &mut dim));

@@ -15,7 +15,8 @@ pub struct HalfGrid<T, const D: usize> {
     data: Vec<T>,
 }
 
-/// The transform of an [`Image`](super::Image): RELION scaling, origin at n/2 (see [`crate::fft`]).
+/// The transform of an [`Image`](super::Image): RELION scaling, origin at n/2 (see
+/// [`crate::fourier::fft`]).
 pub type FourierImage = HalfGrid<Complex32, 2>;
 /// The transform of a [`Volume`](super::Volume): RELION scaling, origin at n/2.
 pub type FourierVolume = HalfGrid<Complex32, 3>;

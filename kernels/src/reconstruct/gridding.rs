@@ -8,7 +8,7 @@
 //! F = D·v ≈ D/W smoothed over the blob. v·W is real and even (W is Hermitian and real), so the
 //! convolution runs through [`EvenConvolution`], about twice as fast as a general round trip.
 
-use crate::fft::EvenConvolution;
+use crate::fourier::fft::EvenConvolution;
 use crate::grid::{GridError, HalfGrid, half_width, wrapped_to_logical};
 use rayon::prelude::*;
 

@@ -2,7 +2,7 @@
 //! reconstruction (refine.md §2.3; RELION's `updateSSNRarrays` and the τ² term of
 //! `reconstruct`). Shells are those of the unpadded box, r = round(|k|/pad).
 
-use crate::backprojector::BackProjector;
+use crate::fourier::backprojector::BackProjector;
 
 /// Per-shell statistics written to model.star, indexed by unpadded shell 0 … N/2.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,8 +77,8 @@ pub fn tau2_from_fsc(
     tau2_fudge: f64,
     joined_halves: bool,
 ) -> Tau2Spectrum {
-    let shells = bp.ori_size() / 2 + 1;
-    let pad = bp.padding() as f64;
+    let shells = bp.geometry().ori_size / 2 + 1;
+    let pad = bp.geometry().padding as f64;
     let radius = bp.data().radius() as i64;
     let (mut sum, mut count) = (vec![0.0; shells], vec![0usize; shells]);
     for (i, &w) in bp.weight().data().iter().enumerate() {

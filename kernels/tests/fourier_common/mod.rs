@@ -98,7 +98,7 @@ pub fn even_orientations(count: usize) -> Vec<DMat3> {
             let rot = (golden * i as f64).to_degrees();
             let tilt = z.acos().to_degrees();
             let psi = (i as f64 * 137.0) % 360.0;
-            cryoflux_kernels::euler::euler_to_matrix(rot, tilt, psi)
+            cryoflux_kernels::geometry::euler::euler_to_matrix(rot, tilt, psi)
         })
         .collect()
 }

@@ -15,9 +15,9 @@ use glam::{DMat3, DVec3};
 pub use directions::Direction;
 pub use local::{DEFAULT_SIGMA_CUTOFF, LocalPrior, LocalSearch};
 
-use crate::euler::{EulerAngles, euler_to_matrix};
-use crate::healpix::{self, Healpix, HealpixError};
-use crate::symmetry::SymmetryGroup;
+use crate::geometry::euler::{EulerAngles, euler_to_matrix};
+use crate::geometry::healpix::{self, Healpix, HealpixError};
+use crate::geometry::symmetry::SymmetryGroup;
 
 /// Why an orientation sampling could not be built or queried.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -78,7 +78,7 @@ impl OrientationSampling {
     /// The grid at HEALPix `order` (0–13) for `symmetry`, with RELION's default psi step.
     ///
     /// ```
-    /// use cryoflux_kernels::{sampling::OrientationSampling, symmetry::SymmetryGroup};
+    /// use cryoflux_kernels::geometry::{sampling::OrientationSampling, symmetry::SymmetryGroup};
     /// let d2 = SymmetryGroup::parse("D2").unwrap();
     /// let sampling = OrientationSampling::new(2, &d2).unwrap(); // 15° steps
     /// assert_eq!((sampling.directions().len(), sampling.psis().len()), (48, 24));
@@ -193,7 +193,7 @@ impl OrientationSampling {
         Ok(EulerAngles::new(d.rot, d.tilt, self.psi(ipsi)?))
     }
 
-    /// Rotation matrix of coarse orientation (`idir`, `ipsi`) (see [`crate::euler`]).
+    /// Rotation matrix of coarse orientation (`idir`, `ipsi`) (see [`crate::geometry::euler`]).
     pub fn matrix(&self, idir: usize, ipsi: usize) -> Result<DMat3, SamplingError> {
         Ok(self.euler(idir, ipsi)?.to_matrix())
     }
@@ -263,7 +263,7 @@ pub fn perturbed(angles: EulerAngles, perturbation_deg: f64) -> EulerAngles {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::euler::rotation_angle_between;
+    use crate::geometry::euler::rotation_angle_between;
 
     #[test]
     fn counts_follow_the_relion_table() {
@@ -343,7 +343,7 @@ mod tests {
         let parent = s.directions()[idir].vector();
         let radius = Healpix::new(2).unwrap().max_pixel_radius();
         for f in &fine {
-            let v = crate::euler::euler_to_direction(f.rot, f.tilt);
+            let v = crate::geometry::euler::euler_to_direction(f.rot, f.tilt);
             assert!(v.angle_between(parent) <= radius);
         }
         assert_eq!(s.oversampled(idir, ipsi, 2).unwrap().len(), 64);

@@ -45,7 +45,7 @@ pub fn amplitude_spectrum<const D: usize>(f: &HalfGrid<Complex32, D>) -> Vec<f64
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fft::forward;
+    use crate::fourier::fft::forward;
     use crate::grid::{Image, Volume, test_noise::uniform};
 
     #[test]

@@ -3,14 +3,14 @@
 //!
 //! Each group keeps directions inside a rot/tilt box (degrees) and/or on the non-negative side of
 //! a few planes through symmetry axes. The cut is deliberately generous at the borders; the
-//! greedy removal in [`crate::sampling`] then drops the remaining symmetry mates. Comparisons are
-//! exactly RELION's (inclusive bounds, `rot == 0` special cases) so that HEALPix centres lying on
-//! a border fall on the same side.
+//! greedy removal in [`crate::geometry::sampling`] then drops the remaining symmetry mates.
+//! Comparisons are exactly RELION's (inclusive bounds, `rot == 0` special cases) so that HEALPix
+//! centres lying on a border fall on the same side.
 
 use glam::DVec3;
 
 use super::point_group::{IcosahedralSetting, PointGroup};
-use crate::euler::euler_to_matrix;
+use crate::geometry::euler::euler_to_matrix;
 
 /// A half-space test `dot(direction, normal) ≥ 0` (or `≤ 0` when `non_positive`).
 #[derive(Debug, Clone, Copy)]
@@ -212,7 +212,7 @@ impl AsymmetricUnit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::euler::euler_to_direction;
+    use crate::geometry::euler::euler_to_direction;
 
     fn keeps(group: &str, rot: f64, tilt: f64) -> bool {
         let unit = AsymmetricUnit::new(PointGroup::parse(group).unwrap());
@@ -257,7 +257,7 @@ mod tests {
                     let phi = i as f64 * std::f64::consts::PI * (3.0 - 5f64.sqrt());
                     let r = (1.0 - z * z).sqrt();
                     let dir = DVec3::new(r * phi.cos(), r * phi.sin(), z);
-                    let (rot, tilt) = crate::euler::direction_to_euler(dir);
+                    let (rot, tilt) = crate::geometry::euler::direction_to_euler(dir);
                     unit.contains(rot, tilt, dir)
                 })
                 .count();

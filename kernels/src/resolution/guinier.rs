@@ -3,11 +3,12 @@
 //! least-squares straight line through part of it, whose slope gives the map's B-factor
 //! (amplitudes fall as exp(−B/4 · 1/d²), so B = 4 · slope, in Å²).
 //!
-//! Shells are round(|k|) from 0 (DC) to n/2 (Nyquist), as in [`crate::spectrum`]; amplitudes
-//! are in RELION's FFT units, so ln values match `relion_postprocess`'s Guinier tables.
+//! Shells are round(|k|) from 0 (DC) to n/2 (Nyquist), as in [`crate::fourier::spectrum`];
+//! amplitudes are in RELION's FFT units, so ln values match `relion_postprocess`'s Guinier
+//! tables.
 
+use crate::fourier::spectrum::amplitude_spectrum;
 use crate::grid::{Complex32, HalfGrid};
-use crate::spectrum::amplitude_spectrum;
 
 /// One point of a Guinier plot.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -98,8 +99,8 @@ pub fn fit_guinier(points: &[GuinierPoint], lowest: f64, highest: f64) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fft::forward;
-    use crate::filter::apply_bfactor;
+    use crate::fourier::fft::forward;
+    use crate::fourier::filter::apply_bfactor;
     use crate::grid::{Volume, test_noise::uniform};
 
     #[test]

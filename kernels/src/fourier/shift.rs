@@ -45,7 +45,7 @@ pub fn shift<const D: usize>(f: &mut HalfGrid<Complex32, D>, shift: [f64; D]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fft::{forward, inverse};
+    use crate::fourier::fft::{forward, inverse};
     use crate::grid::test_noise::uniform;
     use crate::grid::{Image, Volume};
 

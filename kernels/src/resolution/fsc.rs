@@ -5,7 +5,7 @@
 //! follows RELION's post-processing: the last shell before the curve first drops below the
 //! threshold, reported as n·p/r Å.
 
-use crate::fft;
+use crate::fourier::fft;
 use crate::grid::{Complex32, GridError, HalfGrid, RealGrid};
 
 /// FSC per shell (0 … n/2) between two half arrays of the same box and pixel size.

@@ -1,16 +1,16 @@
 //! Insertion of 2D Fourier slices into 3D data and weight accumulators (refine.md §2.1, §2.2,
-//! §2.7), the adjoint of [`crate::projector`].
+//! §2.7), the adjoint of [`crate::fourier::projector`].
 //!
 //! Accumulators are `f64` (complex data, real weights) on the projector's padded, centred grid,
 //! so that summing hundreds of thousands of particles loses nothing; they form an Abelian group
 //! under [`BackProjector::add`], so partial sums from any number of workers can be reduced in
 //! any fixed order.
 
+use crate::fourier::padded::PaddedGeometry;
 use crate::grid::{
     CentredGrid, Complex64, FourierImage, FourierValue, FourierVolume, GridError, HalfGrid,
     Interpolation, half_width, wrapped_to_logical,
 };
-use crate::projector::check_padding_and_r_max;
 use glam::{DMat3, DVec3};
 use rayon::prelude::*;
 
@@ -39,11 +39,7 @@ impl Default for BackProjectorOptions {
 /// Accumulated Fourier data Σ CTF·X and weights Σ CTF² of one half set (or one worker's part).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BackProjector {
-    ori_size: usize,
-    pixel_size: f64,
-    padding: usize,
-    r_max: usize,
-    interpolation: Interpolation,
+    geometry: PaddedGeometry,
     data: CentredGrid<Complex64>,
     weight: CentredGrid<f64>,
 }
@@ -56,14 +52,16 @@ impl BackProjector {
         options: &BackProjectorOptions,
     ) -> Result<Self, GridError> {
         crate::grid::check_pixel_size("backprojector pixel size (Å)", pixel_size)?;
-        let r_max = check_padding_and_r_max(ori_size, options.padding, options.r_max)?;
-        let radius = options.padding * r_max;
-        Ok(Self {
+        let geometry = PaddedGeometry::new(
             ori_size,
             pixel_size,
-            padding: options.padding,
-            r_max,
-            interpolation: options.interpolation,
+            options.padding,
+            options.r_max,
+            options.interpolation,
+        )?;
+        let radius = options.padding * geometry.r_max;
+        Ok(Self {
+            geometry,
             data: CentredGrid::zeros(radius),
             weight: CentredGrid::zeros(radius),
         })
@@ -71,7 +69,7 @@ impl BackProjector {
 
     /// Rebuilds accumulators from their contents, e.g. after they crossed a process boundary:
     /// box `ori_size` (N, pixels), `pixel_size` Å, the layout `options` (its `r_max` as
-    /// [`Self::r_max`] returned it) and the values of [`Self::data`] and [`Self::weight`] in
+    /// [`Self::geometry`] returned it) and the values of [`Self::data`] and [`Self::weight`] in
     /// storage order. Fails if the layout is invalid or the value counts do not match it.
     pub fn from_parts(
         ori_size: usize,
@@ -91,7 +89,7 @@ impl BackProjector {
                     what,
                     expected: format!(
                         "{expected} values for box {ori_size}, padding {}, r_max {}",
-                        bp.padding, bp.r_max
+                        bp.geometry.padding, bp.geometry.r_max
                     ),
                     found: format!("{found} values"),
                 });
@@ -102,29 +100,11 @@ impl BackProjector {
         Ok(bp)
     }
 
-    /// Box size N (pixels) of the map being reconstructed.
-    pub fn ori_size(&self) -> usize {
-        self.ori_size
-    }
-
-    /// Pixel size (Å) of the map.
-    pub fn pixel_size(&self) -> f64 {
-        self.pixel_size
-    }
-
-    /// Padding factor.
-    pub fn padding(&self) -> usize {
-        self.padding
-    }
-
-    /// Largest inserted frequency in shells of the unpadded box.
-    pub fn r_max(&self) -> usize {
-        self.r_max
-    }
-
-    /// Interpolation used for insertion (and hence for the gridding correction).
-    pub fn interpolation(&self) -> Interpolation {
-        self.interpolation
+    /// The map's box (N, pixels) and pixel size (Å), the padding factor, the largest inserted
+    /// frequency (shells of the unpadded box) and the interpolation used for insertion (and
+    /// hence for the gridding correction).
+    pub fn geometry(&self) -> &PaddedGeometry {
+        &self.geometry
     }
 
     /// Accumulated data Σ CTF·X (padded, centred grid; pad³·N scaling of the projector).
@@ -151,8 +131,8 @@ impl BackProjector {
         image.check_same_shape("backprojection weights vs image", weights)?;
         let n = image.n();
         let h = half_width(n);
-        let r_in = self.r_max.min(n / 2) as i64;
-        let pad = self.padding as f64;
+        let r_in = self.geometry.r_max.min(n / 2) as i64;
+        let pad = self.geometry.padding as f64;
         let (a0, a1) = (a.row(0) * pad, a.row(1) * pad);
         let max_r2 = (self.data.radius() * self.data.radius()) as f64;
         let rows = image.data().chunks(h).zip(weights.data().chunks(h));
@@ -168,9 +148,10 @@ impl BackProjector {
                     continue;
                 }
                 let value = Complex64::new(v.re as f64, v.im as f64);
-                self.data.splat(q.to_array(), value, self.interpolation);
+                self.data
+                    .splat(q.to_array(), value, self.geometry.interpolation);
                 self.weight
-                    .splat(q.to_array(), w as f64, self.interpolation);
+                    .splat(q.to_array(), w as f64, self.geometry.interpolation);
             }
         }
         Ok(())
@@ -184,7 +165,10 @@ impl BackProjector {
     }
 
     fn check_same_layout(&self, other: &Self) -> Result<(), GridError> {
-        let layout = |b: &Self| (b.ori_size, b.padding, b.r_max, b.interpolation);
+        let layout = |b: &Self| {
+            let g = &b.geometry;
+            (g.ori_size, g.padding, g.r_max, g.interpolation)
+        };
         if layout(self) == layout(other) {
             Ok(())
         } else {
@@ -212,8 +196,8 @@ impl BackProjector {
             .copied()
             .collect();
         if !ops.is_empty() {
-            self.data = apply_point_group(&self.data, &ops, self.interpolation);
-            self.weight = apply_point_group(&self.weight, &ops, self.interpolation);
+            self.data = apply_point_group(&self.data, &ops, self.geometry.interpolation);
+            self.weight = apply_point_group(&self.weight, &ops, self.geometry.interpolation);
         }
     }
 
@@ -226,7 +210,7 @@ impl BackProjector {
         radius_shells: f64,
     ) -> Result<(), GridError> {
         self.check_same_layout(other)?;
-        let r = (self.padding as f64 * radius_shells).round();
+        let r = (self.geometry.padding as f64 * radius_shells).round();
         let r2 = (r * r) as i64;
         for i in 0..self.data.data().len() {
             let [x, y, z] = self.data.frequency(i);
@@ -246,11 +230,11 @@ impl BackProjector {
     /// (refine.md §3.1): avg(K) = Σ D(k) / Σ W(k) over padded k with round(k/pad) = K, zero where
     /// the weight sum is zero or |K| > r_max. The two halves' versions give the gold-standard FSC.
     pub fn downsampled_average(&self) -> Result<FourierVolume, GridError> {
-        let n = self.ori_size;
-        let mut num = HalfGrid::<Complex64, 3>::zeros(n, self.pixel_size)?;
-        let mut den = HalfGrid::<f64, 3>::zeros(n, self.pixel_size)?;
-        let pad = self.padding as f64;
-        let r2 = (self.r_max * self.r_max) as i64;
+        let n = self.geometry.ori_size;
+        let mut num = HalfGrid::<Complex64, 3>::zeros(n, self.geometry.pixel_size)?;
+        let mut den = HalfGrid::<f64, 3>::zeros(n, self.geometry.pixel_size)?;
+        let pad = self.geometry.padding as f64;
+        let r2 = (self.geometry.r_max * self.geometry.r_max) as i64;
         for i in 0..self.data.data().len() {
             let k = self.data.frequency(i);
             let big = k.map(|c| (c as f64 / pad).round() as i64);
@@ -274,7 +258,7 @@ impl BackProjector {
                 }
             })
             .collect();
-        FourierVolume::from_vec(n, self.pixel_size, values)
+        FourierVolume::from_vec(n, self.geometry.pixel_size, values)
     }
 }
 
@@ -361,8 +345,12 @@ mod tests {
     fn add_sums_and_rejects_other_layouts() {
         let mut a = BackProjector::new(8, 1.0, &BackProjectorOptions::default()).unwrap();
         let (img, w) = constant_image(8, Complex32::new(1.0, 1.0));
-        a.backproject(&img, &w, &crate::euler::euler_to_matrix(10.0, 20.0, 30.0))
-            .unwrap();
+        a.backproject(
+            &img,
+            &w,
+            &crate::geometry::euler::euler_to_matrix(10.0, 20.0, 30.0),
+        )
+        .unwrap();
         let mut b = a.clone();
         b.add(&a).unwrap();
         let sa: f64 = a.weight().data().iter().sum();
@@ -389,12 +377,16 @@ mod tests {
         };
         let mut a = BackProjector::new(8, 1.5, &options).unwrap();
         let (img, w) = constant_image(8, Complex32::new(1.0, -2.0));
-        a.backproject(&img, &w, &crate::euler::euler_to_matrix(10.0, 20.0, 30.0))
-            .unwrap();
+        a.backproject(
+            &img,
+            &w,
+            &crate::geometry::euler::euler_to_matrix(10.0, 20.0, 30.0),
+        )
+        .unwrap();
         let layout = BackProjectorOptions {
-            padding: a.padding(),
-            r_max: Some(a.r_max()),
-            interpolation: a.interpolation(),
+            padding: a.geometry().padding,
+            r_max: Some(a.geometry().r_max),
+            interpolation: a.geometry().interpolation,
         };
         let (data, weight) = (a.data().data(), a.weight().data());
         let b = BackProjector::from_parts(8, 1.5, &layout, data, weight).unwrap();
@@ -412,8 +404,12 @@ mod tests {
     fn symmetrise_makes_kx0_hermitian_and_c2_doubles_weight() {
         let mut bp = BackProjector::new(8, 1.0, &BackProjectorOptions::default()).unwrap();
         let (img, w) = constant_image(8, Complex32::new(1.0, 0.5));
-        bp.backproject(&img, &w, &crate::euler::euler_to_matrix(0.0, 90.0, 0.0))
-            .unwrap();
+        bp.backproject(
+            &img,
+            &w,
+            &crate::geometry::euler::euler_to_matrix(0.0, 90.0, 0.0),
+        )
+        .unwrap();
         let before: f64 = bp.weight().data().iter().sum();
         let c2 = DMat3::from_rows(
             DVec3::new(-1.0, 0.0, 0.0),

@@ -54,9 +54,9 @@ pub fn randomise_phases_beyond<const D: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fft::{forward, inverse};
-    use crate::fsc::fsc;
+    use crate::fourier::fft::{forward, inverse};
     use crate::grid::{Volume, test_noise::uniform};
+    use crate::resolution::fsc::fsc;
 
     fn noise_map(n: usize, seed: u64) -> Volume {
         Volume::from_vec(n, 1.5, uniform(seed, n * n * n)).unwrap()

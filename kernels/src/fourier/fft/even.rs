@@ -291,7 +291,7 @@ impl<T: FftFloat> LinesScratch<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fft::{forward_slice, inverse_slice};
+    use crate::fourier::fft::{forward_slice, inverse_slice};
     use crate::grid::test_noise::uniform;
 
     /// Random values, even on the kx = 0 and kx = m/2 planes, zero outside `radius`.

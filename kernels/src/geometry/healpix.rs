@@ -4,9 +4,9 @@
 //! At order `o` the sphere is cut into `12·4^o` equal-area pixels (`Nside = 2^o` per face side).
 //! A pixel's position is `(z, φ)`: `z = cos θ` of the colatitude θ and the azimuth φ in radians
 //! [0, 2π); RELION's viewing direction of the pixel is `rot = φ`, `tilt = θ` (in degrees, see
-//! [`crate::sampling`]). NESTED index = `face·Nside² + interleave(x bits, y bits)`, where x, y
-//! are the pixel's coordinates within its base face (x on even bits, y on odd bits). Centres are
-//! computed with the same floating-point operations as RELION so that border decisions agree.
+//! [`crate::geometry::sampling`]). NESTED index = `face·Nside² + interleave(x bits, y bits)`,
+//! where x, y are the pixel's coordinates within its base face (x on even bits, y on odd bits).
+//! Centres are computed with the same floating-point operations as RELION so that border decisions agree.
 
 use std::f64::consts::{FRAC_PI_2, TAU};
 

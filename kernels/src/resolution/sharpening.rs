@@ -1,10 +1,10 @@
 //! Map-sharpening filters of post-processing, on centred half arrays: FSC weighting
 //! (Rosenthal & Henderson 2003), division by a detector's MTF, and the cut at Nyquist that
-//! goes with a B-factor. (The B-factor itself is [`crate::filter::apply_bfactor`].)
+//! goes with a B-factor. (The B-factor itself is [`crate::fourier::filter::apply_bfactor`].)
 //!
 //! Shells are round(|k|) with |k| in pixels of the box; spatial frequency s = |k|/(n·p) Å⁻¹.
 
-use crate::filter::apply_radial;
+use crate::fourier::filter::apply_radial;
 use crate::grid::{Complex32, GridError, HalfGrid};
 
 /// FSC below which `relion_postprocess` stops FSC weighting and zeroes the map.

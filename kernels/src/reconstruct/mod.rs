@@ -14,11 +14,11 @@ mod tau2;
 
 pub use tau2::{Regularisation, Tau2Spectrum, ssnr_from_fsc, tau2_from_fsc};
 
-use crate::backprojector::BackProjector;
-use crate::fft;
+use crate::fourier::backprojector::BackProjector;
+use crate::fourier::fft;
+use crate::fourier::projector::gridding_factor;
 use crate::grid::{Complex64, GridError, HalfGrid, Volume, half_width, wrapped_to_logical};
 use crate::mask::soft_mask_outside;
-use crate::projector::gridding_factor;
 use rayon::prelude::*;
 
 /// How the accumulated data are divided by their weights.
@@ -52,12 +52,12 @@ impl Default for Gridding {
 /// Reconstructs the real-space map (box N, the backprojector's pixel size) from `bp`.
 /// Call [`BackProjector::symmetrise`] first (at least with `&[]`, for the kx = 0 plane).
 pub fn reconstruct(bp: &BackProjector, options: &ReconstructOptions) -> Result<Volume, GridError> {
-    let n = bp.ori_size();
-    let pad = bp.padding();
+    let n = bp.geometry().ori_size;
+    let pad = bp.geometry().padding;
     let m = pad * n;
     let radius = bp.data().radius() as i64;
-    let mut data = HalfGrid::<Complex64, 3>::zeros(m, bp.pixel_size())?;
-    let mut weight = HalfGrid::<f64, 3>::zeros(m, bp.pixel_size())?;
+    let mut data = HalfGrid::<Complex64, 3>::zeros(m, bp.geometry().pixel_size)?;
+    let mut weight = HalfGrid::<f64, 3>::zeros(m, bp.geometry().pixel_size)?;
     let pad3 = pad.pow(3) as f64;
     let h = half_width(m);
     data.data_mut()
@@ -98,7 +98,7 @@ pub fn reconstruct(bp: &BackProjector, options: &ReconstructOptions) -> Result<V
     let norm = pad3 * n as f64;
     let central = fft::inverse_central(data.into_vec(), m, n)?;
     let samples = central.iter().map(|&v| (v / norm) as f32).collect();
-    let mut map = Volume::from_vec(n, bp.pixel_size(), samples)?;
+    let mut map = Volume::from_vec(n, bp.geometry().pixel_size, samples)?;
     soft_mask_outside(&mut map, (n / 2) as f64, 3.0)?;
     map.data_mut()
         .par_iter_mut()
@@ -106,7 +106,7 @@ pub fn reconstruct(bp: &BackProjector, options: &ReconstructOptions) -> Result<V
         .for_each(|(i, v)| {
             let [x, y, z] = Volume::logical_of(n, i);
             let r = ((x * x + y * y + z * z) as f64).sqrt();
-            *v = (*v as f64 / gridding_factor(r, m, bp.interpolation())) as f32;
+            *v = (*v as f64 / gridding_factor(r, m, bp.geometry().interpolation)) as f32;
         });
     Ok(map)
 }

@@ -4,7 +4,7 @@
 //!
 //! Operators are 3×3 matrices `R` acting on map coordinates (det +1 for rotations, −1 for
 //! mirrors and inversion); a map with this symmetry satisfies `V(R·r) = V(r)`. A pose `A`
-//! (see [`crate::euler`]) gives the same projection as `A·R` for a rotation `R`, and as
+//! (see [`crate::geometry::euler`]) gives the same projection as `A·R` for a rotation `R`, and as
 //! `diag(1, 1, −1)·A·R` for an improper `R` (flipping the projection axis does not change a
 //! projection); [`SymmetryGroup::equivalent_rotations`] returns those proper rotations.
 
@@ -19,7 +19,7 @@ use glam::{DMat3, DVec3};
 pub use asymmetric_unit::AsymmetricUnit;
 pub use point_group::{IcosahedralSetting, MAX_FOLD, PointGroup};
 
-use crate::euler::rotation_angle_between;
+use crate::geometry::euler::rotation_angle_between;
 
 /// Why a symmetry symbol was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,7 +58,7 @@ impl SymmetryGroup {
     /// The group named by a RELION symbol (case-insensitive), e.g. `"C1"`, `"d7"`, `"I3"`.
     ///
     /// ```
-    /// use cryoflux_kernels::{euler::euler_to_matrix, symmetry::SymmetryGroup};
+    /// use cryoflux_kernels::geometry::{euler::euler_to_matrix, symmetry::SymmetryGroup};
     /// let c4 = SymmetryGroup::parse("c4").unwrap();
     /// assert_eq!(c4.order(), 4);
     /// // rot + 90° is a C4 symmetry mate: zero angular error.
@@ -149,8 +149,8 @@ impl SymmetryGroup {
     }
 
     /// Smallest `metric(a1, a2')` over the poses `a2'` equivalent to `a2`. Use
-    /// [`crate::euler::rotation_angle_between`] for the geodesic angle or
-    /// [`crate::euler::mean_row_angle_between`] for RELION's convergence monitor.
+    /// [`crate::geometry::euler::rotation_angle_between`] for the geodesic angle or
+    /// [`crate::geometry::euler::mean_row_angle_between`] for RELION's convergence monitor.
     pub fn min_distance(
         &self,
         a1: &DMat3,
@@ -180,7 +180,7 @@ impl FromStr for SymmetryGroup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::euler::{euler_to_matrix, mean_row_angle_between};
+    use crate::geometry::euler::{euler_to_matrix, mean_row_angle_between};
 
     const ALL: [&str; 33] = [
         "C1", "C2", "C5", "C12", "Ci", "Cs", "C1v", "C3v", "C4h", "S2", "S4", "S6", "D1", "D2",

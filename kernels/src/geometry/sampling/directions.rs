@@ -3,9 +3,9 @@
 
 use glam::DVec3;
 
-use crate::euler::{deg_to_rad, euler_to_direction, rad_to_deg};
-use crate::healpix::{Healpix, PixelCentre};
-use crate::symmetry::{AsymmetricUnit, SymmetryGroup};
+use crate::geometry::euler::{deg_to_rad, euler_to_direction, rad_to_deg};
+use crate::geometry::healpix::{Healpix, PixelCentre};
+use crate::geometry::symmetry::{AsymmetricUnit, SymmetryGroup};
 
 /// The greedy seam clean-up only runs below this many directions (RELION's cost guard).
 const GREEDY_LIMIT: usize = 4000;

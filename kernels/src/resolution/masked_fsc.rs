@@ -15,10 +15,10 @@
 //! Curves run over shells r = round(|k|) = 0 … n/2 (resolution n·p/r Å); masks hold values in
 //! [0, 1] on the maps' grid.
 
-use crate::fft::{forward, inverse};
-use crate::fsc::fsc;
+use crate::fourier::fft::{forward, inverse};
 use crate::grid::{FourierVolume, GridError, Volume, check_same_box};
-use crate::phase_randomise::randomise_phases_beyond;
+use crate::resolution::fsc::fsc;
+use crate::resolution::phase_randomise::randomise_phases_beyond;
 
 /// RELION's default randomisation threshold: phases are randomised from the first shell where
 /// the unmasked FSC drops below 0.8 (`--randomize_at_fsc`).
@@ -132,10 +132,10 @@ pub fn correct_for_mask(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::filter::apply_radial;
-    use crate::fsc::fsc_real;
+    use crate::fourier::filter::apply_radial;
     use crate::grid::test_noise::uniform;
     use crate::mask::soft_sphere;
+    use crate::resolution::fsc::fsc_real;
 
     #[test]
     fn correction_starts_two_shells_above_randomisation_and_fixes_dc() {

@@ -8,7 +8,8 @@
 //! pad·(kx·a0 + ky·a1), a0 and a1 the first two rows of RELION's matrix A, i.e. the projection
 //! image(x, y) = ∫ V(Aᵀ·(x, y, z)) dz.
 
-use crate::fft;
+use crate::fourier::fft;
+use crate::fourier::padded::PaddedGeometry;
 use crate::grid::{
     CentredGrid, Complex32, FourierImage, GridError, Interpolation, Volume, check_box, half_width,
     wrapped_to_logical,
@@ -43,11 +44,7 @@ impl Default for ProjectorOptions {
 /// A reference volume's padded, centred 3D transform, ready for slice extraction.
 #[derive(Debug, Clone)]
 pub struct Projector {
-    ori_size: usize,
-    pixel_size: f64,
-    padding: usize,
-    r_max: usize,
-    interpolation: Interpolation,
+    geometry: PaddedGeometry,
     grid: CentredGrid<Complex32>,
 }
 
@@ -66,37 +63,18 @@ pub fn gridding_factor(r: f64, padded: usize, interpolation: Interpolation) -> f
     }
 }
 
-/// Checks a padding factor and frequency limit against box `n`; returns r_max in shells.
-pub(crate) fn check_padding_and_r_max(
-    n: usize,
-    padding: usize,
-    r_max: Option<usize>,
-) -> Result<usize, GridError> {
-    check_box("projector/backprojector box", n)?;
-    if padding == 0 {
-        return Err(GridError::OutOfRange {
-            what: "padding factor",
-            value: 0.0,
-            expected: "≥ 1",
-        });
-    }
-    let r = r_max.unwrap_or(n / 2);
-    if r > n / 2 {
-        return Err(GridError::OutOfRange {
-            what: "r_max (shells)",
-            value: r as f64,
-            expected: "≤ N/2",
-        });
-    }
-    Ok(r)
-}
-
 impl Projector {
     /// Builds the projector of `volume` (box N, pixel size Å) with `options`.
     pub fn new(volume: &Volume, options: &ProjectorOptions) -> Result<Self, GridError> {
         let n = volume.n();
-        let r_max = check_padding_and_r_max(n, options.padding, options.r_max)?;
-        let pad = options.padding;
+        let geometry = PaddedGeometry::new(
+            n,
+            volume.pixel_size(),
+            options.padding,
+            options.r_max,
+            options.interpolation,
+        )?;
+        let (pad, r_max) = (geometry.padding, geometry.r_max);
         let padded_n = pad * n;
         let mut padded = Volume::zeros(padded_n, volume.pixel_size())?;
         let offset = (padded_n - n) / 2;
@@ -124,39 +102,14 @@ impl Projector {
                 grid.data_mut()[j] = *v * scale;
             }
         }
-        Ok(Self {
-            ori_size: n,
-            pixel_size: volume.pixel_size(),
-            padding: pad,
-            r_max,
-            interpolation: options.interpolation,
-            grid,
-        })
+        Ok(Self { geometry, grid })
     }
 
-    /// Box size N (pixels) of the volume this projector was built from.
-    pub fn ori_size(&self) -> usize {
-        self.ori_size
-    }
-
-    /// Pixel size (Å) of the volume.
-    pub fn pixel_size(&self) -> f64 {
-        self.pixel_size
-    }
-
-    /// Padding factor.
-    pub fn padding(&self) -> usize {
-        self.padding
-    }
-
-    /// Largest kept frequency, in shells of the unpadded box.
-    pub fn r_max(&self) -> usize {
-        self.r_max
-    }
-
-    /// Interpolation used by [`project`](Self::project).
-    pub fn interpolation(&self) -> Interpolation {
-        self.interpolation
+    /// The volume's box (N, pixels) and pixel size (Å), the padding factor, the largest kept
+    /// frequency (shells of the unpadded box) and the interpolation used by
+    /// [`project`](Self::project).
+    pub fn geometry(&self) -> &PaddedGeometry {
+        &self.geometry
     }
 
     /// The padded, centred 3D transform (frequencies in padded voxels).
@@ -169,7 +122,8 @@ impl Projector {
     /// is p·N/out_size. Frequencies beyond min(r_max, out_size/2) are zero.
     pub fn project(&self, a: &DMat3, out_size: usize) -> Result<FourierImage, GridError> {
         check_box("projection size", out_size)?;
-        let pixel = self.pixel_size * self.ori_size as f64 / out_size as f64;
+        let g = &self.geometry;
+        let pixel = g.pixel_size * g.ori_size as f64 / out_size as f64;
         let mut out = FourierImage::zeros(out_size, pixel)?;
         self.project_into(a, &mut out);
         Ok(out)
@@ -179,8 +133,9 @@ impl Projector {
     pub fn project_into(&self, a: &DMat3, out: &mut FourierImage) {
         let n = out.n();
         let h = half_width(n);
-        let r_out = self.r_max.min(n / 2) as i64;
-        let pad = self.padding as f64;
+        let g = &self.geometry;
+        let r_out = g.r_max.min(n / 2) as i64;
+        let pad = g.padding as f64;
         let (a0, a1) = (a.row(0) * pad, a.row(1) * pad);
         for (row, values) in out.data_mut().chunks_mut(h).enumerate() {
             let ky = wrapped_to_logical(row, n);
@@ -190,7 +145,7 @@ impl Projector {
                     Complex32::default()
                 } else {
                     let q = a0 * kx as f64 + a1 * ky as f64;
-                    self.grid.interpolate(q.to_array(), self.interpolation)
+                    self.grid.interpolate(q.to_array(), g.interpolation)
                 };
             }
         }

@@ -5,7 +5,7 @@
 //! by resampling. Padding leaves the new ky/kz = −n_old/2 rows empty, as RELION's
 //! `windowFourierTransform` does.
 
-use crate::fft;
+use crate::fourier::fft;
 use crate::grid::{Complex32, GridError, HalfGrid, RealGrid, check_box};
 
 /// The same frequencies on a half array of box `new_n` (cropped or zero-padded); the pixel size

@@ -13,7 +13,7 @@
 use glam::DVec3;
 
 use super::OrientationSampling;
-use crate::euler::{EulerAngles, euler_to_direction, rad_to_deg};
+use crate::geometry::euler::{EulerAngles, euler_to_direction, rad_to_deg};
 
 /// Default number of standard deviations searched (RELION's `sigma_cutoff`).
 pub const DEFAULT_SIGMA_CUTOFF: f64 = 3.0;
@@ -125,7 +125,7 @@ impl OrientationSampling {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::symmetry::SymmetryGroup;
+    use crate::geometry::symmetry::SymmetryGroup;
 
     #[test]
     fn psi_differences_wrap() {
