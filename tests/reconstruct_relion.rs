@@ -17,10 +17,10 @@ use std::path::{Path, PathBuf};
 use common::*;
 use cryoflux_formats::mrc::MrcFile;
 use cryoflux_formats::star::{Column, ColumnData, StarFile};
-use cryoflux_kernels::fft;
+use cryoflux_kernels::fourier::fft;
+use cryoflux_kernels::fourier::spectrum::power_spectrum;
 use cryoflux_kernels::grid::{Image, Volume};
 use cryoflux_kernels::random::SplitMix64;
-use cryoflux_kernels::spectrum::power_spectrum;
 
 /// Particles per RELION-made set: enough for a mid-resolution FSC crossing at box 48.
 const PARTICLES: usize = 300;

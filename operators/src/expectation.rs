@@ -23,19 +23,19 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use cryoflux_kernels::ctf::{Ctf, CtfVariant};
 use cryoflux_kernels::estep::{
     CoarseOrientation, ContributionSettings, CpuScorer, FourierWindow, MaskFill, Metric,
     OrientationPlan, ParticleInput, ParticleMask, ParticleSearch, PreparedParticle, ProjectionBank,
     TranslationGrid, TranslationSearch, contribute, expected_accuracy, global_orientations,
     local_orientations, search,
 };
-use cryoflux_kernels::euler::{EulerAngles, mean_row_angle_between};
+use cryoflux_kernels::fourier::ctf::{Ctf, CtfVariant};
+use cryoflux_kernels::fourier::projector::{Projector, ProjectorOptions};
+use cryoflux_kernels::geometry::euler::{EulerAngles, mean_row_angle_between};
+use cryoflux_kernels::geometry::sampling::{LocalSearch, OrientationSampling};
+use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 use cryoflux_kernels::grid::Image;
-use cryoflux_kernels::projector::{Projector, ProjectorOptions};
 use cryoflux_kernels::random::SplitMix64;
-use cryoflux_kernels::sampling::{LocalSearch, OrientationSampling};
-use cryoflux_kernels::symmetry::SymmetryGroup;
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::Stream;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};

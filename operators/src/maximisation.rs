@@ -21,20 +21,20 @@
 
 use std::collections::BTreeMap;
 
-use cryoflux_kernels::backprojector::BackProjector;
-use cryoflux_kernels::fft::forward;
-use cryoflux_kernels::fsc::fsc;
+use cryoflux_kernels::fourier::backprojector::BackProjector;
+use cryoflux_kernels::fourier::fft::forward;
+use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 use cryoflux_kernels::grid::Volume;
 use cryoflux_kernels::mask::soft_sphere;
-use cryoflux_kernels::masked_fsc::{
-    BelowNoise, RANDOMISE_BELOW_FSC, correct_for_mask, masked_fsc, randomisation_shell,
-    randomised_masked_fsc,
-};
 use cryoflux_kernels::random::mix;
 use cryoflux_kernels::reconstruct::{
     Gridding, ReconstructOptions, Regularisation, reconstruct, tau2_from_fsc,
 };
-use cryoflux_kernels::symmetry::SymmetryGroup;
+use cryoflux_kernels::resolution::fsc::fsc;
+use cryoflux_kernels::resolution::masked_fsc::{
+    BelowNoise, RANDOMISE_BELOW_FSC, correct_for_mask, masked_fsc, randomisation_shell,
+    randomised_masked_fsc,
+};
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::Stream;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
@@ -111,7 +111,10 @@ pub fn maximise(references: &[ReferenceMsg], sums: HalfReductions) -> MResult {
     let symmetry = SymmetryGroup::parse(&plan.symmetry).map_err(|e| e.to_string())?;
     s1.backprojector.symmetrise(symmetry.operators());
     s2.backprojector.symmetrise(symmetry.operators());
-    let (n, pixel) = (s1.backprojector.ori_size(), s1.backprojector.pixel_size());
+    let (n, pixel) = (
+        s1.backprojector.geometry().ori_size,
+        s1.backprojector.geometry().pixel_size,
+    );
     let user_mask = solvent.map(|s| user_mask(s, n)).transpose()?;
     let unregularised = |bp: &BackProjector| -> Result<MapRecord, String> {
         Ok(MapRecord::from_volume(&reconstruct_map(bp, None)?))

@@ -39,7 +39,7 @@ pub fn update_noise_model(
     if plan.cross_correlation {
         return Ok(previous.clone());
     }
-    let pixels = shell_pixels(sums.backprojector.ori_size(), pixel)?;
+    let pixels = shell_pixels(sums.backprojector.geometry().ori_size, pixel)?;
     let sigma2 = sums
         .groups
         .iter()

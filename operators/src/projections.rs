@@ -15,7 +15,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use cryoflux_kernels::estep::ProjectionBank;
-use cryoflux_kernels::projector::Projector;
+use cryoflux_kernels::fourier::projector::Projector;
 
 /// Largest share of the available memory the coarse-slice banks of one iteration may take.
 pub const BANK_MEMORY_FRACTION: f64 = 0.5;
@@ -119,8 +119,8 @@ impl SharedProjections {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cryoflux_kernels::fourier::projector::ProjectorOptions;
     use cryoflux_kernels::grid::Volume;
-    use cryoflux_kernels::projector::ProjectorOptions;
 
     fn projections() -> Result<Projections, String> {
         let volume = Volume::zeros(8, 2.0).map_err(|e| e.to_string())?;

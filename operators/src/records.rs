@@ -13,10 +13,10 @@
 //! Units: lengths in Å unless named `_px`/`size` (pixels); angles in degrees; σ² and powers in
 //! RELION's FFT units (forward transform divided by N²).
 
-use cryoflux_kernels::backprojector::{BackProjector, BackProjectorOptions};
-use cryoflux_kernels::ctf::CtfParams;
 use cryoflux_kernels::estep::ParticleContribution;
-use cryoflux_kernels::euler::{EulerAngles, euler_to_matrix};
+use cryoflux_kernels::fourier::backprojector::{BackProjector, BackProjectorOptions};
+use cryoflux_kernels::fourier::ctf::CtfParams;
+use cryoflux_kernels::geometry::euler::{EulerAngles, euler_to_matrix};
 use cryoflux_kernels::grid::{GridError, Volume};
 use glam::DMat3;
 use serde::{Deserialize, Serialize};

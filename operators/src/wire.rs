@@ -7,7 +7,7 @@
 /// accumulated values in storage order, rebuilt with `BackProjector::from_parts`. Values are
 /// written from the accumulators in place (no copy of the grids on the sending side).
 pub mod backprojector {
-    use cryoflux_kernels::backprojector::{BackProjector, BackProjectorOptions};
+    use cryoflux_kernels::fourier::backprojector::{BackProjector, BackProjectorOptions};
     use cryoflux_kernels::grid::{Complex64, Interpolation};
     use serde::ser::SerializeSeq;
     use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
@@ -53,11 +53,11 @@ pub mod backprojector {
     /// Writes the layout and the accumulated values of `bp`.
     pub fn serialize<S: Serializer>(bp: &BackProjector, serializer: S) -> Result<S::Ok, S::Error> {
         Outgoing {
-            ori_size: bp.ori_size(),
-            pixel_size: bp.pixel_size(),
-            padding: bp.padding(),
-            r_max: bp.r_max(),
-            nearest_neighbour: bp.interpolation() == Interpolation::NearestNeighbour,
+            ori_size: bp.geometry().ori_size,
+            pixel_size: bp.geometry().pixel_size,
+            padding: bp.geometry().padding,
+            r_max: bp.geometry().r_max,
+            nearest_neighbour: bp.geometry().interpolation == Interpolation::NearestNeighbour,
             data: Interleaved(bp.data().data()),
             weight: bp.weight().data(),
         }

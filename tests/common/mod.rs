@@ -304,8 +304,8 @@ pub struct HalfMapFiles {
 /// FSC crosses 0.143 near shell 20 and stays just positive beyond. Mask: soft sphere of radius
 /// 21 px with a 5 px cosine edge.
 pub fn synthetic_half_maps(dir: &Path) -> HalfMapFiles {
-    use cryoflux_kernels::fft::{forward, inverse};
-    use cryoflux_kernels::filter::apply_radial;
+    use cryoflux_kernels::fourier::fft::{forward, inverse};
+    use cryoflux_kernels::fourier::filter::apply_radial;
     use cryoflux_kernels::grid::Volume;
     use cryoflux_kernels::mask::soft_sphere;
 

@@ -8,9 +8,9 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use cryoflux_kernels::euler::euler_to_matrix;
+use cryoflux_kernels::geometry::euler::euler_to_matrix;
+use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 use cryoflux_kernels::grid::Volume;
-use cryoflux_kernels::symmetry::SymmetryGroup;
 use cryoflux_reporting::assess::frame::{Frame, map_in_frame};
 use cryoflux_simulate::assets::default_map;
 use cryoflux_simulate::{SimulationConfig, simulate};

@@ -18,10 +18,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use cryoflux_kernels::fft;
+use cryoflux_kernels::fourier::fft;
+use cryoflux_kernels::fourier::projector::{Projector, ProjectorOptions};
+use cryoflux_kernels::fourier::rescale::resample;
 use cryoflux_kernels::grid::{Image, Volume};
-use cryoflux_kernels::projector::{Projector, ProjectorOptions};
-use cryoflux_kernels::rescale::resample;
 use rayon::prelude::*;
 
 use super::run::{measure_child, memory_text, on_path, python_output};

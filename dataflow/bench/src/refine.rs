@@ -31,8 +31,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use cryoflux_kernels::fft;
-use cryoflux_kernels::filter::low_pass_angstrom;
+use cryoflux_kernels::fourier::fft;
+use cryoflux_kernels::fourier::filter::low_pass_angstrom;
 use cryoflux_kernels::grid::Volume;
 
 use super::run::{ChildCost, measure_child, on_path};

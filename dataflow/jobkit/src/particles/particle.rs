@@ -1,8 +1,8 @@
 //! One particle as a job sees it: where its image is, its optics group, its pose and CTF, and
 //! its half set.
 
-use cryoflux_kernels::ctf::CtfParams;
-use cryoflux_kernels::euler::EulerAngles;
+use cryoflux_kernels::fourier::ctf::CtfParams;
+use cryoflux_kernels::geometry::euler::EulerAngles;
 use glam::DMat3;
 
 use super::stacks::ImageLocation;

@@ -8,8 +8,8 @@ use anyhow::{Context, bail};
 use cryoflux_formats::FileKind;
 use cryoflux_formats::star::{ImageName, PARTICLES_BLOCK, ParticleStar};
 use cryoflux_formats::table::read_particle_table;
-use cryoflux_kernels::ctf::{Ctf, CtfParams};
-use cryoflux_kernels::euler::EulerAngles;
+use cryoflux_kernels::fourier::ctf::{Ctf, CtfParams};
+use cryoflux_kernels::geometry::euler::EulerAngles;
 use cryoflux_kernels::grid::Image;
 
 use super::columns::Columns;

@@ -1,7 +1,7 @@
 //! Guinier plots: ln of the shell-mean amplitude against squared spatial frequency (Å⁻²), with
 //! the fitted straight line whose slope gives the B-factor.
 
-use cryoflux_kernels::guinier::{GuinierPoint, LineFit};
+use cryoflux_kernels::resolution::guinier::{GuinierPoint, LineFit};
 
 use super::{Axes, LineChart, REFERENCE, Series, colour};
 

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
-use cryoflux_kernels::fft;
-use cryoflux_kernels::filter::low_pass;
+use cryoflux_kernels::fourier::fft;
+use cryoflux_kernels::fourier::filter::low_pass;
 use cryoflux_kernels::mask::soft_sphere;
 
 use cryoflux_jobkit::maps::{Grids, write_grids};

@@ -5,11 +5,13 @@
 //! (ln shell-mean amplitude against 1/d², Å⁻²) is taken after each step.
 
 use anyhow::Context;
-use cryoflux_kernels::fft::{forward, inverse};
-use cryoflux_kernels::filter::{apply_bfactor, low_pass_angstrom};
+use cryoflux_kernels::fourier::fft::{forward, inverse};
+use cryoflux_kernels::fourier::filter::{apply_bfactor, low_pass_angstrom};
 use cryoflux_kernels::grid::Volume;
-use cryoflux_kernels::guinier::{GuinierPoint, LineFit, fit_guinier, guinier_points};
-use cryoflux_kernels::sharpening::{apply_fsc_weighting, divide_by_mtf, zero_beyond_nyquist};
+use cryoflux_kernels::resolution::guinier::{GuinierPoint, LineFit, fit_guinier, guinier_points};
+use cryoflux_kernels::resolution::sharpening::{
+    apply_fsc_weighting, divide_by_mtf, zero_beyond_nyquist,
+};
 
 use super::settings::{BfactorChoice, LowPass, Settings};
 
@@ -132,7 +134,7 @@ pub fn sharpen(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cryoflux_kernels::filter::apply_bfactor;
+    use cryoflux_kernels::fourier::filter::apply_bfactor;
 
     /// A map whose amplitudes fall as exp(−B/4 · s²): a blurred delta.
     fn blurred_point(n: usize, p: f64, b: f64) -> Volume {

@@ -8,7 +8,7 @@
 //! 3. FSC_true(r) = FSC_masked(r) for r < r_rand + 2, else (FSC_masked − FSC_rand)/(1 − FSC_rand)
 //!    (RELION moved the switch 2 shells up to avoid artefacts at r_rand). A DC value ≤ 0 of
 //!    FSC_masked or FSC_rand is set to 1 first; negative values are kept. The numerics of 1–3
-//!    are shared with refinement in [`cryoflux_kernels::masked_fsc`].
+//!    are shared with refinement in [`cryoflux_kernels::resolution::masked_fsc`].
 //! 4. Resolution: the last shell before FSC_true first drops below 0.143, n·p/r Å. If the
 //!    unmasked FSC reaches further, the mask is suspect and the unmasked curve is used (unless
 //!    forced).
@@ -18,10 +18,10 @@
 //! of the unmasked FSC.
 
 use anyhow::{Context, bail};
-use cryoflux_kernels::fft::forward;
-use cryoflux_kernels::fsc::{fsc, resolution_shell, shell_to_angstrom};
+use cryoflux_kernels::fourier::fft::forward;
 use cryoflux_kernels::grid::Volume;
-use cryoflux_kernels::masked_fsc::{
+use cryoflux_kernels::resolution::fsc::{fsc, resolution_shell, shell_to_angstrom};
+use cryoflux_kernels::resolution::masked_fsc::{
     BelowNoise, MaskCorrected, correct_for_mask, masked_fsc, randomisation_shell as first_drop,
     randomised_masked_fsc,
 };

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use cryoflux_formats::mrc::MrcFile;
 use cryoflux_formats::star::StarFile;
-use cryoflux_kernels::sharpening::Mtf;
+use cryoflux_kernels::resolution::sharpening::Mtf;
 
 use cryoflux_jobkit::maps::same_pixel_size;
 

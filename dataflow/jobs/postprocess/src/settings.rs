@@ -1,7 +1,7 @@
 //! What a post-processing run is asked to do, in physical units (Å, Å², Fourier shells), with
 //! `relion_postprocess`'s defaults.
 
-use cryoflux_kernels::sharpening::Mtf;
+use cryoflux_kernels::resolution::sharpening::Mtf;
 
 /// Where the B-factor used for sharpening comes from.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use anyhow::{Context, anyhow, bail};
 use cryoflux_jobkit::driver::{self, Epoch, EpochJob, Start};
-use cryoflux_kernels::fsc::{resolution_shell, shell_to_angstrom};
+use cryoflux_kernels::geometry::sampling::OrientationSampling;
+use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 use cryoflux_kernels::random::mix;
-use cryoflux_kernels::sampling::OrientationSampling;
-use cryoflux_kernels::symmetry::SymmetryGroup;
+use cryoflux_kernels::resolution::fsc::{resolution_shell, shell_to_angstrom};
 use cryoflux_operators::expectation::Progress;
 use cryoflux_operators::projections::{SharedProjections, available_memory_bytes};
 use cryoflux_operators::records::{

@@ -26,13 +26,13 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use cryoflux_kernels::estep::{MaskFill, ParticleMask};
-use cryoflux_kernels::fft;
-use cryoflux_kernels::filter::low_pass;
+use cryoflux_kernels::fourier::fft;
+use cryoflux_kernels::fourier::filter::low_pass;
+use cryoflux_kernels::fourier::rescale::{rescale_to_pixel_size, window_real};
+use cryoflux_kernels::fourier::spectrum::shell_average;
 use cryoflux_kernels::grid::{Image, Volume};
 use cryoflux_kernels::mask::soft_mask_outside;
 use cryoflux_kernels::random::mix;
-use cryoflux_kernels::rescale::{rescale_to_pixel_size, window_real};
-use cryoflux_kernels::spectrum::shell_average;
 use cryoflux_operators::records::{
     CtfRecord, MapRecord, NoiseModel, ParticleRecord, PoseRecord, SolventMask,
 };

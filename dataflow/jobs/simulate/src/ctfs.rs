@@ -7,7 +7,7 @@
 //! the ice). ΔfU = mean + astigmatism/2 ≥ ΔfV = mean − astigmatism/2, as CTFFIND reports them.
 //! Defoci are rounded to 0.01 Å and angles to 10⁻⁴ °, so the STAR files state them exactly.
 
-use cryoflux_kernels::ctf::CtfParams;
+use cryoflux_kernels::fourier::ctf::CtfParams;
 
 use super::rng::{Purpose, Rng};
 use super::star_in::ParticleRows;

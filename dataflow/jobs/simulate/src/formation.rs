@@ -5,11 +5,11 @@
 //! Images are in the map's units times pixels (line integrals through the map in pixel steps),
 //! on the map's box and pixel size.
 
-use cryoflux_kernels::ctf::{Ctf, CtfParams, CtfVariant};
-use cryoflux_kernels::fft;
+use cryoflux_kernels::fourier::ctf::{Ctf, CtfParams, CtfVariant};
+use cryoflux_kernels::fourier::fft;
+use cryoflux_kernels::fourier::projector::{Projector, ProjectorOptions};
+use cryoflux_kernels::fourier::shift::shift;
 use cryoflux_kernels::grid::{FourierImage, GridError, Image, Volume};
-use cryoflux_kernels::projector::{Projector, ProjectorOptions};
-use cryoflux_kernels::shift::shift;
 
 use cryoflux_jobkit::particles::Pose;
 
@@ -29,12 +29,12 @@ impl ImageFormer {
 
     /// Box size of the images (pixels), the map's.
     pub fn box_size(&self) -> usize {
-        self.projector.ori_size()
+        self.projector.geometry().ori_size
     }
 
     /// Pixel size of the images (Å), the map's.
     pub fn pixel_size(&self) -> f64 {
-        self.projector.pixel_size()
+        self.projector.geometry().pixel_size
     }
 
     /// The centred transform of the projection at `pose`'s orientation, multiplied by the CTF
@@ -92,7 +92,7 @@ pub fn variance_of_transform(f: &FourierImage) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cryoflux_kernels::euler::EulerAngles;
+    use cryoflux_kernels::geometry::euler::EulerAngles;
 
     fn blob_map() -> Volume {
         Volume::from_fn(16, 2.0, |[x, y, z]| {

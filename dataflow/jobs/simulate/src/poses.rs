@@ -9,7 +9,7 @@
 use cryoflux_jobkit::particles::Pose;
 use glam::{DMat3, DQuat};
 
-use cryoflux_kernels::euler::EulerAngles;
+use cryoflux_kernels::geometry::euler::EulerAngles;
 
 use super::rng::Rng;
 use super::star_in::ParticleRows;

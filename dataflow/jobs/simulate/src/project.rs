@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, ensure};
 use cryoflux_formats::mrc::MrcFile;
-use cryoflux_kernels::euler::EulerAngles;
+use cryoflux_kernels::geometry::euler::EulerAngles;
 
 use crate::ctfs::ctfs_from_star;
 use crate::poses::poses_from_star;

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cryoflux_kernels::ctf::CtfParams;
+use cryoflux_kernels::fourier::ctf::CtfParams;
 use cryoflux_kernels::grid::Volume;
 
 use super::formation::ImageFormer;

@@ -4,7 +4,7 @@
 
 use cryoflux_formats::star::{Column, ColumnData, ParticleFormat, ParticleStar, StarFile, Table};
 use cryoflux_jobkit::particles::Pose;
-use cryoflux_kernels::ctf::CtfParams;
+use cryoflux_kernels::fourier::ctf::CtfParams;
 
 use super::intensity::IntensityFactors;
 
@@ -184,7 +184,7 @@ fn text(label: &str, values: impl Iterator<Item = String>) -> Column {
 mod tests {
     use super::*;
     use crate::ctfs::Microscope;
-    use cryoflux_kernels::euler::EulerAngles;
+    use cryoflux_kernels::geometry::euler::EulerAngles;
 
     #[test]
     fn truth_file_reads_back_with_poses_ctf_and_optics_groups() {

@@ -12,13 +12,13 @@
 use std::path::PathBuf;
 
 use anyhow::bail;
-use cryoflux_kernels::fft;
-use cryoflux_kernels::filter::{
+use cryoflux_kernels::fourier::fft;
+use cryoflux_kernels::fourier::filter::{
     apply_bfactor, apply_radial, high_pass_angstrom, low_pass_angstrom,
 };
-use cryoflux_kernels::fsc::{fsc_real, resolution_shell, shell_to_angstrom};
+use cryoflux_kernels::fourier::rescale::{rescale_to_pixel_size, window_real};
 use cryoflux_kernels::grid::RealGrid;
-use cryoflux_kernels::rescale::{rescale_to_pixel_size, window_real};
+use cryoflux_kernels::resolution::fsc::{fsc_real, resolution_shell, shell_to_angstrom};
 
 use cryoflux_jobkit::maps::{Grids, read_grids, write_grids};
 

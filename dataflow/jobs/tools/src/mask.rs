@@ -9,8 +9,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use cryoflux_kernels::fft;
-use cryoflux_kernels::filter::low_pass_angstrom;
+use cryoflux_kernels::fourier::fft;
+use cryoflux_kernels::fourier::filter::low_pass_angstrom;
 use cryoflux_kernels::grid::Volume;
 use cryoflux_kernels::mask::{mask_from_map, soft_sphere};
 

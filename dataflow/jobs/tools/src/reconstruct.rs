@@ -22,13 +22,13 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use cryoflux_formats::mrc::{WriteMode, write_volume};
-use cryoflux_kernels::backprojector::{BackProjector, BackProjectorOptions};
-use cryoflux_kernels::ctf::{Ctf, CtfVariant};
-use cryoflux_kernels::fft;
+use cryoflux_kernels::fourier::backprojector::{BackProjector, BackProjectorOptions};
+use cryoflux_kernels::fourier::ctf::{Ctf, CtfVariant};
+use cryoflux_kernels::fourier::fft;
+use cryoflux_kernels::fourier::shift::shift;
+use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 use cryoflux_kernels::grid::{FourierImage, HalfGrid, Interpolation, Volume};
 use cryoflux_kernels::reconstruct::{Gridding, ReconstructOptions, reconstruct};
-use cryoflux_kernels::shift::shift;
-use cryoflux_kernels::symmetry::SymmetryGroup;
 use glam::DMat3;
 use indicatif::ProgressBar;
 use rayon::prelude::*;

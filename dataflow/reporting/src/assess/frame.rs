@@ -10,9 +10,9 @@
 //! (within [`FRAME_TOLERANCE_DEG`], up to the map's symmetry), averaged over them. Offsets are
 //! unchanged by `M` (it fixes the map origin and `F` leaves the image plane alone).
 
-use cryoflux_kernels::euler::rotation_angle_between;
+use cryoflux_kernels::geometry::euler::rotation_angle_between;
+use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 use cryoflux_kernels::grid::Volume;
-use cryoflux_kernels::symmetry::SymmetryGroup;
 use glam::{DMat3, DVec3};
 
 use super::poses::{Matching, Pose, PoseTable};
@@ -188,7 +188,7 @@ fn nearest_orthogonal(m: DMat3) -> DMat3 {
 mod tests {
     use super::*;
     use crate::assess::poses::{match_by_image, pose_errors};
-    use cryoflux_kernels::euler::euler_to_matrix;
+    use cryoflux_kernels::geometry::euler::euler_to_matrix;
     use std::path::PathBuf;
 
     fn table(rotations: &[DMat3]) -> PoseTable {

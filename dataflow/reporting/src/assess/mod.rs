@@ -22,7 +22,7 @@ mod stats;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use cryoflux_kernels::symmetry::SymmetryGroup;
+use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 
 pub use frame::{FRAME_TOLERANCE_DEG, Frame, estimate_frame, map_in_frame, poses_in_frame};
 pub use poses::{Matching, Pose, PoseTable, match_by_image, pose_errors};

@@ -18,8 +18,8 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{Context, bail};
 use cryoflux_formats::star::{ImageName, ParticleStar, Table};
 use cryoflux_formats::table::read_particle_table;
-use cryoflux_kernels::euler::euler_to_matrix;
-use cryoflux_kernels::symmetry::SymmetryGroup;
+use cryoflux_kernels::geometry::euler::euler_to_matrix;
+use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 use glam::DMat3;
 
 /// One particle's pose as a refinement or a simulation wrote it.

@@ -8,8 +8,8 @@
 use std::path::Path;
 
 use anyhow::bail;
-use cryoflux_kernels::fsc::{fsc_real, resolution_shell, shell_to_angstrom};
 use cryoflux_kernels::grid::Volume;
+use cryoflux_kernels::resolution::fsc::{fsc_real, resolution_shell, shell_to_angstrom};
 
 use cryoflux_jobkit::maps::read_map;
 

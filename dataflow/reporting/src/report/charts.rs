@@ -9,7 +9,7 @@ use cryoflux_jobkit::plots::{
 use super::directions::{direction_cells, tilt_bands};
 use super::history::JobHistory;
 use super::poses::angle_changes;
-use cryoflux_kernels::symmetry::SymmetryGroup;
+use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 
 /// How many of the last iterations the FSC figure shows.
 const FSC_ITERATIONS: usize = 3;

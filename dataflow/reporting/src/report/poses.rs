@@ -6,8 +6,8 @@ use std::path::Path;
 
 use anyhow::{Context, anyhow};
 use cryoflux_formats::star::ParticleStar;
-use cryoflux_kernels::euler::euler_to_matrix;
-use cryoflux_kernels::symmetry::SymmetryGroup;
+use cryoflux_kernels::geometry::euler::euler_to_matrix;
+use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 use glam::DMat3;
 
 /// Poses of every particle of one iteration, in file order.

@@ -4,7 +4,7 @@
 //! and `data_guinier` (one row per shell up to Nyquist; −99 where the amplitude is zero).
 
 use cryoflux_formats::star::{Column, ColumnData, DataBlock, StarFile, Table, Value};
-use cryoflux_kernels::guinier::GuinierPoint;
+use cryoflux_kernels::resolution::guinier::GuinierPoint;
 
 use super::super::Postprocessed;
 

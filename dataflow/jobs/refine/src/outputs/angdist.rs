@@ -17,8 +17,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use cryoflux_formats::atomic::write_text;
-use cryoflux_kernels::euler::euler_to_direction;
-use cryoflux_kernels::sampling::OrientationSampling;
+use cryoflux_kernels::geometry::euler::euler_to_direction;
+use cryoflux_kernels::geometry::sampling::OrientationSampling;
 use cryoflux_operators::records::ParticleUpdate;
 use glam::DVec3;
 use rayon::prelude::*;
@@ -128,7 +128,7 @@ pub fn write_bild(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cryoflux_kernels::symmetry::SymmetryGroup;
+    use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
     use cryoflux_operators::records::PoseRecord;
 
     fn update(rot: f64, tilt: f64) -> ParticleUpdate {

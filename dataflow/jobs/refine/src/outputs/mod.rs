@@ -25,9 +25,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use cryoflux_formats::table::{ParticleTable, write_parquet};
+use cryoflux_kernels::geometry::sampling::OrientationSampling;
+use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 use cryoflux_kernels::grid::Volume;
-use cryoflux_kernels::sampling::OrientationSampling;
-use cryoflux_kernels::symmetry::SymmetryGroup;
 use cryoflux_operators::records::{MapRecord, Maximised};
 
 use super::RefineSettings;

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use cryoflux_formats::atomic::write_text;
 use cryoflux_formats::star::{DataBlock, StarFile, Value};
-use cryoflux_kernels::healpix::angular_step_deg;
+use cryoflux_kernels::geometry::healpix::angular_step_deg;
 use cryoflux_operators::expectation::ADAPTIVE_FRACTION;
 use cryoflux_operators::maximisation::SOLVENT_EDGE_PX;
 use cryoflux_operators::records::Maximised;
@@ -207,14 +207,8 @@ mod tests {
     #[test]
     fn state_after_the_iteration_in_relion_units() {
         let m = maximised(None);
-        let mut schedule = Schedule::new(
-            8,
-            2.0,
-            16.0,
-            12.0,
-            SamplingOptions::coarse_for_tests(),
-            5,
-        );
+        let mut schedule =
+            Schedule::new(8, 2.0, 16.0, 12.0, SamplingOptions::coarse_for_tests(), 5);
         schedule.update(&m.fsc, &m.stats, false);
         let files = OptimiserFiles {
             root: "R/run".into(),

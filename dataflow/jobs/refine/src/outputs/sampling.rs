@@ -11,7 +11,7 @@
 //! readers such as ChimeraX scripts).
 
 use cryoflux_formats::star::{Column, ColumnData, DataBlock, StarFile, Table, Value};
-use cryoflux_kernels::sampling::OrientationSampling;
+use cryoflux_kernels::geometry::sampling::OrientationSampling;
 use cryoflux_operators::records::IterationPlan;
 
 /// RELION's `--perturb` factor: the largest perturbation instance |ρ|, as a fraction of the
@@ -52,10 +52,11 @@ pub fn sampling_star(plan: &IterationPlan, sampling: &OrientationSampling) -> St
         ),
     ];
     let directions = sampling.directions();
-    let angles = |f: fn(&cryoflux_kernels::sampling::Direction) -> f64, label: &str| Column {
-        label: label.into(),
-        data: ColumnData::Float(directions.iter().map(f).collect()),
-    };
+    let angles =
+        |f: fn(&cryoflux_kernels::geometry::sampling::Direction) -> f64, label: &str| Column {
+            label: label.into(),
+            data: ColumnData::Float(directions.iter().map(f).collect()),
+        };
     let table = Table::from_columns(vec![
         angles(|d| d.rot, "rlnAngleRot"),
         angles(|d| d.tilt, "rlnAngleTilt"),
@@ -83,7 +84,7 @@ pub fn sampling_star(plan: &IterationPlan, sampling: &OrientationSampling) -> St
 mod tests {
     use super::*;
     use crate::outputs::fixture::maximised;
-    use cryoflux_kernels::symmetry::SymmetryGroup;
+    use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 
     #[test]
     fn order_steps_and_perturbation_are_in_relion_units() {
