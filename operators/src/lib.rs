@@ -19,6 +19,7 @@
 //! partial sums alive per worker.
 
 mod epochs;
+pub mod example;
 pub mod expectation;
 pub mod maximisation;
 pub mod noise;

@@ -587,18 +587,7 @@ mod tests {
         assert_eq!(owners(2, 5..8), [0, 1, 2]);
         assert_eq!(layout.leaf(2, 6), 1);
         assert_eq!(layout.worker(1, 4, 1), 0);
-        let record = |half, block| ParticleRecord {
-            id: 0,
-            half,
-            block,
-            box_size: 2,
-            pixel_size: 1.0,
-            image: vec![0.0; 4],
-            ctf: None,
-            pose: Default::default(),
-            group: 0,
-            norm: 1.0,
-        };
+        let record = |half, block| ParticleRecord::fixture(0, half, block);
         let records = [
             record(1, 0),
             record(2, 2),
