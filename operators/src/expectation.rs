@@ -20,7 +20,6 @@
 //! block is folded into the worker's partial sums at once, so a worker holds O(log blocks) of
 //! them.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cryoflux_kernels::ctf::{Ctf, CtfVariant};
@@ -36,13 +35,10 @@ use cryoflux_kernels::projector::{Projector, ProjectorOptions};
 use cryoflux_kernels::random::SplitMix64;
 use cryoflux_kernels::sampling::{LocalSearch, OrientationSampling};
 use cryoflux_kernels::symmetry::SymmetryGroup;
-use timely::container::CapacityContainerBuilder;
 use timely::dataflow::Stream;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
-use timely::dataflow::operators::Capability;
-use timely::dataflow::operators::generic::operator::Operator;
 
-use crate::epochs;
+use crate::epochs::JoinEpochs;
 use crate::projections::{Projections, SharedProjections, bank_fits};
 use crate::records::{
     BlockPartial, HalfSums, IterationPlan, ParticleRecord, ParticleUpdate, PoseRecord, ReferenceMsg,
@@ -65,34 +61,19 @@ pub fn expectation<'s>(
     shared: SharedProjections,
 ) -> Stream<'s, u64, Vec<BlockPartial>> {
     let peers = particles.scope().peers();
-    particles.binary_frontier::<_, CapacityContainerBuilder<Vec<BlockPartial>>, _, _, _, _>(
+    particles.join_epochs_stashed(
         references,
-        // The pact sends a record to worker `hash % peers`.
-        Exchange::new(move |p: &ParticleRecord| layout.worker(p.half, p.block, peers) as u64),
-        Pipeline,
+        (
+            // The pact sends a record to worker `hash % peers`.
+            Exchange::new(move |p: &ParticleRecord| layout.worker(p.half, p.block, peers) as u64),
+            Pipeline,
+        ),
         "Expectation",
-        move |initial, _info| {
-            drop(initial);
-            let mut stash: Vec<ParticleRecord> = Vec::new();
-            let mut pending: BTreeMap<u64, (Capability<u64>, Vec<ReferenceMsg>)> = BTreeMap::new();
-            move |(parts, parts_frontier), (refs, refs_frontier), output| {
-                parts.for_each(|_time, data| stash.append(data));
-                refs.for_each(|time, data| {
-                    let entry = pending
-                        .entry(*time.time())
-                        .or_insert_with(|| (time.retain(0), Vec::new()));
-                    entry.1.append(data);
-                });
-                for t in epochs::complete(&pending, [parts_frontier, refs_frontier]) {
-                    if let Some((cap, msgs)) = pending.remove(&t) {
-                        stash.sort_by_key(|p| (p.half, p.block, p.id));
-                        let partials =
-                            expect_all(&mut stash, &msgs, layout, &progress, (&shared, t));
-                        shared.release(t);
-                        output.session(&cap).give_iterator(partials.into_iter());
-                    }
-                }
-            }
+        move |&epoch, stash, msgs| {
+            stash.sort_by_key(|p| (p.half, p.block, p.id));
+            let partials = expect_all(stash, &msgs, layout, &progress, (&shared, epoch));
+            shared.release(epoch);
+            partials
         },
     )
 }

@@ -18,7 +18,7 @@
 //! the rest), so the result is bit-identical for any number of workers, with O(log blocks)
 //! partial sums alive per worker.
 
-mod epochs;
+pub mod epochs;
 pub mod example;
 pub mod expectation;
 pub mod maximisation;

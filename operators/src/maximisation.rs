@@ -19,8 +19,6 @@
 //! Simplifications: gridding by plain division (RELION `--skip_gridding`, the GUI default);
 //! one optics group.
 
-use std::collections::BTreeMap;
-
 use cryoflux_kernels::backprojector::BackProjector;
 use cryoflux_kernels::fft::forward;
 use cryoflux_kernels::fsc::fsc;
@@ -35,13 +33,10 @@ use cryoflux_kernels::reconstruct::{
     Gridding, ReconstructOptions, Regularisation, reconstruct, tau2_from_fsc,
 };
 use cryoflux_kernels::symmetry::SymmetryGroup;
-use timely::container::CapacityContainerBuilder;
 use timely::dataflow::Stream;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
-use timely::dataflow::operators::Capability;
-use timely::dataflow::operators::generic::operator::Operator;
 
-use crate::epochs;
+use crate::epochs::JoinEpochs;
 use crate::noise::update_noise_model;
 use crate::records::{
     BlockPartial, FinalMaps, HalfSums, IterationPlan, IterationStats, MapRecord, Maximised,
@@ -62,37 +57,11 @@ pub fn maximisation<'s>(
     references: Stream<'s, u64, Vec<ReferenceMsg>>,
     leader: bool,
 ) -> Stream<'s, u64, Vec<MResult>> {
-    type Pending = (Capability<u64>, HalfReductions, Vec<ReferenceMsg>);
-    partials.binary_frontier::<_, CapacityContainerBuilder<Vec<MResult>>, _, _, _, _>(
+    partials.join_epochs(
         references,
-        Exchange::new(|_: &BlockPartial| 0),
-        Pipeline,
+        (Exchange::new(|_: &BlockPartial| 0), Pipeline),
         "Maximisation",
-        move |initial, _info| {
-            drop(initial);
-            let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
-            move |(parts, parts_frontier), (refs, refs_frontier), output| {
-                parts.for_each(|time, data| {
-                    let entry = pending
-                        .entry(*time.time())
-                        .or_insert_with(|| (time.retain(0), HalfReductions::default(), Vec::new()));
-                    data.drain(..).for_each(|partial| entry.1.add(partial));
-                });
-                refs.for_each(|time, data| {
-                    let entry = pending
-                        .entry(*time.time())
-                        .or_insert_with(|| (time.retain(0), HalfReductions::default(), Vec::new()));
-                    entry.2.append(data);
-                });
-                for t in epochs::complete(&pending, [parts_frontier, refs_frontier]) {
-                    if let Some((cap, sums, msgs)) = pending.remove(&t)
-                        && leader
-                    {
-                        output.session(&cap).give(maximise(&msgs, sums));
-                    }
-                }
-            }
-        },
+        move |_, sums: HalfReductions, msgs| leader.then(|| maximise(&msgs, sums)),
     )
 }
 

@@ -313,10 +313,17 @@ impl HalfReductions {
     }
 }
 
+impl Extend<BlockPartial> for HalfReductions {
+    /// Adds each partial to its half set's tree, in order.
+    fn extend<I: IntoIterator<Item = BlockPartial>>(&mut self, partials: I) {
+        partials.into_iter().for_each(|p| self.add(p));
+    }
+}
+
 impl FromIterator<BlockPartial> for HalfReductions {
     fn from_iter<I: IntoIterator<Item = BlockPartial>>(partials: I) -> Self {
         let mut sums = Self::default();
-        partials.into_iter().for_each(|p| sums.add(p));
+        sums.extend(partials);
         sums
     }
 }
