@@ -23,10 +23,9 @@ use cryoflux_kernels::projector::{Projector, ProjectorOptions};
 use cryoflux_kernels::random::SplitMix64;
 use timely::dataflow::operators::capture::Event;
 
-use crate::records::{
-    IterationPlan, MapRecord, NoiseModel, ParticleRecord, PoseRecord, ReferenceMsg,
-};
-use crate::reduction::BlockLayout;
+use crate::records::{MapRecord, PoseRecord};
+use crate::refine::records::{IterationPlan, NoiseModel, ParticleRecord, ReferenceMsg};
+use crate::refine::reduction::BlockLayout;
 
 /// Box size of the tiny job (pixels).
 pub const BOX: usize = 16;

@@ -21,7 +21,8 @@ use std::collections::btree_map::Entry;
 
 use serde::{Deserialize, Serialize};
 
-use crate::records::{BlockPartial, HalfSums, ParticleRecord};
+use super::records::{BlockPartial, ParticleRecord};
+use super::sums::HalfSums;
 
 /// A node of a half set's reduction tree: the sum of that half's blocks (counted from 0 within
 /// the half) `index·2^level` … `(index+1)·2^level − 1`; leaves are level 0.
@@ -331,7 +332,7 @@ impl FromIterator<BlockPartial> for HalfReductions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::ParticleUpdate;
+    use crate::refine::records::ParticleUpdate;
     use cryoflux_kernels::random::SplitMix64;
 
     impl Combine for f64 {

@@ -4,7 +4,7 @@
 //! range of each half set's blocks, [`BlockLayout::worker`]); input 2: the broadcast
 //! [`ReferenceMsg`]s of one epoch (both halves). Output, once per epoch: one [`BlockPartial`]
 //! per maximal aligned subtree of the worker's blocks in each half set's reduction tree
-//! ([`crate::reduction`]).
+//! ([`super::reduction`]).
 //!
 //! For each epoch whose references are complete (and once all particles have arrived), the
 //! worker builds both halves' projectors and the iteration's orientation and translation grids,
@@ -38,12 +38,12 @@ use cryoflux_kernels::symmetry::SymmetryGroup;
 use timely::dataflow::Stream;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
 
+use super::projections::{Projections, SharedProjections, bank_fits};
+use super::records::{BlockPartial, IterationPlan, ParticleRecord, ParticleUpdate, ReferenceMsg};
+use super::reduction::{BlockLayout, Node, Reduction};
+use super::sums::HalfSums;
 use crate::epochs::JoinEpochs;
-use crate::projections::{Projections, SharedProjections, bank_fits};
-use crate::records::{
-    BlockPartial, HalfSums, IterationPlan, ParticleRecord, ParticleUpdate, PoseRecord, ReferenceMsg,
-};
-use crate::reduction::{BlockLayout, Node, Reduction};
+use crate::records::PoseRecord;
 
 /// Mass fraction kept by each pass of the search (RELION `--adaptive_fraction`).
 pub const ADAPTIVE_FRACTION: f64 = 0.999;

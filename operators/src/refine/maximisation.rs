@@ -5,7 +5,7 @@
 //! worker 0 only, once per epoch): `Result<`[`Maximised`]`, String>`.
 //!
 //! Steps (refine.md §0.6, §2, §3.1): add each half's partials along its fixed reduction tree
-//! ([`crate::reduction`]) as they arrive, so that only O(log blocks) sums per worker are alive
+//! ([`super::reduction`]) as they arrive, so that only O(log blocks) sums per worker are alive
 //! and the totals do not depend on the workers; symmetrise;
 //! in the final iteration reconstruct the unregularised half maps; average the halves'
 //! accumulators below the low-resolution join radius; gold-standard FSC between the halves'
@@ -13,7 +13,7 @@
 //! refine.md §3.2 (unregularised half maps, masked FSC corrected by phase randomisation from
 //! the first shell where their unmasked FSC drops below 0.8, zero beyond current_size/2); τ²
 //! from the FSC and regularised reconstruction (one joined map in the final iteration); the
-//! noise model ([`crate::noise`]) and σ_offset; solvent flattening (not in the
+//! noise model ([`super::noise`]) and σ_offset; solvent flattening (not in the
 //! final iteration): the half maps times the user's solvent mask when half 1's reference
 //! carries one (RELION `--solvent_mask`), else times a soft sphere of the particle diameter.
 //! Simplifications: gridding by plain division (RELION `--skip_gridding`, the GUI default);
@@ -36,13 +36,14 @@ use cryoflux_kernels::symmetry::SymmetryGroup;
 use timely::dataflow::Stream;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
 
-use crate::epochs::JoinEpochs;
-use crate::noise::update_noise_model;
-use crate::records::{
-    BlockPartial, FinalMaps, HalfSums, IterationPlan, IterationStats, MapRecord, Maximised,
-    ReferenceMsg, SolventMask,
+use super::noise::update_noise_model;
+use super::records::{
+    BlockPartial, FinalMaps, IterationPlan, IterationStats, Maximised, ReferenceMsg, SolventMask,
 };
-use crate::reduction::HalfReductions;
+use super::reduction::HalfReductions;
+use super::sums::HalfSums;
+use crate::epochs::JoinEpochs;
+use crate::records::MapRecord;
 
 /// Width of the solvent mask's raised-cosine edge (pixels, RELION `--maskedge`).
 pub const SOLVENT_EDGE_PX: f64 = 5.0;
@@ -272,8 +273,9 @@ fn statistics(s1: &HalfSums, s2: &HalfSums) -> IterationStats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::{NoiseModel, PoseRecord};
-    use crate::reduction::Node;
+    use crate::records::PoseRecord;
+    use crate::refine::records::NoiseModel;
+    use crate::refine::reduction::Node;
     use cryoflux_kernels::grid::FourierImage;
     use cryoflux_kernels::grid::{Complex32, HalfGrid};
     use cryoflux_kernels::random::mix;

@@ -13,7 +13,8 @@
 
 use cryoflux_kernels::grid::FourierImage;
 
-use crate::records::{GroupSums, HalfSums, IterationPlan, NoiseModel};
+use super::records::{IterationPlan, NoiseModel};
+use super::sums::{GroupSums, HalfSums};
 
 /// σ² values below this take the previous shell's value (RELION's guard).
 const SIGMA2_FLOOR: f64 = 1e-14;
