@@ -141,7 +141,9 @@ impl<'s, T: Timestamp, D1: 'static> JoinEpochs<'s, T, D1> for StreamVec<'s, T, D
         L: FnMut(&T, A, Vec<D2>) -> I + 'static,
     {
         let keep = PerEpoch::<A>(PhantomData);
-        join(self, other, pacts, name, keep, move |t, _, a, d| logic(t, a, d))
+        join(self, other, pacts, name, keep, move |t, _, a, d| {
+            logic(t, a, d)
+        })
     }
 
     fn join_epochs_stashed<D2, O, I, P1, P2, L>(

@@ -226,6 +226,10 @@ mod tests {
         assert_eq!(blocks, [0, 2, 0, 2, 1, 3, 1, 3]);
         let p = true_pose(3);
         assert_eq!(p.matrix(), euler_to_matrix(p.rot, p.tilt, p.psi));
-        assert!(job.particles.iter().all(|p| p.image.iter().any(|&v| v != 0.0)));
+        assert!(
+            job.particles
+                .iter()
+                .all(|p| p.image.iter().any(|&v| v != 0.0))
+        );
     }
 }
