@@ -6,8 +6,9 @@
 # then `cargo fmt` (split `use` lines get regrouped). Idempotent: running it twice changes
 # nothing more.
 #
-# Not covered: glob imports (`records::*`) and `as` renames of records, which dataflow does
-# not use.
+# Not covered by paths: `expectation` takes a sixth argument, the scorer
+# (`cryoflux_operators::refine::scorer::select()`); glob imports (`records::*`) and `as`
+# renames of records, which dataflow does not use.
 
 # 1. Modules that moved under refine/ (all their items moved with them).
 s/cryoflux_operators::(expectation|maximisation|noise|projections|reduction)\b/cryoflux_operators::refine::\1/g

@@ -2,7 +2,7 @@
 //!
 //! Layout:
 //! - [`refine`]: 3D auto-refinement: expectation, maximisation, the noise model, the
-//!   reduction tree, shared projections and the refinement's records;
+//!   reduction tree, shared projections, the scorer choice and the refinement's records;
 //!   later job families (motion correction, polishing, initial model) get folders beside it;
 //! - [`records`]: records every job family shares (CTF, pose, map);
 //! - [`epochs`]: the per-epoch join of two inputs that every iterative operator builds on;

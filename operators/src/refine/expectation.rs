@@ -24,8 +24,8 @@ use std::sync::Arc;
 
 use cryoflux_kernels::ctf::{Ctf, CtfVariant};
 use cryoflux_kernels::estep::{
-    CoarseOrientation, ContributionSettings, CpuScorer, FourierWindow, MaskFill, Metric,
-    OrientationPlan, ParticleInput, ParticleMask, ParticleSearch, PreparedParticle, ProjectionBank,
+    CoarseOrientation, ContributionSettings, FourierWindow, MaskFill, Metric, OrientationPlan,
+    ParticleInput, ParticleMask, ParticleSearch, PreparedParticle, ProjectionBank, Scorer,
     TranslationGrid, TranslationSearch, contribute, expected_accuracy, global_orientations,
     local_orientations, search,
 };
@@ -41,6 +41,7 @@ use timely::dataflow::channels::pact::{Exchange, Pipeline};
 use super::projections::{Projections, SharedProjections, bank_fits};
 use super::records::{BlockPartial, IterationPlan, ParticleRecord, ParticleUpdate, ReferenceMsg};
 use super::reduction::{BlockLayout, Node, Reduction};
+use super::scorer::SharedScorer;
 use super::sums::HalfSums;
 use crate::epochs::JoinEpochs;
 use crate::records::PoseRecord;
@@ -52,13 +53,15 @@ pub const ADAPTIVE_FRACTION: f64 = 0.999;
 pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 
 /// The expectation operator; see the module doc. `layout`: the job's blocks per half set;
-/// `shared`: the projections shared with the other workers of this process.
+/// `shared`: the projections shared with the other workers of this process; `scorer`: the
+/// E-step's scorer ([`super::scorer::select`]).
 pub fn expectation<'s>(
     particles: Stream<'s, u64, Vec<ParticleRecord>>,
     references: Stream<'s, u64, Vec<ReferenceMsg>>,
     layout: BlockLayout,
     progress: Progress,
     shared: SharedProjections,
+    scorer: SharedScorer,
 ) -> Stream<'s, u64, Vec<BlockPartial>> {
     let peers = particles.scope().peers();
     particles.join_epochs_stashed(
@@ -71,7 +74,7 @@ pub fn expectation<'s>(
         "Expectation",
         move |&epoch, stash, msgs| {
             stash.sort_by_key(|p| (p.half, p.block, p.id));
-            let partials = expect_all(stash, &msgs, layout, &progress, (&shared, epoch));
+            let partials = expect_all(stash, &msgs, layout, &progress, (&shared, epoch, &*scorer));
             shared.release(epoch);
             partials
         },
@@ -87,23 +90,24 @@ struct IterationContext<'a> {
 }
 
 /// Everything the E-step of one iteration shares between the particles of a worker: its
-/// settings, orientation grids and the process's projections.
+/// settings, orientation grids, the process's projections and the scorer.
 struct Iteration<'a> {
     context: IterationContext<'a>,
     grids: OrientationGrids<'a>,
     projections: Arc<Projections>,
+    scorer: &'a dyn Scorer,
 }
 
 /// E-step of every stashed particle (sorted by half set, block, id), each block's sums folded
 /// into its half set's reduction tree as soon as they are complete: the partial sums of the
-/// worker's subtrees. `shared` holds the projections of `epoch`. A failure to set up the
-/// iteration fails every block.
+/// worker's subtrees. `shared` holds the projections of `epoch`; `scorer` scores the poses. A
+/// failure to set up the iteration fails every block.
 fn expect_all(
     stash: &mut [ParticleRecord],
     msgs: &[ReferenceMsg],
     layout: BlockLayout,
     progress: &Progress,
-    (shared, epoch): (&SharedProjections, u64),
+    (shared, epoch, scorer): (&SharedProjections, u64, &dyn Scorer),
 ) -> Vec<BlockPartial> {
     let context = IterationContext::new(msgs);
     let sampling = context.as_ref().map_err(Clone::clone).and_then(|c| {
@@ -111,7 +115,7 @@ fn expect_all(
     });
     let iteration = context.and_then(|context| {
         let sampling = sampling.as_ref().map_err(Clone::clone)?;
-        Iteration::new(context, sampling, shared, epoch)
+        Iteration::new(context, sampling, (shared, epoch), scorer)
     });
     let mut partials = Vec::new();
     for half in [1u8, 2] {
@@ -186,8 +190,8 @@ impl<'a> Iteration<'a> {
     fn new(
         context: IterationContext<'a>,
         sampling: &'a OrientationSampling,
-        shared: &SharedProjections,
-        epoch: u64,
+        (shared, epoch): (&SharedProjections, u64),
+        scorer: &'a dyn Scorer,
     ) -> Result<Self, String> {
         let grids = OrientationGrids::new(&context, sampling)?;
         let projections = shared.fetch(epoch, || build_projections(&context, &grids))?;
@@ -195,6 +199,7 @@ impl<'a> Iteration<'a> {
             context,
             grids,
             projections,
+            scorer,
         })
     }
 }
@@ -310,6 +315,7 @@ fn expect_particle(
         context,
         grids,
         projections,
+        scorer,
     } = iteration;
     let half = usize::from(particle.half.clamp(1, 2) - 1);
     let reference = context.references[half];
@@ -401,7 +407,7 @@ fn expect_particle(
             max_significant: None,
             metric,
         },
-        &CpuScorer,
+        *scorer,
     )?;
     let scale_sums = settings.scale_correction && noise.groups() > 1 && !reference.ssnr.is_empty();
     let contribution = contribute(

@@ -4,7 +4,8 @@
 //! One operator per file, each naming its input and output records at the top:
 //! - [`records`]: what flows (particles, per-iteration references, block partial sums, the
 //!   M-step result); [`sums`]: the E-step's sufficient statistics those partials carry;
-//! - [`expectation`]: E-step over a worker's stash of particles for each broadcast reference;
+//! - [`expectation`]: E-step over a worker's stash of particles for each broadcast reference,
+//!   with the scorer chosen by [`scorer::select`];
 //! - [`maximisation`]: reduction of the block partials in a fixed order and the M-step (FSC,
 //!   τ², reconstruction, solvent flattening) on worker 0;
 //! - [`noise`]: the M-step of the noise model (σ² per noise group, intensity scales, mean norm
@@ -31,4 +32,5 @@ pub mod noise;
 pub mod projections;
 pub mod records;
 pub mod reduction;
+pub mod scorer;
 pub mod sums;
