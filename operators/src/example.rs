@@ -15,6 +15,7 @@
 //! assert_eq!(job.references.len(), 2);
 //! ```
 
+use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 
 use cryoflux_kernels::fft;
@@ -22,10 +23,16 @@ use cryoflux_kernels::grid::Volume;
 use cryoflux_kernels::projector::{Projector, ProjectorOptions};
 use cryoflux_kernels::random::SplitMix64;
 use timely::dataflow::operators::capture::Event;
+use timely::dataflow::operators::{Capture, ToStream};
 
 use crate::records::{MapRecord, PoseRecord};
-use crate::refine::records::{IterationPlan, NoiseModel, ParticleRecord, ReferenceMsg};
+use crate::refine::expectation::expectation;
+use crate::refine::projections::SharedProjections;
+use crate::refine::records::{
+    BlockPartial, IterationPlan, NoiseModel, ParticleRecord, ReferenceMsg,
+};
 use crate::refine::reduction::BlockLayout;
+use crate::refine::scorer;
 
 /// Box size of the tiny job (pixels).
 pub const BOX: usize = 16;
@@ -81,6 +88,28 @@ pub fn tiny_job() -> TinyJob {
         layout,
         references,
     }
+}
+
+/// The block partials of one epoch of expectation of `job` on one worker (one per half set),
+/// for examples of what comes after it.
+pub fn tiny_partials(job: &TinyJob) -> Vec<BlockPartial> {
+    let job = job.clone();
+    let events = timely::example(move |scope| {
+        let particles = job.particles.to_stream(scope);
+        let references = job.references.to_stream(scope);
+        let progress = Arc::new(|_| {});
+        let shared = SharedProjections::new(1);
+        expectation(
+            particles,
+            references,
+            job.layout,
+            progress,
+            shared,
+            scorer::select(),
+        )
+        .capture()
+    });
+    captured(events).into_iter().map(|(_, p)| p).collect()
 }
 
 /// The plan of the tiny job's iteration 1: a global search at HEALPix order 0 (60°, fine pass

@@ -55,6 +55,41 @@ pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 /// The expectation operator; see the module doc. `layout`: the job's blocks per half set;
 /// `shared`: the projections shared with the other workers of this process; `scorer`: the
 /// E-step's scorer ([`super::scorer::select`]).
+///
+/// # Examples
+///
+/// One epoch of the [tiny job](crate::example) on one worker: each half set's two blocks are
+/// one subtree of its reduction tree, so the worker sends one partial per half set, with
+/// every particle's update in id order.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use cryoflux_operators::example::{captured, tiny_job};
+/// use cryoflux_operators::refine::expectation::expectation;
+/// use cryoflux_operators::refine::projections::SharedProjections;
+/// use cryoflux_operators::refine::scorer;
+/// use timely::dataflow::operators::{Capture, ToStream};
+///
+/// let job = tiny_job();
+/// let events = timely::example(move |scope| {
+///     let particles = job.particles.to_stream(scope);
+///     let references = job.references.to_stream(scope);
+///     let progress = Arc::new(|_| {});
+///     let shared = SharedProjections::new(1);
+///     expectation(particles, references, job.layout, progress, shared, scorer::select())
+///         .capture()
+/// });
+/// let partials = captured(events);
+/// assert_eq!(partials.len(), 2);
+/// for (epoch, partial) in partials {
+///     assert_eq!(epoch, 0);
+///     let sums = partial.sums.unwrap();
+///     let ids: Vec<u64> = sums.updates.iter().map(|u| u.id).collect();
+///     let first = u64::from(partial.half) - 1;
+///     assert_eq!(ids, [first, first + 2, first + 4, first + 6]);
+/// }
+/// ```
 pub fn expectation<'s>(
     particles: Stream<'s, u64, Vec<ParticleRecord>>,
     references: Stream<'s, u64, Vec<ReferenceMsg>>,

@@ -53,6 +53,35 @@ pub type MResult = Result<Maximised, String>;
 
 /// The maximisation operator; see the module doc. `leader` is true on the worker that
 /// receives the partials (worker 0).
+///
+/// # Examples
+///
+/// The M-step of one epoch of the [tiny job](crate::example), from the block partials of its
+/// expectation: both references are the map the particles were projected from, so the half
+/// maps agree at low resolution.
+///
+/// ```
+/// use cryoflux_operators::example::{captured, tiny_job, tiny_partials};
+/// use cryoflux_operators::refine::maximisation::maximisation;
+/// use timely::dataflow::operators::{Capture, ToStream};
+///
+/// let job = tiny_job();
+/// let partials = tiny_partials(&job);
+/// let events = timely::example(move |scope| {
+///     let partials = partials.to_stream(scope);
+///     let references = job.references.to_stream(scope);
+///     maximisation(partials, references, true).capture()
+/// });
+/// let results = captured(events);
+/// assert_eq!(results.len(), 1);
+/// let (epoch, result) = &results[0];
+/// let m = result.as_ref().unwrap();
+/// assert_eq!((*epoch, m.plan.iteration, m.stats.particles), (0, 1, 8));
+/// let ids: Vec<u64> = m.updates.iter().map(|u| u.id).collect();
+/// assert_eq!(ids, (0..8).collect::<Vec<_>>());
+/// assert_eq!(m.fsc[0], 1.0);
+/// assert!(m.fsc[1] > 0.9, "{:?}", m.fsc);
+/// ```
 pub fn maximisation<'s>(
     partials: Stream<'s, u64, Vec<BlockPartial>>,
     references: Stream<'s, u64, Vec<ReferenceMsg>>,
@@ -67,6 +96,20 @@ pub fn maximisation<'s>(
 }
 
 /// The M-step of both halves from the references of an epoch and its reduced block partials.
+///
+/// # Examples
+///
+/// ```
+/// use cryoflux_operators::example::{BOX, tiny_job, tiny_partials};
+/// use cryoflux_operators::refine::maximisation::maximise;
+///
+/// let job = tiny_job();
+/// let m = maximise(&job.references, tiny_partials(&job).into_iter().collect()).unwrap();
+/// assert_eq!(m.updates.len(), 8);
+/// assert_eq!(m.maps[0].box_size, BOX);
+/// assert_eq!(m.fsc.len(), BOX / 2 + 1);
+/// assert!(m.final_maps.is_none());
+/// ```
 pub fn maximise(references: &[ReferenceMsg], sums: HalfReductions) -> MResult {
     let find = |half: u8| {
         references

@@ -18,7 +18,7 @@
 //! broadcast references (epoch k = iteration k + 1). A job wires them as
 //! particles → [`expectation`](expectation::expectation) → block partials →
 //! [`maximisation`](maximisation::maximisation) → M-step result, with the references
-//! broadcast into both.
+//! broadcast into both; the [tiny job](crate::example) runs one such epoch.
 //!
 //! Determinism: particles are grouped into blocks fixed by the job (not by the worker count);
 //! each block is summed in particle-id order and the blocks of a half set are added along a
