@@ -81,49 +81,11 @@ use timely::progress::frontier::MutableAntichain;
 /// let counters: Vec<_> = captured(events);
 /// assert_eq!(counters, [(0, 2), (0, 3), (0, 4), (1, 12), (1, 13), (1, 14)]);
 /// ```
-pub trait JoinEpochs<'s, T: Timestamp, D1: 'static> {
+pub trait JoinEpochs<'s, T: Timestamp, D1: 'static>: Into<StreamVec<'s, T, D1>> {
     /// Joins `self` and `other` per epoch: each epoch's records of `self` are collected into
     /// an `A` and those of `other` into a `Vec`, both in arrival order, and `logic(epoch, a,
     /// records)` is called once the epoch is complete on both inputs; its output records go
     /// out at the epoch. `pacts` route the two inputs (`Pipeline`, `Exchange`, …).
-    fn join_epochs<A, D2, O, I, P1, P2, L>(
-        self,
-        other: StreamVec<'s, T, D2>,
-        pacts: (P1, P2),
-        name: &str,
-        logic: L,
-    ) -> StreamVec<'s, T, O>
-    where
-        A: Default + Extend<D1> + 'static,
-        D2: 'static,
-        O: 'static,
-        I: IntoIterator<Item = O>,
-        P1: ParallelizationContract<T, Vec<D1>>,
-        P2: ParallelizationContract<T, Vec<D2>>,
-        L: FnMut(&T, A, Vec<D2>) -> I + 'static;
-
-    /// Joins the stash of `self` with `other` per epoch: every record of `self`, whatever its
-    /// epoch, goes to one stash kept for good, those of `other` are collected per epoch, and
-    /// `logic(epoch, &mut stash, records)` is called once the epoch is complete on both inputs
-    /// (all of the stash that can precede it has arrived); its output records go out at the
-    /// epoch. Only `other`'s records open epochs.
-    fn join_epochs_stashed<D2, O, I, P1, P2, L>(
-        self,
-        other: StreamVec<'s, T, D2>,
-        pacts: (P1, P2),
-        name: &str,
-        logic: L,
-    ) -> StreamVec<'s, T, O>
-    where
-        D2: 'static,
-        O: 'static,
-        I: IntoIterator<Item = O>,
-        P1: ParallelizationContract<T, Vec<D1>>,
-        P2: ParallelizationContract<T, Vec<D2>>,
-        L: FnMut(&T, &mut Vec<D1>, Vec<D2>) -> I + 'static;
-}
-
-impl<'s, T: Timestamp, D1: 'static> JoinEpochs<'s, T, D1> for StreamVec<'s, T, D1> {
     fn join_epochs<A, D2, O, I, P1, P2, L>(
         self,
         other: StreamVec<'s, T, D2>,
@@ -141,11 +103,15 @@ impl<'s, T: Timestamp, D1: 'static> JoinEpochs<'s, T, D1> for StreamVec<'s, T, D
         L: FnMut(&T, A, Vec<D2>) -> I + 'static,
     {
         let keep = PerEpoch::<A>(PhantomData);
-        join(self, other, pacts, name, keep, move |t, _, a, d| {
-            logic(t, a, d)
-        })
+        let logic = move |t: &T, _: &mut PerEpoch<A>, a, d| logic(t, a, d);
+        join(self.into(), other, pacts, name, keep, logic)
     }
 
+    /// Joins the stash of `self` with `other` per epoch: every record of `self`, whatever its
+    /// epoch, goes to one stash kept for good, those of `other` are collected per epoch, and
+    /// `logic(epoch, &mut stash, records)` is called once the epoch is complete on both inputs
+    /// (all of the stash that can precede it has arrived); its output records go out at the
+    /// epoch. Only `other`'s records open epochs.
     fn join_epochs_stashed<D2, O, I, P1, P2, L>(
         self,
         other: StreamVec<'s, T, D2>,
@@ -162,11 +128,12 @@ impl<'s, T: Timestamp, D1: 'static> JoinEpochs<'s, T, D1> for StreamVec<'s, T, D
         L: FnMut(&T, &mut Vec<D1>, Vec<D2>) -> I + 'static,
     {
         let keep = Stash(Vec::new());
-        join(self, other, pacts, name, keep, move |t, stash, (), d| {
-            logic(t, &mut stash.0, d)
-        })
+        let logic = move |t: &T, stash: &mut Stash<D1>, (), d| logic(t, &mut stash.0, d);
+        join(self.into(), other, pacts, name, keep, logic)
     }
 }
+
+impl<'s, T: Timestamp, D1: 'static> JoinEpochs<'s, T, D1> for StreamVec<'s, T, D1> {}
 
 /// How the operator keeps its first input's records.
 trait Keep<D>: 'static {
