@@ -1,28 +1,26 @@
-//! Timely dataflow operators of 3D auto-refinement, built on `cryoflux-kernels`.
+//! Timely dataflow operators built on `cryoflux-kernels`, grouped by job family.
 //!
-//! One operator per file, each naming its input and output records at the top:
-//! - [`records`]: what flows (particles, per-iteration references, block partial sums, the
-//!   M-step result);
-//! - [`expectation`]: E-step over a worker's stash of particles for each broadcast reference;
-//! - [`maximisation`]: reduction of the block partials in a fixed order and the M-step (FSC,
-//!   τ², reconstruction, solvent flattening) on worker 0;
-//! - [`noise`]: the M-step of the noise model (σ² per noise group, intensity scales, mean norm
-//!   correction);
-//! - [`reduction`]: the fixed-shape binary tree that adds a half set's blocks;
-//! - [`projections`]: an iteration's projectors and coarse-slice banks, built once per process
-//!   and shared by its workers.
+//! Layout:
+//! - [`refine`]: 3D auto-refinement: expectation, maximisation, the noise model, the
+//!   reduction tree, shared projections, the scorer choice and the refinement's records;
+//!   later job families (motion correction, polishing, initial model) get folders beside it;
+//! - [`records`]: records every job family shares (CTF, pose, map);
+//! - [`epochs`]: the per-epoch join of two inputs that every iterative operator builds on;
+//! - [`example`]: a tiny refinement job (16³ map, 8 particles) for runnable examples and
+//!   tests.
 //!
-//! Determinism: particles are grouped into blocks fixed by the job (not by the worker count);
-//! each block is summed in particle-id order and the blocks of a half set are added along a
-//! fixed binary tree (each worker adds the subtrees of its contiguous range of blocks, worker 0
-//! the rest), so the result is bit-identical for any number of workers, with O(log blocks)
-//! partial sums alive per worker.
+//! Conventions: one operator per file, its first doc line saying what it does and its inputs
+//! and outputs named at the top; operators are functions of streams (`Stream<u64, Vec<R>>`,
+//! the time being the epoch); records are plain serde types (timely serialises what crosses
+//! processes), the serializable counterparts of kernel types.
+//!
+//! Determinism: every operator gives the same bits for any number of workers or processes;
+//! see [`refine`] for how the refinement's sums achieve it.
 
-mod epochs;
-pub mod expectation;
-pub mod maximisation;
-pub mod noise;
-pub mod projections;
+#![warn(missing_docs)]
+
+pub mod epochs;
+pub mod example;
 pub mod records;
-pub mod reduction;
+pub mod refine;
 mod wire;

@@ -14,7 +14,10 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 use cryoflux_jobkit::checkpoint::{self, Fingerprint};
 use cryoflux_jobkit::cluster::ClusterSettings;
-use cryoflux_operators::records::{Maximised, ParticleRecord, PoseRecord, ReferenceMsg};
+use cryoflux_operators::records::PoseRecord;
+use cryoflux_operators::refine::records::Maximised;
+use cryoflux_operators::refine::records::ParticleRecord;
+use cryoflux_operators::refine::records::ReferenceMsg;
 use serde::{Deserialize, Serialize};
 
 use super::RefineSettings;
@@ -175,7 +178,9 @@ impl Resume {
 mod tests {
     use super::*;
     use crate::schedule::SamplingOptions;
-    use cryoflux_operators::records::{IterationPlan, MapRecord, NoiseModel};
+    use cryoflux_operators::records::MapRecord;
+    use cryoflux_operators::refine::records::IterationPlan;
+    use cryoflux_operators::refine::records::NoiseModel;
 
     fn plan(iteration: usize) -> IterationPlan {
         IterationPlan {

@@ -12,12 +12,16 @@ use cryoflux_kernels::geometry::sampling::OrientationSampling;
 use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 use cryoflux_kernels::random::mix;
 use cryoflux_kernels::resolution::fsc::{resolution_shell, shell_to_angstrom};
-use cryoflux_operators::expectation::Progress;
-use cryoflux_operators::projections::{SharedProjections, available_memory_bytes};
-use cryoflux_operators::records::{
-    IterationPlan, MapRecord, Maximised, ParticleRecord, ReferenceMsg, SolventMask,
-};
-use cryoflux_operators::reduction::BlockLayout;
+use cryoflux_operators::records::MapRecord;
+use cryoflux_operators::refine::expectation::Progress;
+use cryoflux_operators::refine::projections::{SharedProjections, available_memory_bytes};
+use cryoflux_operators::refine::records::IterationPlan;
+use cryoflux_operators::refine::records::Maximised;
+use cryoflux_operators::refine::records::ParticleRecord;
+use cryoflux_operators::refine::records::ReferenceMsg;
+use cryoflux_operators::refine::records::SolventMask;
+use cryoflux_operators::refine::reduction::BlockLayout;
+use cryoflux_operators::refine::scorer;
 use indicatif::ProgressBar;
 use timely::dataflow::{InputHandleVec, Scope, Stream};
 
@@ -27,7 +31,7 @@ use super::initial::{LoadSettings, load_particles, load_reference, load_solvent_
 use super::memory::{FinalIteration, gigabytes};
 use super::outputs::Outputs;
 use super::schedule::{SamplingOptions, Schedule, fine_angular_step_deg, fine_offset_step_angst};
-use super::{IterationSummary, RefineReport, RefineSettings, build};
+use super::{IterationSummary, ProcessShared, RefineReport, RefineSettings, build};
 
 /// Largest grid perturbation, as a fraction of the fine angular step (RELION 0.5).
 const PERTURBATION_FACTOR: f64 = 0.5;
@@ -174,7 +178,11 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
     };
     let ticker = bar.clone();
     let progress: Progress = Arc::new(move |k| ticker.inc(k));
-    let shared = SharedProjections::new(settings.threads);
+    let process = ProcessShared {
+        progress,
+        projections: SharedProjections::new(settings.threads),
+        scorer: scorer::select(),
+    };
     let job = Arc::new(job);
     let mut summaries = Vec::new();
     let mut final_resolution = f64::NAN;
@@ -202,7 +210,7 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         start,
         &settings.cluster,
         settings.threads,
-        (progress, shared),
+        process,
         on_epoch,
     );
     bar.finish_and_clear();
@@ -345,7 +353,7 @@ impl EpochJob for Job {
     type Message = ReferenceMsg;
     type Output = Maximised;
     type Control = Schedule;
-    type Process = (Progress, SharedProjections);
+    type Process = ProcessShared;
 
     fn build<'s>(
         &self,

@@ -33,9 +33,12 @@ use cryoflux_kernels::fourier::spectrum::shell_average;
 use cryoflux_kernels::grid::{Image, Volume};
 use cryoflux_kernels::mask::soft_mask_outside;
 use cryoflux_kernels::random::mix;
-use cryoflux_operators::records::{
-    CtfRecord, MapRecord, NoiseModel, ParticleRecord, PoseRecord, SolventMask,
-};
+use cryoflux_operators::records::CtfRecord;
+use cryoflux_operators::records::MapRecord;
+use cryoflux_operators::records::PoseRecord;
+use cryoflux_operators::refine::records::NoiseModel;
+use cryoflux_operators::refine::records::ParticleRecord;
+use cryoflux_operators::refine::records::SolventMask;
 
 use super::groups::NoiseGroups;
 use super::normalisation::Background;

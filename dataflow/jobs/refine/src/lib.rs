@@ -31,14 +31,15 @@ pub mod outputs;
 pub mod schedule;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use cryoflux_jobkit::cluster::ClusterSettings;
-use cryoflux_operators::expectation::{Progress, expectation};
-use cryoflux_operators::maximisation::{MResult, maximisation};
-use cryoflux_operators::projections::SharedProjections;
-use cryoflux_operators::records::{ParticleRecord, ReferenceMsg};
-use cryoflux_operators::reduction::BlockLayout;
+use cryoflux_operators::refine::expectation::{Progress, expectation};
+use cryoflux_operators::refine::maximisation::{MResult, maximisation};
+use cryoflux_operators::refine::projections::SharedProjections;
+use cryoflux_operators::refine::records::ParticleRecord;
+use cryoflux_operators::refine::records::ReferenceMsg;
+use cryoflux_operators::refine::reduction::BlockLayout;
+use cryoflux_operators::refine::scorer::SharedScorer;
 use timely::dataflow::operators::Input;
 use timely::dataflow::operators::vec::Broadcast;
 use timely::dataflow::{InputHandleVec, Scope, Stream};
@@ -210,25 +211,37 @@ pub fn refine(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
     driver::run(settings)
 }
 
+/// What the workers of one process share.
+#[derive(Clone)]
+pub struct ProcessShared {
+    /// Called with the number of particles each worker finishes (the progress bar).
+    pub progress: Progress,
+    /// The iteration's projectors and coarse-slice banks, built once per process.
+    pub projections: SharedProjections,
+    /// The E-step's scorer, chosen once by [`cryoflux_operators::refine::scorer::select`].
+    pub scorer: SharedScorer,
+}
+
 /// The dataflow of one worker: particle and reference inputs, expectation (particles routed
-/// by their block of `layout`, projections `shared` with the process's other workers),
-/// maximisation (on worker 0, the `leader`), and the broadcast M-step result every worker
-/// reads.
+/// by their block of `layout`, with what the process's workers share), maximisation (on
+/// worker 0, the `leader`), and the broadcast M-step result every worker reads.
 pub fn build<'s>(
     scope: Scope<'s, u64>,
     particles: &mut InputHandleVec<u64, ParticleRecord>,
     references: &mut InputHandleVec<u64, ReferenceMsg>,
     leader: bool,
     layout: BlockLayout,
-    (progress, shared): (Progress, SharedProjections),
+    process: ProcessShared,
 ) -> Stream<'s, u64, Vec<MResult>> {
     let particles = scope.input_from(particles);
     let references = scope.input_from(references).broadcast();
-    let partials = expectation(particles, references.clone(), layout, progress, shared);
+    let partials = expectation(
+        particles,
+        references.clone(),
+        layout,
+        process.progress,
+        process.projections,
+        process.scorer,
+    );
     maximisation(partials, references, leader).broadcast()
-}
-
-/// A progress callback that does nothing.
-pub fn no_progress() -> Progress {
-    Arc::new(|_| {})
 }

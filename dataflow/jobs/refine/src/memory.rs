@@ -1,7 +1,7 @@
 //! How much memory the final iteration of a refinement needs (it is the largest: full box, both
 //! halves' accumulators, unregularised and joined reconstructions), so that the driver can say
 //! it in the log before starting, next to the memory available
-//! ([`cryoflux_operators::projections::available_memory_bytes`]), and stop with a message,
+//! ([`cryoflux_operators::refine::projections::available_memory_bytes`]), and stop with a message,
 //! after the last checkpoint, instead of being killed half-way.
 //!
 //! The estimate, in bytes, for box N, padding 2 (padded half grid: 4N³ voxels), W workers in

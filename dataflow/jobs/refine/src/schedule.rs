@@ -17,7 +17,7 @@
 //! - Convergence (§4.6): sampling fine enough, no resolution gain, assignments settled; or the
 //!   iteration limit.
 
-use cryoflux_operators::records::IterationStats;
+use cryoflux_operators::refine::records::IterationStats;
 use serde::{Deserialize, Serialize};
 
 /// Default increase of the image size beyond the resolution shell (RELION `incr_size`).

@@ -19,7 +19,7 @@ use std::path::Path;
 use cryoflux_formats::atomic::write_text;
 use cryoflux_kernels::geometry::euler::euler_to_direction;
 use cryoflux_kernels::geometry::sampling::OrientationSampling;
-use cryoflux_operators::records::ParticleUpdate;
+use cryoflux_operators::refine::records::ParticleUpdate;
 use glam::DVec3;
 use rayon::prelude::*;
 

@@ -11,7 +11,8 @@
 //! spectrum per group.
 
 use cryoflux_formats::star::{Column, ColumnData, StarFile};
-use cryoflux_operators::records::{Maximised, ParticleUpdate};
+use cryoflux_operators::refine::records::Maximised;
+use cryoflux_operators::refine::records::ParticleUpdate;
 
 use crate::groups::NoiseGroups;
 use cryoflux_jobkit::particles::ParticleSet;

@@ -1,8 +1,11 @@
 //! A small M-step result and job settings shared by the output writers' unit tests.
 
-use cryoflux_operators::records::{
-    IterationPlan, IterationStats, MapRecord, Maximised, NoiseModel, ParticleUpdate,
-};
+use cryoflux_operators::records::MapRecord;
+use cryoflux_operators::refine::records::IterationPlan;
+use cryoflux_operators::refine::records::IterationStats;
+use cryoflux_operators::refine::records::Maximised;
+use cryoflux_operators::refine::records::NoiseModel;
+use cryoflux_operators::refine::records::ParticleUpdate;
 
 use crate::RefineSettings;
 

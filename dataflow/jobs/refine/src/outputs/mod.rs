@@ -28,7 +28,8 @@ use cryoflux_formats::table::{ParticleTable, write_parquet};
 use cryoflux_kernels::geometry::sampling::OrientationSampling;
 use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 use cryoflux_kernels::grid::Volume;
-use cryoflux_operators::records::{MapRecord, Maximised};
+use cryoflux_operators::records::MapRecord;
+use cryoflux_operators::refine::records::Maximised;
 
 use super::RefineSettings;
 use super::groups::NoiseGroups;

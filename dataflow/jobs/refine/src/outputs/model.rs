@@ -22,7 +22,7 @@ use std::path::Path;
 
 use anyhow::anyhow;
 use cryoflux_formats::star::{Column, ColumnData, DataBlock, StarFile, Table, Value};
-use cryoflux_operators::records::Maximised;
+use cryoflux_operators::refine::records::Maximised;
 
 /// RELION's stand-in resolution (Å) of shell 0.
 const DC_RESOLUTION: f64 = 999.0;

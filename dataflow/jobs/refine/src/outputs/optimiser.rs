@@ -17,9 +17,9 @@ use std::path::{Path, PathBuf};
 use cryoflux_formats::atomic::write_text;
 use cryoflux_formats::star::{DataBlock, StarFile, Value};
 use cryoflux_kernels::geometry::healpix::angular_step_deg;
-use cryoflux_operators::expectation::ADAPTIVE_FRACTION;
-use cryoflux_operators::maximisation::SOLVENT_EDGE_PX;
-use cryoflux_operators::records::Maximised;
+use cryoflux_operators::refine::expectation::ADAPTIVE_FRACTION;
+use cryoflux_operators::refine::maximisation::SOLVENT_EDGE_PX;
+use cryoflux_operators::refine::records::Maximised;
 
 use crate::RefineSettings;
 use crate::schedule::Schedule;

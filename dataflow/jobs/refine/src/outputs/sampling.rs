@@ -12,7 +12,7 @@
 
 use cryoflux_formats::star::{Column, ColumnData, DataBlock, StarFile, Table, Value};
 use cryoflux_kernels::geometry::sampling::OrientationSampling;
-use cryoflux_operators::records::IterationPlan;
+use cryoflux_operators::refine::records::IterationPlan;
 
 /// RELION's `--perturb` factor: the largest perturbation instance |ρ|, as a fraction of the
 /// coarse angular step.

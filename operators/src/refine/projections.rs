@@ -45,6 +45,31 @@ pub struct Projections {
 }
 
 /// The projections shared by the `local_workers` workers of one process; clone it into each.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use cryoflux_kernels::grid::Volume;
+/// use cryoflux_kernels::fourier::projector::{Projector, ProjectorOptions};
+/// use cryoflux_operators::refine::projections::{Projections, SharedProjections};
+///
+/// let build = || -> Result<Projections, String> {
+///     let volume = Volume::zeros(8, 2.0).map_err(|e| e.to_string())?;
+///     let projector =
+///         || Projector::new(&volume, &ProjectorOptions::default()).map_err(|e| e.to_string());
+///     Ok(Projections { projectors: [projector()?, projector()?], banks: None })
+/// };
+/// let shared = SharedProjections::new(2);
+/// let (a, b) = (shared.clone(), shared.clone());
+/// // The first worker to ask for epoch 0 builds; the other gets the same projections.
+/// let first = a.fetch(0, build).unwrap();
+/// let second = b.fetch(0, || unreachable!("built once")).unwrap();
+/// assert!(Arc::ptr_eq(&first, &second));
+/// a.release(0);
+/// b.release(0);
+/// ```
 #[derive(Clone)]
 pub struct SharedProjections {
     local_workers: usize,

@@ -5,7 +5,7 @@
 //! worker 0 only, once per epoch): `Result<`[`Maximised`]`, String>`.
 //!
 //! Steps (refine.md §0.6, §2, §3.1): add each half's partials along its fixed reduction tree
-//! ([`crate::reduction`]) as they arrive, so that only O(log blocks) sums per worker are alive
+//! ([`super::reduction`]) as they arrive, so that only O(log blocks) sums per worker are alive
 //! and the totals do not depend on the workers; symmetrise;
 //! in the final iteration reconstruct the unregularised half maps; average the halves'
 //! accumulators below the low-resolution join radius; gold-standard FSC between the halves'
@@ -13,13 +13,11 @@
 //! refine.md §3.2 (unregularised half maps, masked FSC corrected by phase randomisation from
 //! the first shell where their unmasked FSC drops below 0.8, zero beyond current_size/2); τ²
 //! from the FSC and regularised reconstruction (one joined map in the final iteration); the
-//! noise model ([`crate::noise`]) and σ_offset; solvent flattening (not in the
+//! noise model ([`super::noise`]) and σ_offset; solvent flattening (not in the
 //! final iteration): the half maps times the user's solvent mask when half 1's reference
 //! carries one (RELION `--solvent_mask`), else times a soft sphere of the particle diameter.
 //! Simplifications: gridding by plain division (RELION `--skip_gridding`, the GUI default);
 //! one optics group.
-
-use std::collections::BTreeMap;
 
 use cryoflux_kernels::fourier::backprojector::BackProjector;
 use cryoflux_kernels::fourier::fft::forward;
@@ -35,19 +33,17 @@ use cryoflux_kernels::resolution::masked_fsc::{
     BelowNoise, RANDOMISE_BELOW_FSC, correct_for_mask, masked_fsc, randomisation_shell,
     randomised_masked_fsc,
 };
-use timely::container::CapacityContainerBuilder;
 use timely::dataflow::Stream;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
-use timely::dataflow::operators::Capability;
-use timely::dataflow::operators::generic::operator::Operator;
 
-use crate::epochs;
-use crate::noise::update_noise_model;
-use crate::records::{
-    BlockPartial, FinalMaps, HalfSums, IterationPlan, IterationStats, MapRecord, Maximised,
-    ReferenceMsg, SolventMask,
+use super::noise::update_noise_model;
+use super::records::{
+    BlockPartial, FinalMaps, IterationPlan, IterationStats, Maximised, ReferenceMsg, SolventMask,
 };
-use crate::reduction::HalfReductions;
+use super::reduction::HalfReductions;
+use super::sums::HalfSums;
+use crate::epochs::JoinEpochs;
+use crate::records::MapRecord;
 
 /// Width of the solvent mask's raised-cosine edge (pixels, RELION `--maskedge`).
 pub const SOLVENT_EDGE_PX: f64 = 5.0;
@@ -57,46 +53,63 @@ pub type MResult = Result<Maximised, String>;
 
 /// The maximisation operator; see the module doc. `leader` is true on the worker that
 /// receives the partials (worker 0).
+///
+/// # Examples
+///
+/// The M-step of one epoch of the [tiny job](crate::example), from the block partials of its
+/// expectation: both references are the map the particles were projected from, so the half
+/// maps agree at low resolution.
+///
+/// ```
+/// use cryoflux_operators::example::{captured, tiny_job, tiny_partials};
+/// use cryoflux_operators::refine::maximisation::maximisation;
+/// use timely::dataflow::operators::{Capture, ToStream};
+///
+/// let job = tiny_job();
+/// let partials = tiny_partials(&job);
+/// let events = timely::example(move |scope| {
+///     let partials = partials.to_stream(scope);
+///     let references = job.references.to_stream(scope);
+///     maximisation(partials, references, true).capture()
+/// });
+/// let results = captured(events);
+/// assert_eq!(results.len(), 1);
+/// let (epoch, result) = &results[0];
+/// let m = result.as_ref().unwrap();
+/// assert_eq!((*epoch, m.plan.iteration, m.stats.particles), (0, 1, 8));
+/// let ids: Vec<u64> = m.updates.iter().map(|u| u.id).collect();
+/// assert_eq!(ids, (0..8).collect::<Vec<_>>());
+/// assert_eq!(m.fsc[0], 1.0);
+/// assert!(m.fsc[1] > 0.9, "{:?}", m.fsc);
+/// ```
 pub fn maximisation<'s>(
     partials: Stream<'s, u64, Vec<BlockPartial>>,
     references: Stream<'s, u64, Vec<ReferenceMsg>>,
     leader: bool,
 ) -> Stream<'s, u64, Vec<MResult>> {
-    type Pending = (Capability<u64>, HalfReductions, Vec<ReferenceMsg>);
-    partials.binary_frontier::<_, CapacityContainerBuilder<Vec<MResult>>, _, _, _, _>(
+    partials.join_epochs(
         references,
-        Exchange::new(|_: &BlockPartial| 0),
-        Pipeline,
+        (Exchange::new(|_: &BlockPartial| 0), Pipeline),
         "Maximisation",
-        move |initial, _info| {
-            drop(initial);
-            let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
-            move |(parts, parts_frontier), (refs, refs_frontier), output| {
-                parts.for_each(|time, data| {
-                    let entry = pending
-                        .entry(*time.time())
-                        .or_insert_with(|| (time.retain(0), HalfReductions::default(), Vec::new()));
-                    data.drain(..).for_each(|partial| entry.1.add(partial));
-                });
-                refs.for_each(|time, data| {
-                    let entry = pending
-                        .entry(*time.time())
-                        .or_insert_with(|| (time.retain(0), HalfReductions::default(), Vec::new()));
-                    entry.2.append(data);
-                });
-                for t in epochs::complete(&pending, [parts_frontier, refs_frontier]) {
-                    if let Some((cap, sums, msgs)) = pending.remove(&t)
-                        && leader
-                    {
-                        output.session(&cap).give(maximise(&msgs, sums));
-                    }
-                }
-            }
-        },
+        move |_, sums: HalfReductions, msgs| leader.then(|| maximise(&msgs, sums)),
     )
 }
 
 /// The M-step of both halves from the references of an epoch and its reduced block partials.
+///
+/// # Examples
+///
+/// ```
+/// use cryoflux_operators::example::{BOX, tiny_job, tiny_partials};
+/// use cryoflux_operators::refine::maximisation::maximise;
+///
+/// let job = tiny_job();
+/// let m = maximise(&job.references, tiny_partials(&job).into_iter().collect()).unwrap();
+/// assert_eq!(m.updates.len(), 8);
+/// assert_eq!(m.maps[0].box_size, BOX);
+/// assert_eq!(m.fsc.len(), BOX / 2 + 1);
+/// assert!(m.final_maps.is_none());
+/// ```
 pub fn maximise(references: &[ReferenceMsg], sums: HalfReductions) -> MResult {
     let find = |half: u8| {
         references
@@ -306,8 +319,9 @@ fn statistics(s1: &HalfSums, s2: &HalfSums) -> IterationStats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::{NoiseModel, PoseRecord};
-    use crate::reduction::Node;
+    use crate::records::PoseRecord;
+    use crate::refine::records::NoiseModel;
+    use crate::refine::reduction::Node;
     use cryoflux_kernels::grid::FourierImage;
     use cryoflux_kernels::grid::{Complex32, HalfGrid};
     use cryoflux_kernels::random::mix;

@@ -13,7 +13,8 @@
 
 use cryoflux_kernels::grid::FourierImage;
 
-use crate::records::{GroupSums, HalfSums, IterationPlan, NoiseModel};
+use super::records::{IterationPlan, NoiseModel};
+use super::sums::{GroupSums, HalfSums};
 
 /// σ² values below this take the previous shell's value (RELION's guard).
 const SIGMA2_FLOOR: f64 = 1e-14;
@@ -23,6 +24,28 @@ const SCALE_CLIP: f64 = 5.0;
 
 /// The new noise model of a half set from its sums, the previous model and the iteration's
 /// plan; see the module doc. `pixel` is the pixel size in Å.
+///
+/// # Examples
+///
+/// The first half set's noise model after one epoch of the [tiny job](crate::example), whose
+/// particles carry white noise of a known power:
+///
+/// ```
+/// use cryoflux_operators::example::{BOX, NOISE_STD, PIXEL, tiny_job, tiny_partials};
+/// use cryoflux_operators::refine::noise::update_noise_model;
+/// use cryoflux_operators::refine::reduction::HalfReductions;
+///
+/// let job = tiny_job();
+/// let sums: HalfReductions = tiny_partials(&job).into_iter().collect();
+/// let [half_1, _] = sums.totals().unwrap();
+/// let reference = &job.references[0];
+/// let noise = update_noise_model(&half_1, &reference.noise, &reference.plan, PIXEL).unwrap();
+/// assert_eq!(noise.groups(), 1);
+/// assert_eq!(noise.sigma2[0].len(), BOX / 2 + 1);
+/// // At high frequency the residuals are mostly the particles' white noise.
+/// let white = NOISE_STD * NOISE_STD / (2.0 * (BOX * BOX) as f64);
+/// assert!(noise.sigma2[0][4..].iter().all(|&s| s > 0.4 * white && s < 2.5 * white));
+/// ```
 pub fn update_noise_model(
     sums: &HalfSums,
     previous: &NoiseModel,

@@ -4,7 +4,7 @@
 //! range of each half set's blocks, [`BlockLayout::worker`]); input 2: the broadcast
 //! [`ReferenceMsg`]s of one epoch (both halves). Output, once per epoch: one [`BlockPartial`]
 //! per maximal aligned subtree of the worker's blocks in each half set's reduction tree
-//! ([`crate::reduction`]).
+//! ([`super::reduction`]).
 //!
 //! For each epoch whose references are complete (and once all particles have arrived), the
 //! worker builds both halves' projectors and the iteration's orientation and translation grids,
@@ -20,12 +20,11 @@
 //! block is folded into the worker's partial sums at once, so a worker holds O(log blocks) of
 //! them.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cryoflux_kernels::estep::{
-    CoarseOrientation, ContributionSettings, CpuScorer, FourierWindow, MaskFill, Metric,
-    OrientationPlan, ParticleInput, ParticleMask, ParticleSearch, PreparedParticle, ProjectionBank,
+    CoarseOrientation, ContributionSettings, FourierWindow, MaskFill, Metric, OrientationPlan,
+    ParticleInput, ParticleMask, ParticleSearch, PreparedParticle, ProjectionBank, Scorer,
     TranslationGrid, TranslationSearch, contribute, expected_accuracy, global_orientations,
     local_orientations, search,
 };
@@ -36,18 +35,16 @@ use cryoflux_kernels::geometry::sampling::{LocalSearch, OrientationSampling};
 use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 use cryoflux_kernels::grid::Image;
 use cryoflux_kernels::random::SplitMix64;
-use timely::container::CapacityContainerBuilder;
 use timely::dataflow::Stream;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
-use timely::dataflow::operators::Capability;
-use timely::dataflow::operators::generic::operator::Operator;
 
-use crate::epochs;
-use crate::projections::{Projections, SharedProjections, bank_fits};
-use crate::records::{
-    BlockPartial, HalfSums, IterationPlan, ParticleRecord, ParticleUpdate, PoseRecord, ReferenceMsg,
-};
-use crate::reduction::{BlockLayout, Node, Reduction};
+use super::projections::{Projections, SharedProjections, bank_fits};
+use super::records::{BlockPartial, IterationPlan, ParticleRecord, ParticleUpdate, ReferenceMsg};
+use super::reduction::{BlockLayout, Node, Reduction};
+use super::scorer::SharedScorer;
+use super::sums::HalfSums;
+use crate::epochs::JoinEpochs;
+use crate::records::PoseRecord;
 
 /// Mass fraction kept by each pass of the search (RELION `--adaptive_fraction`).
 pub const ADAPTIVE_FRACTION: f64 = 0.999;
@@ -56,43 +53,65 @@ pub const ADAPTIVE_FRACTION: f64 = 0.999;
 pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 
 /// The expectation operator; see the module doc. `layout`: the job's blocks per half set;
-/// `shared`: the projections shared with the other workers of this process.
+/// `shared`: the projections shared with the other workers of this process; `scorer`: the
+/// E-step's scorer ([`super::scorer::select`]).
+///
+/// # Examples
+///
+/// One epoch of the [tiny job](crate::example) on one worker: each half set's two blocks are
+/// one subtree of its reduction tree, so the worker sends one partial per half set, with
+/// every particle's update in id order.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use cryoflux_operators::example::{captured, tiny_job};
+/// use cryoflux_operators::refine::expectation::expectation;
+/// use cryoflux_operators::refine::projections::SharedProjections;
+/// use cryoflux_operators::refine::scorer;
+/// use timely::dataflow::operators::{Capture, ToStream};
+///
+/// let job = tiny_job();
+/// let events = timely::example(move |scope| {
+///     let particles = job.particles.to_stream(scope);
+///     let references = job.references.to_stream(scope);
+///     let progress = Arc::new(|_| {});
+///     let shared = SharedProjections::new(1);
+///     expectation(particles, references, job.layout, progress, shared, scorer::select())
+///         .capture()
+/// });
+/// let partials = captured(events);
+/// assert_eq!(partials.len(), 2);
+/// for (epoch, partial) in partials {
+///     assert_eq!(epoch, 0);
+///     let sums = partial.sums.unwrap();
+///     let ids: Vec<u64> = sums.updates.iter().map(|u| u.id).collect();
+///     let first = u64::from(partial.half) - 1;
+///     assert_eq!(ids, [first, first + 2, first + 4, first + 6]);
+/// }
+/// ```
 pub fn expectation<'s>(
     particles: Stream<'s, u64, Vec<ParticleRecord>>,
     references: Stream<'s, u64, Vec<ReferenceMsg>>,
     layout: BlockLayout,
     progress: Progress,
     shared: SharedProjections,
+    scorer: SharedScorer,
 ) -> Stream<'s, u64, Vec<BlockPartial>> {
     let peers = particles.scope().peers();
-    particles.binary_frontier::<_, CapacityContainerBuilder<Vec<BlockPartial>>, _, _, _, _>(
+    particles.join_epochs_stashed(
         references,
-        // The pact sends a record to worker `hash % peers`.
-        Exchange::new(move |p: &ParticleRecord| layout.worker(p.half, p.block, peers) as u64),
-        Pipeline,
+        (
+            // The pact sends a record to worker `hash % peers`.
+            Exchange::new(move |p: &ParticleRecord| layout.worker(p.half, p.block, peers) as u64),
+            Pipeline,
+        ),
         "Expectation",
-        move |initial, _info| {
-            drop(initial);
-            let mut stash: Vec<ParticleRecord> = Vec::new();
-            let mut pending: BTreeMap<u64, (Capability<u64>, Vec<ReferenceMsg>)> = BTreeMap::new();
-            move |(parts, parts_frontier), (refs, refs_frontier), output| {
-                parts.for_each(|_time, data| stash.append(data));
-                refs.for_each(|time, data| {
-                    let entry = pending
-                        .entry(*time.time())
-                        .or_insert_with(|| (time.retain(0), Vec::new()));
-                    entry.1.append(data);
-                });
-                for t in epochs::complete(&pending, [parts_frontier, refs_frontier]) {
-                    if let Some((cap, msgs)) = pending.remove(&t) {
-                        stash.sort_by_key(|p| (p.half, p.block, p.id));
-                        let partials =
-                            expect_all(&mut stash, &msgs, layout, &progress, (&shared, t));
-                        shared.release(t);
-                        output.session(&cap).give_iterator(partials.into_iter());
-                    }
-                }
-            }
+        move |&epoch, stash, msgs| {
+            stash.sort_by_key(|p| (p.half, p.block, p.id));
+            let partials = expect_all(stash, &msgs, layout, &progress, (&shared, epoch, &*scorer));
+            shared.release(epoch);
+            partials
         },
     )
 }
@@ -106,23 +125,24 @@ struct IterationContext<'a> {
 }
 
 /// Everything the E-step of one iteration shares between the particles of a worker: its
-/// settings, orientation grids and the process's projections.
+/// settings, orientation grids, the process's projections and the scorer.
 struct Iteration<'a> {
     context: IterationContext<'a>,
     grids: OrientationGrids<'a>,
     projections: Arc<Projections>,
+    scorer: &'a dyn Scorer,
 }
 
 /// E-step of every stashed particle (sorted by half set, block, id), each block's sums folded
 /// into its half set's reduction tree as soon as they are complete: the partial sums of the
-/// worker's subtrees. `shared` holds the projections of `epoch`. A failure to set up the
-/// iteration fails every block.
+/// worker's subtrees. `shared` holds the projections of `epoch`; `scorer` scores the poses. A
+/// failure to set up the iteration fails every block.
 fn expect_all(
     stash: &mut [ParticleRecord],
     msgs: &[ReferenceMsg],
     layout: BlockLayout,
     progress: &Progress,
-    (shared, epoch): (&SharedProjections, u64),
+    (shared, epoch, scorer): (&SharedProjections, u64, &dyn Scorer),
 ) -> Vec<BlockPartial> {
     let context = IterationContext::new(msgs);
     let sampling = context.as_ref().map_err(Clone::clone).and_then(|c| {
@@ -130,7 +150,7 @@ fn expect_all(
     });
     let iteration = context.and_then(|context| {
         let sampling = sampling.as_ref().map_err(Clone::clone)?;
-        Iteration::new(context, sampling, shared, epoch)
+        Iteration::new(context, sampling, (shared, epoch), scorer)
     });
     let mut partials = Vec::new();
     for half in [1u8, 2] {
@@ -205,8 +225,8 @@ impl<'a> Iteration<'a> {
     fn new(
         context: IterationContext<'a>,
         sampling: &'a OrientationSampling,
-        shared: &SharedProjections,
-        epoch: u64,
+        (shared, epoch): (&SharedProjections, u64),
+        scorer: &'a dyn Scorer,
     ) -> Result<Self, String> {
         let grids = OrientationGrids::new(&context, sampling)?;
         let projections = shared.fetch(epoch, || build_projections(&context, &grids))?;
@@ -214,6 +234,7 @@ impl<'a> Iteration<'a> {
             context,
             grids,
             projections,
+            scorer,
         })
     }
 }
@@ -329,6 +350,7 @@ fn expect_particle(
         context,
         grids,
         projections,
+        scorer,
     } = iteration;
     let half = usize::from(particle.half.clamp(1, 2) - 1);
     let reference = context.references[half];
@@ -420,7 +442,7 @@ fn expect_particle(
             max_significant: None,
             metric,
         },
-        &CpuScorer,
+        *scorer,
     )?;
     let scale_sums = settings.scale_correction && noise.groups() > 1 && !reference.ssnr.is_empty();
     let contribution = contribute(

@@ -21,7 +21,8 @@ use std::collections::btree_map::Entry;
 
 use serde::{Deserialize, Serialize};
 
-use crate::records::{BlockPartial, HalfSums, ParticleRecord};
+use super::records::{BlockPartial, ParticleRecord};
+use super::sums::HalfSums;
 
 /// A node of a half set's reduction tree: the sum of that half's blocks (counted from 0 within
 /// the half) `index·2^level` … `(index+1)·2^level − 1`; leaves are level 0.
@@ -93,6 +94,40 @@ impl Combine for Result<HalfSums, String> {
 }
 
 /// The pending partial sums of one half set's tree over `leaves` blocks; see the module doc.
+///
+/// # Examples
+///
+/// Two workers fold blocks 0 … 2 and 3 … 4 of a half set of five blocks; their subtrees,
+/// added in any order, give the tree's total:
+///
+/// ```
+/// use cryoflux_operators::refine::reduction::{Combine, Node, Reduction};
+///
+/// #[derive(Debug, PartialEq)]
+/// struct Sum(f64);
+///
+/// impl Combine for Sum {
+///     fn combine(left: Self, right: Self) -> Self {
+///         Sum(left.0 + right.0)
+///     }
+/// }
+///
+/// let fold = |blocks: std::ops::Range<u64>| {
+///     let mut reduction = Reduction::new(5).unwrap();
+///     for b in blocks {
+///         reduction.insert(Node::leaf(b), Sum(b as f64)).unwrap();
+///     }
+///     reduction.into_nodes().collect::<Vec<_>>()
+/// };
+/// let (low, high) = (fold(0..3), fold(3..5));
+/// let nodes: Vec<Node> = low.iter().map(|(node, _)| *node).collect();
+/// assert_eq!(nodes, [Node { level: 1, index: 0 }, Node::leaf(2)]);
+/// let mut total = Reduction::new(5).unwrap();
+/// for (node, sum) in high.into_iter().chain(low) {
+///     total.insert(node, sum).unwrap();
+/// }
+/// assert_eq!(total.into_total().unwrap(), Sum(10.0));
+/// ```
 #[derive(Debug, Clone)]
 pub struct Reduction<T> {
     leaves: u64,
@@ -208,6 +243,19 @@ impl<T: Combine> Reduction<T> {
 
 /// How a job's reduction blocks ([`ParticleRecord::block`]) divide between the half sets:
 /// half 1's are blocks 0 … `blocks[0]` − 1, half 2's the next `blocks[1]`.
+///
+/// # Examples
+///
+/// ```
+/// use cryoflux_operators::refine::reduction::BlockLayout;
+///
+/// let layout = BlockLayout { blocks: [5, 3] };
+/// // Three workers: each owns a contiguous range of each half set's blocks.
+/// let owners: Vec<usize> = (0..5).map(|b| layout.worker(1, b, 3)).collect();
+/// assert_eq!(owners, [0, 0, 1, 1, 2]);
+/// // Block 6 is half 2's second block.
+/// assert_eq!((layout.leaf(2, 6), layout.worker(2, 6, 3)), (1, 1));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct BlockLayout {
     /// Number of blocks of half sets 1 and 2.
@@ -257,6 +305,18 @@ impl BlockLayout {
 
 /// Both half sets' reduction trees of one epoch, fed with the block partials as they arrive;
 /// the first structural error (a partial outside or overlapping its tree) is kept.
+///
+/// # Examples
+///
+/// ```
+/// use cryoflux_operators::example::{tiny_job, tiny_partials};
+/// use cryoflux_operators::refine::reduction::HalfReductions;
+///
+/// let job = tiny_job();
+/// let sums: HalfReductions = tiny_partials(&job).into_iter().collect();
+/// let [half_1, half_2] = sums.totals().unwrap();
+/// assert_eq!((half_1.particles, half_2.particles), (4, 4));
+/// ```
 #[derive(Debug, Default)]
 pub struct HalfReductions {
     halves: [Option<Reduction<Result<HalfSums, String>>>; 2],
@@ -313,10 +373,17 @@ impl HalfReductions {
     }
 }
 
+impl Extend<BlockPartial> for HalfReductions {
+    /// Adds each partial to its half set's tree, in order.
+    fn extend<I: IntoIterator<Item = BlockPartial>>(&mut self, partials: I) {
+        partials.into_iter().for_each(|p| self.add(p));
+    }
+}
+
 impl FromIterator<BlockPartial> for HalfReductions {
     fn from_iter<I: IntoIterator<Item = BlockPartial>>(partials: I) -> Self {
         let mut sums = Self::default();
-        partials.into_iter().for_each(|p| sums.add(p));
+        sums.extend(partials);
         sums
     }
 }
@@ -324,7 +391,7 @@ impl FromIterator<BlockPartial> for HalfReductions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::ParticleUpdate;
+    use crate::refine::records::ParticleUpdate;
     use cryoflux_kernels::random::SplitMix64;
 
     impl Combine for f64 {
@@ -587,18 +654,7 @@ mod tests {
         assert_eq!(owners(2, 5..8), [0, 1, 2]);
         assert_eq!(layout.leaf(2, 6), 1);
         assert_eq!(layout.worker(1, 4, 1), 0);
-        let record = |half, block| ParticleRecord {
-            id: 0,
-            half,
-            block,
-            box_size: 2,
-            pixel_size: 1.0,
-            image: vec![0.0; 4],
-            ctf: None,
-            pose: Default::default(),
-            group: 0,
-            norm: 1.0,
-        };
+        let record = |half, block| ParticleRecord::fixture(0, half, block);
         let records = [
             record(1, 0),
             record(2, 2),
