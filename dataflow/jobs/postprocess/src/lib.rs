@@ -8,7 +8,7 @@
 //! (resolution n·p/r) for curves, which run over shells 0 … n/2.
 //!
 //! ```no_run
-//! use cryoflux_dataflow::postprocess::{HalfMaps, postprocess, settings::Settings};
+//! use cryoflux_postprocess::{HalfMaps, postprocess, settings::Settings};
 //! # use cryoflux_kernels::grid::Volume;
 //! # fn load() -> (Volume, Volume, Volume) { unimplemented!() }
 //! # fn main() -> anyhow::Result<()> {

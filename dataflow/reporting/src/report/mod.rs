@@ -10,7 +10,7 @@
 //!
 //! ```no_run
 //! # fn main() -> anyhow::Result<()> {
-//! let report = cryoflux_dataflow::report::write_report("Refine3D/job001".as_ref(), None)?;
+//! let report = cryoflux_reporting::report::write_report("Refine3D/job001".as_ref(), None)?;
 //! println!("{} with {} figures", report.html.display(), report.figures);
 //! # Ok(()) }
 //! ```
