@@ -17,8 +17,6 @@
 //! Determinism: every operator gives the same bits for any number of workers or processes;
 //! see [`refine`] for how the refinement's sums achieve it.
 
-#![warn(missing_docs)]
-
 pub mod epochs;
 pub mod example;
 pub mod records;
