@@ -3,7 +3,7 @@
 //! Moving the content by d (Å) multiplies each coefficient by exp(−2πi·f·d), f the spatial
 //! frequency in Å⁻¹; in pixels of the box n this is RELION's X(k)·exp(−2πi·k·d/n).
 
-use crate::grid::{HalfGrid, half_width, wrapped_to_logical};
+use crate::grid::{HalfGrid, PlaneSpectrum, half_width, wrapped_to_logical};
 use rustfft::num_complex::{Complex32, Complex64};
 use std::f64::consts::PI;
 
@@ -42,12 +42,50 @@ pub fn shift<const D: usize>(f: &mut HalfGrid<Complex32, D>, shift: [f64; D]) {
     }
 }
 
+/// Moves the content of a plane's spectrum by `shift` = [dx, dy] pixels: a feature at (x, y)
+/// ends up at (x + dx, y + dy). Periodic, exact for any sub-pixel shift of a band-limited plane.
+pub fn shift_plane(f: &mut PlaneSpectrum, shift: [f64; 2]) {
+    let (width, height, columns) = (f.width(), f.height(), f.columns());
+    let rx: Vec<Complex64> = (0..columns)
+        .map(|kx| Complex64::from_polar(1.0, -2.0 * PI * kx as f64 * shift[0] / width as f64))
+        .collect();
+    for (row, values) in f.data_mut().chunks_mut(columns).enumerate() {
+        let ky = wrapped_to_logical(row, height) as f64;
+        let ry = Complex64::from_polar(1.0, -2.0 * PI * ky * shift[1] / height as f64);
+        for (v, x) in values.iter_mut().zip(&rx) {
+            let p = ry * x;
+            *v *= Complex32::new(p.re as f32, p.im as f32);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fourier::fft::{forward, inverse};
     use crate::grid::test_noise::uniform;
     use crate::grid::{Image, Volume};
+
+    #[test]
+    fn plane_shift_rolls_odd_and_even_planes() {
+        use crate::fourier::fft::plane;
+        use crate::grid::Plane;
+        for (w, h) in [(10, 6), (9, 7)] {
+            let p = Plane::from_vec(w, h, uniform(5, w * h)).unwrap();
+            let mut f = plane::forward(&p);
+            shift_plane(&mut f, [2.0, -3.0]);
+            let out = plane::inverse(&f);
+            for y in 0..h {
+                for x in 0..w {
+                    let from = p.get((x + w - 2) % w, (y + 3) % h).unwrap();
+                    assert!(
+                        (out.get(x, y).unwrap() - from).abs() < 1e-4,
+                        "{w}×{h} ({x},{y})"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn integer_shift_is_a_circular_roll() {

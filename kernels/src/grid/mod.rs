@@ -4,14 +4,17 @@
 //! index `n/2` on every axis (logical coordinates −n/2 … n/2−1). Fourier space: FFTW's half
 //! layout, kx = 0 … n/2 along the fastest axis, ky (and kz) wrapped as 0 … n/2, −n/2+1 … −1.
 //! Integer frequency index k means k/(n·p) Å⁻¹; a Fourier pixel belongs to shell round(|k|).
-//! The padded, centred grids of the projector and backprojector live in [`CentredGrid`].
+//! The padded, centred grids of the projector and backprojector live in [`CentredGrid`];
+//! rectangular micrographs and movie frames, with an uncentred origin, in [`Plane`].
 
 mod centred;
 mod half;
+mod plane;
 mod real;
 
 pub use centred::{CentredGrid, FourierValue, Interpolation};
 pub use half::{FourierImage, FourierVolume, HalfGrid};
+pub use plane::{Plane, PlaneSpectrum};
 pub use real::{Image, RealGrid, Volume};
 pub use rustfft::num_complex::{Complex, Complex32, Complex64};
 

@@ -23,6 +23,7 @@
 mod centred;
 mod even;
 mod lines;
+pub mod plane;
 mod plans;
 
 pub use even::EvenConvolution;
