@@ -67,6 +67,9 @@ pub enum Command {
     /// Map and image operations like relion_image_handler: rescale, re-box, low/high-pass,
     /// B-factor, statistics, FSC between two maps.
     Image(commands::image::ImageArgs),
+    /// Import movies or micrographs (a wildcard and one optics group) into movies.star or
+    /// micrographs.star, like relion_import.
+    Import(commands::import::ImportArgs),
     /// Soft masks like relion_mask_create: threshold, extend and soften a map, or a soft sphere.
     Mask(commands::mask::MaskArgs),
     /// Masked, phase-randomisation-corrected FSC, resolution and B-factor sharpening of two half

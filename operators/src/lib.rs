@@ -4,6 +4,8 @@
 //! - [`refine`]: 3D auto-refinement: expectation, maximisation, the noise model, the
 //!   reduction tree, shared projections, the scorer choice and the refinement's records;
 //!   later job families (motion correction, polishing, initial model) get folders beside it;
+//! - [`movies`]: the per-movie jobs (motion correction, CTF estimation, extraction): one
+//!   movie or micrograph is the unit of work;
 //! - [`records`]: records every job family shares (CTF, pose, map);
 //! - [`epochs`]: the per-epoch join of two inputs that every iterative operator builds on;
 //! - [`example`]: a tiny refinement job (16³ map, 8 particles) for runnable examples and
@@ -19,6 +21,7 @@
 
 pub mod epochs;
 pub mod example;
+pub mod movies;
 pub mod records;
 pub mod refine;
 mod wire;

@@ -4,11 +4,14 @@
 //! - [`maps`]: maps, images and stacks as kernel grids (MRC in, float32 MRC out, atomically);
 //! - [`driver`]: the epoch loop of an iterative job (one long-lived timely dataflow, one epoch
 //!   per iteration) and [`checkpoint`]: checkpoint framing, fingerprints and `--continue`;
+//! - [`batch`]: running a per-movie job (motion correction, CTF estimation, extraction) on
+//!   timely workers, one movie or micrograph at a time, results in input order;
 //! - [`cluster`]: multi-process timely over TCP (peer connection, lost peers);
 //! - [`plots`]: figures with the bundled font; [`logging`]: `tracing` to standard error.
 //!
 //! Units follow RELION: angles in degrees, lengths in Å, boxes in pixels.
 
+pub mod batch;
 pub mod checkpoint;
 pub mod cluster;
 pub mod driver;

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod convert;
 pub mod demo;
 pub mod image;
+pub mod import;
 pub mod info;
 pub mod mask;
 pub mod postprocess;
@@ -32,6 +33,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Refine(args) => refine::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Image(args) => image::run(&args),
+        Command::Import(args) => import::run(&args),
         Command::Mask(args) => mask::run(&args),
         Command::Postprocess(args) => postprocess::run(&args),
     }

@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-use cryoflux_simulate::run::SimulateJob;
+use cryoflux_simulate::movies::motion::MotionModel;
+use cryoflux_simulate::run::{MovieOptions, SimulateJob};
 
 /// Arguments of `cryoflux simulate`.
 #[derive(Debug, clap::Args)]
@@ -92,12 +93,92 @@ pub struct SimulateArgs {
     /// Worker threads (default: all cores); the output does not depend on it.
     #[arg(long = "j", visible_alias = "threads", value_name = "N")]
     pub threads: Option<usize>,
+    #[command(flatten)]
+    pub movies: MovieArgs,
+}
+
+/// Flags of `cryoflux simulate --movies N`: counting movies with known particle tracks (see
+/// [`cryoflux_simulate::movies`]). `--particles_per_micrograph` sets the particles per movie,
+/// `--snr` their SNR in the dose-summed movie, `--defocus_*`, `--astigmatism`, `--voltage`,
+/// `--cs`, `--q0` the optics.
+#[derive(Debug, clap::Args)]
+pub struct MovieArgs {
+    /// Simulate N movies (movies/, gain.mrc, movies.star, truth/, coordinates/) instead of
+    /// particle images.
+    #[arg(long, value_name = "N")]
+    pub movies: Option<usize>,
+    /// Frame size in pixels: N (square) or WxH.
+    #[arg(long = "movie_size", value_name = "N|WxH", default_value = "512")]
+    pub movie_size: String,
+    /// Frames per movie.
+    #[arg(long, value_name = "N", default_value_t = 24)]
+    pub frames: usize,
+    /// Exposure per frame in e/Å².
+    #[arg(long = "dose_per_frame", value_name = "e/Å²", default_value_t = 1.0)]
+    pub dose_per_frame: f64,
+    /// Scale of the global drift over the movie in Å (fast early motion, then steady drift).
+    #[arg(long, value_name = "Å", default_value_t = 10.0)]
+    pub drift: f64,
+    /// σ_vel of the local motion in Å per e/Å² (RELION polishing's --s_vel).
+    #[arg(long = "s_vel", value_name = "Å/(e/Å²)", default_value_t = 0.2)]
+    pub s_vel: f64,
+    /// σ_div of the local motion in Å (RELION polishing's --s_div).
+    #[arg(long = "s_div", value_name = "Å", default_value_t = 5000.0)]
+    pub s_div: f64,
+    /// σ_acc of the local motion in Å per e/Å² (RELION polishing's --s_acc).
+    #[arg(long = "s_acc", value_name = "Å/(e/Å²)", default_value_t = 2.0)]
+    pub s_acc: f64,
+    /// Standard deviation of the gain reference's per-pixel log-gain (0: flat gain).
+    #[arg(long = "gain_spread", default_value_t = 0.05)]
+    pub gain_spread: f64,
+    /// Number of hot pixels on the detector.
+    #[arg(long = "hot_pixels", value_name = "N", default_value_t = 4)]
+    pub hot_pixels: usize,
+}
+
+impl MovieArgs {
+    /// The movie options, when `--movies` is given.
+    fn options(&self) -> anyhow::Result<Option<MovieOptions>> {
+        let Some(count) = self.movies else {
+            return Ok(None);
+        };
+        Ok(Some(MovieOptions {
+            count,
+            size: parse_size(&self.movie_size)?,
+            frames: self.frames,
+            dose_per_frame: self.dose_per_frame,
+            motion: MotionModel {
+                drift: self.drift,
+                sigma_velocity: self.s_vel,
+                sigma_divergence: self.s_div,
+                sigma_acceleration: self.s_acc,
+            },
+            gain_spread: self.gain_spread,
+            hot_pixels: self.hot_pixels,
+        }))
+    }
+}
+
+/// `N` → [N, N]; `WxH` → [W, H].
+fn parse_size(text: &str) -> anyhow::Result<[usize; 2]> {
+    let parse = |s: &str| {
+        s.trim()
+            .parse::<usize>()
+            .map_err(|_| anyhow::anyhow!("--movie_size {text}: expected N or WxH in pixels"))
+    };
+    match text.split_once(['x', 'X']) {
+        Some((w, h)) => Ok([parse(w)?, parse(h)?]),
+        None => {
+            let n = parse(text)?;
+            Ok([n, n])
+        }
+    }
 }
 
 impl SimulateArgs {
     /// The run the flags ask for.
-    fn job(&self) -> SimulateJob {
-        SimulateJob {
+    fn job(&self) -> anyhow::Result<SimulateJob> {
+        Ok(SimulateJob {
             map: self.map.clone(),
             angpix: self.angpix,
             output: self.output.clone(),
@@ -119,11 +200,12 @@ impl SimulateArgs {
             scale_spread: self.scale_spread,
             norm_spread: self.norm_spread,
             threads: self.threads,
-        }
+            movies: self.movies.options()?,
+        })
     }
 }
 
 /// Simulates the particles and logs one summary line.
 pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
-    cryoflux_simulate::run::run(&args.job())
+    cryoflux_simulate::run::run(&args.job()?)
 }

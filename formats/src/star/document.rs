@@ -59,6 +59,32 @@ pub struct Column {
     pub data: ColumnData,
 }
 
+impl Column {
+    /// A column of real numbers.
+    pub fn floats(label: &str, values: impl IntoIterator<Item = f64>) -> Self {
+        Column {
+            label: label.into(),
+            data: ColumnData::Float(values.into_iter().collect()),
+        }
+    }
+
+    /// A column of integers.
+    pub fn ints(label: &str, values: impl IntoIterator<Item = i64>) -> Self {
+        Column {
+            label: label.into(),
+            data: ColumnData::Int(values.into_iter().collect()),
+        }
+    }
+
+    /// A column of text cells.
+    pub fn texts(label: &str, values: impl IntoIterator<Item = String>) -> Self {
+        Column {
+            label: label.into(),
+            data: ColumnData::Text(values.into_iter().collect()),
+        }
+    }
+}
+
 /// A `loop_` table stored column by column. All columns have the same number of rows.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Table {
@@ -164,6 +190,29 @@ pub struct DataBlock {
 }
 
 impl DataBlock {
+    /// A block `data_NAME` holding one `loop_` table built from `columns`.
+    ///
+    /// Panics if the columns differ in length or repeat a label: callers build their columns
+    /// from the same rows, so that is a programming error, not an input error.
+    pub fn with_table(name: &str, columns: Vec<Column>) -> Self {
+        let table = Table::from_columns(columns)
+            .unwrap_or_else(|| panic!("data_{name}: columns of unequal length or repeated labels"));
+        DataBlock {
+            name: name.into(),
+            pairs: Vec::new(),
+            table: Some(table),
+        }
+    }
+
+    /// A block `data_NAME` of key–value items.
+    pub fn with_pairs(name: &str, pairs: Vec<(&str, Value)>) -> Self {
+        DataBlock {
+            name: name.into(),
+            pairs: pairs.into_iter().map(|(l, v)| (l.to_string(), v)).collect(),
+            table: None,
+        }
+    }
+
     /// The value of key–value item `label`, if present.
     pub fn pair(&self, label: &str) -> Option<&Value> {
         self.pairs.iter().find(|(l, _)| l == label).map(|(_, v)| v)

@@ -31,6 +31,7 @@ pub mod assets;
 pub mod ctfs;
 pub mod formation;
 pub mod intensity;
+pub mod movies;
 pub mod poses;
 pub mod project;
 pub mod projection;

@@ -9,6 +9,8 @@ use cryoflux_jobkit::maps::read_map;
 
 use crate::assets::{DEFAULT_MAP_NAME, default_map};
 use crate::ctfs::{DefocusModel, Microscope};
+use crate::movies::motion::MotionModel;
+use crate::movies::{MovieSimulation, simulate_movies};
 use crate::poses::poses_from_star;
 use crate::star_in::ParticleRows;
 use crate::{PoseSource, SimulationConfig, simulate};
@@ -64,6 +66,27 @@ pub struct SimulateJob {
     pub norm_spread: f64,
     /// Worker threads (default: all cores); the output does not depend on it.
     pub threads: Option<usize>,
+    /// Simulate movies instead of particle images (`--movies N`).
+    pub movies: Option<MovieOptions>,
+}
+
+/// The flags of `cryoflux simulate --movies N` beyond those shared with particle simulation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MovieOptions {
+    /// Number of movies.
+    pub count: usize,
+    /// Frame width and height in pixels.
+    pub size: [usize; 2],
+    /// Frames per movie.
+    pub frames: usize,
+    /// Exposure per frame in e/Å².
+    pub dose_per_frame: f64,
+    /// Beam-induced motion (drift in Å; σ_vel, σ_div, σ_acc in RELION's polishing units).
+    pub motion: MotionModel,
+    /// Standard deviation of the gain reference's log-gain per pixel.
+    pub gain_spread: f64,
+    /// Number of hot pixels.
+    pub hot_pixels: usize,
 }
 
 /// Simulates the particles and logs one summary line.
@@ -79,6 +102,9 @@ pub fn run(args: &SimulateJob) -> anyhow::Result<()> {
             (map, format!("bundled {DEFAULT_MAP_NAME}"))
         }
     };
+    if let Some(movies) = &args.movies {
+        return run_movies(args, movies, &map, &map_name);
+    }
     let poses = match &args.poses {
         None => PoseSource::Random {
             count: args.count.unwrap_or(1000),
@@ -97,17 +123,7 @@ pub fn run(args: &SimulateJob) -> anyhow::Result<()> {
             PoseSource::Given(poses)
         }
     };
-    let microscope = Microscope {
-        voltage_kv: args.voltage,
-        cs_mm: args.cs,
-        amplitude_contrast: args.q0,
-    };
-    let defocus = DefocusModel {
-        min: args.defocus_min,
-        max: args.defocus_max,
-        astigmatism: args.astigmatism,
-        spread: args.defocus_spread,
-    };
+    let (microscope, defocus) = optics(args);
     let config = SimulationConfig {
         poses,
         seed: args.seed,
@@ -118,11 +134,7 @@ pub fn run(args: &SimulateJob) -> anyhow::Result<()> {
         scale_spread: args.scale_spread,
         norm_spread: args.norm_spread,
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-        .context("cannot start the worker threads")?;
-    let summary = pool.install(|| simulate(&map, &config, &args.output))?;
+    let summary = thread_pool(args)?.install(|| simulate(&map, &config, &args.output))?;
     tracing::info!(
         "simulated {} particles of {map_name} (box {}, {} Å/px), SNR {}{}{} (signal variance \
          {:.4e}, noise σ {:.4e} before scaling to unit noise), in {:.2} s ({:.0} particles/s) → \
@@ -140,6 +152,72 @@ pub fn run(args: &SimulateJob) -> anyhow::Result<()> {
         summary.stack.display(),
         summary.particles_star.display(),
         summary.truth_star.display()
+    );
+    Ok(())
+}
+
+/// The microscope and defocus distribution the flags describe.
+fn optics(args: &SimulateJob) -> (Microscope, DefocusModel) {
+    let microscope = Microscope {
+        voltage_kv: args.voltage,
+        cs_mm: args.cs,
+        amplitude_contrast: args.q0,
+    };
+    let defocus = DefocusModel {
+        min: args.defocus_min,
+        max: args.defocus_max,
+        astigmatism: args.astigmatism,
+        spread: args.defocus_spread,
+    };
+    (microscope, defocus)
+}
+
+/// The worker threads `--j` asks for.
+fn thread_pool(args: &SimulateJob) -> anyhow::Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+        .context("cannot start the worker threads")
+}
+
+/// Simulates movies (`--movies N`) and logs one summary line.
+fn run_movies(
+    args: &SimulateJob,
+    movies: &MovieOptions,
+    map: &cryoflux_kernels::grid::Volume,
+    map_name: &str,
+) -> anyhow::Result<()> {
+    let (microscope, defocus) = optics(args);
+    let config = MovieSimulation {
+        movies: movies.count,
+        width: movies.size[0],
+        height: movies.size[1],
+        frames: movies.frames,
+        dose_per_frame: movies.dose_per_frame,
+        particles_per_movie: args.particles_per_micrograph,
+        snr: args.snr,
+        motion: movies.motion,
+        microscope,
+        defocus,
+        gain_spread: movies.gain_spread,
+        hot_pixels: movies.hot_pixels,
+        seed: args.seed,
+    };
+    let summary = thread_pool(args)?.install(|| simulate_movies(map, &config, &args.output))?;
+    let particles: usize = summary.movies.iter().map(|m| m.particles.len()).sum();
+    tracing::info!(
+        "simulated {} movies of {}×{} px × {} frames ({} e/Å² per frame, {} Å/px) with {particles} particles of {map_name} at SNR {} (contrast {:.4e}) in {:.2} s → {}, truth in {}",
+        movies.count,
+        movies.size[0],
+        movies.size[1],
+        movies.frames,
+        movies.dose_per_frame,
+        map.pixel_size(),
+        args.snr,
+        summary.contrast,
+        summary.seconds,
+        summary.movies_star.display(),
+        args.output.join("truth").display()
     );
     Ok(())
 }

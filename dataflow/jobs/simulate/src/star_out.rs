@@ -53,12 +53,12 @@ pub fn particle_star(
     truth: bool,
 ) -> StarFile {
     let (optics, groups) = optics_table(images, pixel_size, image_size);
-    let mut columns = vec![text(
+    let mut columns = vec![Column::texts(
         "rlnImageName",
         images.iter().map(|r| r.image_name.clone()),
     )];
     if images.iter().all(|r| r.micrograph.is_some()) && !images.is_empty() {
-        columns.push(text(
+        columns.push(Column::texts(
             "rlnMicrographName",
             images
                 .iter()
@@ -67,9 +67,15 @@ pub fn particle_star(
     }
     let ctfs: Vec<CtfParams> = images.iter().filter_map(|r| r.ctf).collect();
     if ctfs.len() == images.len() && !ctfs.is_empty() {
-        columns.push(float("rlnDefocusU", ctfs.iter().map(|c| c.defocus_u)));
-        columns.push(float("rlnDefocusV", ctfs.iter().map(|c| c.defocus_v)));
-        columns.push(float(
+        columns.push(Column::floats(
+            "rlnDefocusU",
+            ctfs.iter().map(|c| c.defocus_u),
+        ));
+        columns.push(Column::floats(
+            "rlnDefocusV",
+            ctfs.iter().map(|c| c.defocus_v),
+        ));
+        columns.push(Column::floats(
             "rlnDefocusAngle",
             ctfs.iter().map(|c| c.defocus_angle_deg),
         ));
@@ -81,7 +87,7 @@ pub fn particle_star(
         ];
         for (label, get) in optional {
             if ctfs.iter().any(|c| get(c) != get(&defaults)) {
-                columns.push(float(label, ctfs.iter().map(get)));
+                columns.push(Column::floats(label, ctfs.iter().map(get)));
             }
         }
     }
@@ -91,11 +97,20 @@ pub fn particle_star(
     });
     if truth {
         let poses = || images.iter().map(|r| r.pose);
-        columns.push(float("rlnAngleRot", poses().map(|p| p.angles.rot)));
-        columns.push(float("rlnAngleTilt", poses().map(|p| p.angles.tilt)));
-        columns.push(float("rlnAnglePsi", poses().map(|p| p.angles.psi)));
-        columns.push(float("rlnOriginXAngst", poses().map(|p| p.origin[0])));
-        columns.push(float("rlnOriginYAngst", poses().map(|p| p.origin[1])));
+        columns.push(Column::floats("rlnAngleRot", poses().map(|p| p.angles.rot)));
+        columns.push(Column::floats(
+            "rlnAngleTilt",
+            poses().map(|p| p.angles.tilt),
+        ));
+        columns.push(Column::floats("rlnAnglePsi", poses().map(|p| p.angles.psi)));
+        columns.push(Column::floats(
+            "rlnOriginXAngst",
+            poses().map(|p| p.origin[0]),
+        ));
+        columns.push(Column::floats(
+            "rlnOriginYAngst",
+            poses().map(|p| p.origin[1]),
+        ));
         let factors: [(&str, IntensityField); 2] = [
             ("rlnGroupScaleCorrection", |f| f.group_scale),
             ("rlnNormCorrection", |f| f.norm),
@@ -103,7 +118,7 @@ pub fn particle_star(
         for (label, get) in factors {
             let values: Option<Vec<f64>> = images.iter().map(|r| get(&r.intensity)).collect();
             if let Some(values) = values.filter(|v| !v.is_empty()) {
-                columns.push(float(label, values.into_iter()));
+                columns.push(Column::floats(label, values.into_iter()));
             }
         }
     }
@@ -133,51 +148,39 @@ fn optics_table(images: &[ImageRecord], pixel_size: f64, image_size: usize) -> (
         .collect();
     let count = scopes.len().max(1);
     let mut columns = vec![
-        text(
+        Column::texts(
             "rlnOpticsGroupName",
             (1..=count).map(|g| format!("opticsGroup{g}")),
         ),
-        int("rlnOpticsGroup", (1..=count as i64).collect()),
-        float(
+        Column::ints("rlnOpticsGroup", 1..=count as i64),
+        Column::floats(
             "rlnMicrographOriginalPixelSize",
             (0..count).map(|_| pixel_size),
         ),
     ];
     if !scopes.is_empty() {
-        columns.push(float("rlnVoltage", scopes.iter().map(|s| s[0])));
-        columns.push(float("rlnSphericalAberration", scopes.iter().map(|s| s[1])));
-        columns.push(float("rlnAmplitudeContrast", scopes.iter().map(|s| s[2])));
+        columns.push(Column::floats("rlnVoltage", scopes.iter().map(|s| s[0])));
+        columns.push(Column::floats(
+            "rlnSphericalAberration",
+            scopes.iter().map(|s| s[1]),
+        ));
+        columns.push(Column::floats(
+            "rlnAmplitudeContrast",
+            scopes.iter().map(|s| s[2]),
+        ));
     }
-    columns.push(float("rlnImagePixelSize", (0..count).map(|_| pixel_size)));
-    columns.push(int("rlnImageSize", vec![image_size as i64; count]));
-    columns.push(int("rlnImageDimensionality", vec![2; count]));
+    columns.push(Column::floats(
+        "rlnImagePixelSize",
+        (0..count).map(|_| pixel_size),
+    ));
+    columns.push(Column::ints("rlnImageSize", vec![image_size as i64; count]));
+    columns.push(Column::ints("rlnImageDimensionality", vec![2; count]));
     (table_of(columns), groups)
 }
 
 fn table_of(columns: Vec<Column>) -> Table {
     // Every column above has one entry per image (or per group) and a distinct label.
     Table::from_columns(columns).unwrap_or_else(|| unreachable!("columns of equal length"))
-}
-
-fn float(label: &str, values: impl Iterator<Item = f64>) -> Column {
-    Column {
-        label: label.into(),
-        data: ColumnData::Float(values.collect()),
-    }
-}
-
-fn int(label: &str, values: Vec<i64>) -> Column {
-    Column {
-        label: label.into(),
-        data: ColumnData::Int(values),
-    }
-}
-
-fn text(label: &str, values: impl Iterator<Item = String>) -> Column {
-    Column {
-        label: label.into(),
-        data: ColumnData::Text(values.collect()),
-    }
 }
 
 #[cfg(test)]

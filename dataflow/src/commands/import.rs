@@ -1,0 +1,97 @@
+//! `cryoflux import`: movies or micrographs into a pipeline, like `relion_import` (see
+//! [`cryoflux_import`]).
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+use cryoflux_import::movies::{ImportKind, ImportSettings, import};
+
+/// Arguments of `cryoflux import` (relion_import's names and defaults).
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Input wildcard, e.g. "Movies/*.tiff" (quote it so the shell leaves it alone).
+    #[arg(long = "i", visible_alias = "input", value_name = "WILDCARD")]
+    pub input: String,
+    /// Output directory, e.g. Import/job001/.
+    #[arg(long = "odir", value_name = "DIR")]
+    pub odir: PathBuf,
+    /// Output file name (default movies.star or micrographs.star).
+    #[arg(long = "ofile", value_name = "NAME")]
+    pub ofile: Option<String>,
+    /// Import movies (data_movies).
+    #[arg(long = "do_movies")]
+    pub do_movies: bool,
+    /// Import micrographs (data_micrographs).
+    #[arg(long = "do_micrographs")]
+    pub do_micrographs: bool,
+    /// Name for this optics group.
+    #[arg(long = "optics_group_name", default_value = "opticsGroup1")]
+    pub optics_group_name: String,
+    /// Name for this optics group's MTF (STAR file).
+    #[arg(long = "optics_group_mtf", value_name = "FILE.star")]
+    pub optics_group_mtf: Option<String>,
+    /// Pixel size in Å.
+    #[arg(long, value_name = "Å", default_value_t = 1.0)]
+    pub angpix: f64,
+    /// Voltage in kV.
+    #[arg(long = "kV", value_name = "kV", default_value_t = 300.0)]
+    pub kv: f64,
+    /// Spherical aberration in mm.
+    #[arg(long = "Cs", value_name = "mm", default_value_t = 2.7)]
+    pub cs: f64,
+    /// Amplitude contrast.
+    #[arg(long = "Q0", default_value_t = 0.1)]
+    pub q0: f64,
+    /// Beam tilt in X, in mrad.
+    #[arg(
+        long = "beamtilt_x",
+        value_name = "mrad",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
+    pub beamtilt_x: f64,
+    /// Beam tilt in Y, in mrad.
+    #[arg(
+        long = "beamtilt_y",
+        value_name = "mrad",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
+    pub beamtilt_y: f64,
+}
+
+impl ImportArgs {
+    /// The import the flags ask for.
+    fn settings(&self) -> anyhow::Result<ImportSettings> {
+        let kind = match (self.do_movies, self.do_micrographs) {
+            (true, false) => ImportKind::Movies,
+            (false, true) => ImportKind::Micrographs,
+            _ => bail!("give exactly one of --do_movies and --do_micrographs"),
+        };
+        Ok(ImportSettings {
+            kind,
+            input: self.input.clone(),
+            output_dir: self.odir.clone(),
+            output_file: self.ofile.clone(),
+            optics_group_name: self.optics_group_name.clone(),
+            optics_group_mtf: self.optics_group_mtf.clone(),
+            angpix: self.angpix,
+            voltage_kv: self.kv,
+            cs_mm: self.cs,
+            amplitude_contrast: self.q0,
+            beamtilt_x: self.beamtilt_x,
+            beamtilt_y: self.beamtilt_y,
+        })
+    }
+}
+
+/// Writes the STAR file and logs what was imported.
+pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
+    let (path, count) = import(&args.settings()?)?;
+    tracing::info!(
+        "imported {count} files matching {} → {}",
+        args.input,
+        path.display()
+    );
+    Ok(())
+}
