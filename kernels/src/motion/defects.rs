@@ -7,15 +7,18 @@ use crate::grid::{GridError, Plane};
 use crate::random::SplitMix64;
 
 /// RELION's hot-pixel threshold in standard deviations above the mean of the frame sum (its log
-/// prints `Hotpixel threshold = mean + 6·std`, one pass over all pixels; checked on a Poisson
-/// movie with RELION 3.1.3).
+/// prints `Hotpixel threshold = mean + 6·std`, one pass, mean and std over all pixels, bad ones
+/// included; checked on a Poisson movie with RELION 3.1.3).
 pub const HOT_PIXEL_SIGMA: f64 = 6.0;
 
-/// Half side (px) of the square window searched for good neighbours of a bad pixel.
+/// Half side (px) of the square window searched for good neighbours of a bad pixel (RELION
+/// 3.1.3 with one-pixel defects: every pick lies within ±2 px in x and y, 300 sites × 3 frames).
 pub const NEIGHBOUR_RADIUS: usize = 2;
 
 /// Good neighbours needed in the window; with fewer, the pixel gets Gaussian noise with the
-/// frame's good-pixel mean and standard deviation instead.
+/// mean and standard deviation of the whole frame. In RELION 3.1.3, pixels of a 9 × 9 defect
+/// with 9 good pixels in their window take a neighbour and those with 5 get noise (whose spread
+/// is that of all pixels, bad ones included); 6 is the threshold we take in between.
 pub const MIN_GOOD_NEIGHBOURS: usize = 6;
 
 /// One rectangle of a MotionCor2 defect file: top-left pixel (x, y) and size w × h, in px.
@@ -111,25 +114,34 @@ impl BadPixelMask {
     }
 }
 
-/// Hot pixels of `sum` (the sum of the gain-corrected frames): pixels above mean + `sigma`·std
-/// of all pixels, in one pass (RELION uses [`HOT_PIXEL_SIGMA`]). Returned as (x, y) px in
-/// row-major order, the order of RELION's `data_hot_pixels` table.
-pub fn detect_hot_pixels(sum: &Plane, sigma: f64) -> Vec<(usize, usize)> {
+/// Hot pixels of `sum` (the sum of the gain-corrected frames, before any replacement): pixels
+/// above mean + `sigma`·std of all pixels (one pass; RELION uses [`HOT_PIXEL_SIGMA`]) that are
+/// not already bad in `known` (RELION counts a hot pixel of the defect file as a defect, not as
+/// a hot pixel). Returned as (x, y) px in row-major order, the order of RELION's
+/// `data_hot_pixels` table. A mask of another size is an error.
+pub fn detect_hot_pixels(
+    sum: &Plane,
+    known: &BadPixelMask,
+    sigma: f64,
+) -> Result<Vec<(usize, usize)>, GridError> {
+    known.check_frame(sum)?;
     let (mean, std) = sum.mean_std();
     let threshold = mean + sigma * std;
     let width = sum.width();
-    sum.data()
+    Ok(sum
+        .data()
         .iter()
+        .zip(&known.bad)
         .enumerate()
-        .filter(|(_, v)| f64::from(**v) > threshold)
+        .filter(|(_, (v, bad))| f64::from(**v) > threshold && !**bad)
         .map(|(i, _)| (i % width, i / width))
-        .collect()
+        .collect())
 }
 
 /// Replaces every bad pixel of `frame` (number `frame_index` of the movie) by the value of a
 /// good pixel drawn at random within ±[`NEIGHBOUR_RADIUS`] px, or, with fewer than
 /// [`MIN_GOOD_NEIGHBOURS`] good ones there, by a normal deviate with the mean and standard
-/// deviation of the frame's good pixels. Draws come from `SplitMix64::keyed(seed, [frame_index,
+/// deviation of the whole frame (bad pixels included, as RELION). Draws come from `SplitMix64::keyed(seed, [frame_index,
 /// pixel index])`, so the result depends on nothing else. A mask of another size is an error.
 pub fn replace_bad_pixels(
     frame: &mut Plane,
@@ -139,7 +151,7 @@ pub fn replace_bad_pixels(
 ) -> Result<(), GridError> {
     mask.check_frame(frame)?;
     let (width, height) = (frame.width(), frame.height());
-    let (mean, std) = good_pixel_statistics(frame, mask);
+    let (mean, std) = frame.mean_std();
     let original = frame.clone();
     let mut good = Vec::with_capacity((2 * NEIGHBOUR_RADIUS + 1).pow(2));
     for y in 0..height {
@@ -166,24 +178,6 @@ pub fn replace_bad_pixels(
         }
     }
     Ok(())
-}
-
-/// Mean and standard deviation of the good pixels of `frame` (0, 0 when none is good).
-fn good_pixel_statistics(frame: &Plane, mask: &BadPixelMask) -> (f64, f64) {
-    let good: Vec<f64> = frame
-        .data()
-        .iter()
-        .zip(&mask.bad)
-        .filter(|(_, bad)| !**bad)
-        .map(|(v, _)| f64::from(*v))
-        .collect();
-    if good.is_empty() {
-        return (0.0, 0.0);
-    }
-    let n = good.len() as f64;
-    let mean = good.iter().sum::<f64>() / n;
-    let var = good.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-    (mean, var.sqrt())
 }
 
 #[cfg(test)]
@@ -232,8 +226,15 @@ mod tests {
             }
         }
         // Sum ~ Poisson(16): std 4, threshold ≈ 16 + 24 = 40; hot pixels carry ≈ 16 + 96.
-        let found = detect_hot_pixels(&sum, HOT_PIXEL_SIGMA);
+        let none = BadPixelMask::none(w, h);
+        let found = detect_hot_pixels(&sum, &none, HOT_PIXEL_SIGMA).unwrap();
         assert_eq!(found, vec![(100, 3), (10, 20), (77, 50), (0, 95)]);
+        // A hot pixel already in the defect list is not reported again.
+        let mut known = none.clone();
+        known.mark(10, 20);
+        let found = detect_hot_pixels(&sum, &known, HOT_PIXEL_SIGMA).unwrap();
+        assert_eq!(found, vec![(100, 3), (77, 50), (0, 95)]);
+        assert!(detect_hot_pixels(&sum, &BadPixelMask::none(4, 4), HOT_PIXEL_SIGMA).is_err());
     }
 
     #[test]
@@ -265,7 +266,7 @@ mod tests {
     #[test]
     fn replacement_leaves_no_bad_value_and_is_deterministic() {
         let (w, h) = (40, 30);
-        let bad_value = 1.0e6;
+        let bad_value = -1000.0;
         let mut mask = BadPixelMask::from_rectangles(
             w,
             h,
@@ -294,13 +295,21 @@ mod tests {
         });
         let mut a = frame.clone();
         replace_bad_pixels(&mut a, &mask, 7, 3).unwrap();
-        assert!(a.data().iter().all(|&v| v < 1000.0));
-        // An isolated bad pixel takes a value from its 5 × 5 neighbourhood.
-        let v = a.get(5, 5).unwrap();
-        assert!(
-            (5.0 + 2.0 * 5.0 - 6.0..=5.0 + 2.0 * 5.0 + 6.0).contains(&v),
-            "{v}"
-        );
+        assert!(a.data().iter().all(|&v| v != bad_value && v.is_finite()));
+        // Pixels with enough good neighbours take the value of one within ±2 px: the bad row,
+        // the isolated pixel and the corners of the block.
+        let picked = |x: usize, y: usize| {
+            let v = a.get(x, y).unwrap();
+            (y.saturating_sub(2)..(y + 3).min(h)).any(|ny| {
+                (x.saturating_sub(2)..(x + 3).min(w))
+                    .any(|nx| !mask.is_bad(nx, ny) && frame.get(nx, ny) == Some(v))
+            })
+        };
+        assert!((0..w).all(|x| picked(x, 10)));
+        assert!(picked(5, 5) && picked(20, 20) && picked(27, 27));
+        // The centre of the block has no good pixel within ±2 px: noise, not a (whole-numbered)
+        // pixel value from further away.
+        assert_ne!(a.get(23, 23).unwrap().fract(), 0.0);
         // Good pixels are untouched.
         assert_eq!(a.get(3, 3), frame.get(3, 3));
         let mut b = frame.clone();
