@@ -4,9 +4,16 @@
 //!
 //! Global shifts are Fourier phase ramps (periodic, exact for band-limited frames). A local
 //! model (one shift per pixel and frame, e.g. RELION's third-order polynomial) is applied in
-//! real space, as RELION does for its local model: each output pixel (x, y) takes the frame's
-//! bilinear interpolation at (x − dx, y − dy), with dx, dy evaluated at (x, y); samples beyond
-//! the frame take the nearest edge pixel.
+//! real space to the globally aligned frames, as RELION does: each output pixel (x, y) takes the
+//! frame's bilinear interpolation at (x − dx, y − dy), with dx, dy evaluated at (x, y).
+//!
+//! Measured against RELION 3.1.3 (`--use_own --patch_x 3 --patch_y 3`, a 256² px, 10-frame
+//! movie with a known smooth deformation): Fourier-shifting each frame by its global shift, then
+//! this bilinear sum with RELION's fitted polynomial evaluated at frame index 0, 1, … from the
+//! first summed frame and x/w − ½, y/h − ½, reproduces RELION's sum away from the outermost
+//! pixel ring to an rms of 0.0078 on values ≈ 1000 (the opposite sign or 1-based frames give
+//! rms ≥ 2). On that ring RELION follows its own edge rule (differences up to 8%), which we do
+//! not reproduce: samples beyond the frame take the nearest edge pixel here.
 
 use crate::fourier::shift::shift_plane;
 use crate::grid::{GridError, Plane, PlaneSpectrum};
