@@ -35,7 +35,8 @@ pub fn binned_size(
         return Err(GridError::Mismatch {
             what: "frame size after --bin_factor",
             expected: format!(
-                "even sizes ⌊{width}/{bin_factor}⌋ × ⌊{height}/{bin_factor}⌋ (px) (choose another bin factor)"
+                "even sizes ⌊{width}/{bin_factor}⌋ × ⌊{height}/{bin_factor}⌋ px \
+                 (choose another bin factor)"
             ),
             found: format!("{new_width} × {new_height} px"),
         });

@@ -102,6 +102,7 @@ impl BadPixelMask {
         self.height
     }
 
+    /// Checks that `frame` has the mask's size.
     fn check_frame(&self, frame: &Plane) -> Result<(), GridError> {
         if (frame.width(), frame.height()) == (self.width, self.height) {
             return Ok(());
@@ -141,8 +142,10 @@ pub fn detect_hot_pixels(
 /// Replaces every bad pixel of `frame` (number `frame_index` of the movie) by the value of a
 /// good pixel drawn at random within ±[`NEIGHBOUR_RADIUS`] px, or, with fewer than
 /// [`MIN_GOOD_NEIGHBOURS`] good ones there, by a normal deviate with the mean and standard
-/// deviation of the whole frame (bad pixels included, as RELION). Draws come from `SplitMix64::keyed(seed, [frame_index,
-/// pixel index])`, so the result depends on nothing else. A mask of another size is an error.
+/// deviation of the whole frame (bad pixels included, as RELION). Draws come from
+/// `SplitMix64::keyed(seed, [frame_index, pixel index])`, so the result depends on nothing
+/// else. Only good pixels are read, so replacements never feed each other. A mask of another
+/// size is an error.
 pub fn replace_bad_pixels(
     frame: &mut Plane,
     mask: &BadPixelMask,
@@ -152,7 +155,6 @@ pub fn replace_bad_pixels(
     mask.check_frame(frame)?;
     let (width, height) = (frame.width(), frame.height());
     let (mean, std) = frame.mean_std();
-    let original = frame.clone();
     let mut good = Vec::with_capacity((2 * NEIGHBOUR_RADIUS + 1).pow(2));
     for y in 0..height {
         for x in 0..width {
@@ -166,7 +168,7 @@ pub fn replace_bad_pixels(
                 for nx in x.saturating_sub(NEIGHBOUR_RADIUS)..(x + NEIGHBOUR_RADIUS + 1).min(width)
                 {
                     if !mask.is_bad(nx, ny) {
-                        good.push(original.data()[ny * width + nx]);
+                        good.push(frame.data()[ny * width + nx]);
                     }
                 }
             }

@@ -1,4 +1,4 @@
-//! Motion correction of movies (RELION's `relion_run_motioncorr --use_own`): frame preparation (gain, defects, hot pixels), shifting, summing, binning and dose weighting; pixels (px), Å and e/Å².
+//! Motion correction of movies (`relion_run_motioncorr --use_own`), in px, Å and e/Å².
 
 pub mod binning;
 pub mod defects;
