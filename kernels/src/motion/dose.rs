@@ -12,7 +12,8 @@
 //! of all weights cancels, so the pre-exposure and the frame offset (f + 1) do not change the
 //! sum; they matter only for [`DoseSettings::weight`] itself.
 
-use crate::grid::{Complex32, GridError, PlaneSpectrum};
+use crate::grid::{Complex32, GridError, PlaneSpectrum, wrapped_to_logical};
+use rayon::prelude::*;
 
 /// The exposure of a movie, as RELION's flags.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -111,23 +112,34 @@ pub fn dose_weighted_sum(
         .map(|f| settings.accumulated_dose(f))
         .collect();
     let mut out = PlaneSpectrum::zeros(width, height);
-    let mut weights = vec![0.0; frames.len()];
-    for i in 0..out.data().len() {
-        let (fx, fy) = out.frequency_per_pixel(i);
-        let q = fx.hypot(fy) / pixel_size;
-        let exposure = 2.0 * scale * critical_exposure(q);
-        for (w, dose) in weights.iter_mut().zip(&doses) {
-            *w = (-dose / exposure).exp();
-        }
-        let norm = weights.iter().map(|w| w * w).sum::<f64>().sqrt();
-        let (mut re, mut im) = (0.0f64, 0.0f64);
-        for (frame, w) in frames.iter().zip(&weights) {
-            let v = frame.data()[i];
-            re += w * f64::from(v.re);
-            im += w * f64::from(v.im);
-        }
-        out.data_mut()[i] = Complex32::new((re / norm) as f32, (im / norm) as f32);
-    }
+    let columns = out.columns();
+    // Each value depends on its own frequency only: rows in parallel, frames summed in order,
+    // so the result is the same for any number of threads.
+    out.data_mut()
+        .par_chunks_mut(columns)
+        .enumerate()
+        .for_each_init(
+            || vec![0.0; frames.len()],
+            |weights, (row, values)| {
+                let fy = wrapped_to_logical(row, height) as f64 / height as f64;
+                for (kx, value) in values.iter_mut().enumerate() {
+                    let fx = kx as f64 / width as f64;
+                    let exposure = 2.0 * scale * critical_exposure(fx.hypot(fy) / pixel_size);
+                    for (w, dose) in weights.iter_mut().zip(&doses) {
+                        *w = (-dose / exposure).exp();
+                    }
+                    let norm = weights.iter().map(|w| w * w).sum::<f64>().sqrt();
+                    let i = row * columns + kx;
+                    let (mut re, mut im) = (0.0f64, 0.0f64);
+                    for (frame, w) in frames.iter().zip(weights.iter()) {
+                        let v = frame.data()[i];
+                        re += w * f64::from(v.re);
+                        im += w * f64::from(v.im);
+                    }
+                    *value = Complex32::new((re / norm) as f32, (im / norm) as f32);
+                }
+            },
+        );
     Ok(out)
 }
 
@@ -203,6 +215,12 @@ mod tests {
             .collect();
         let dose = DoseSettings::new(4.0, 0.0, 300.0).unwrap();
         let sum = dose_weighted_sum(&spectra, 1.0, &dose).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let one_thread = pool.install(|| dose_weighted_sum(&spectra, 1.0, &dose).unwrap());
+        assert_eq!(sum, one_thread);
         // Per Fourier pixel, unit real-space variance gives power 1/(w·h); high frequencies are
         // weighted very unequally (late frames ≈ 0), yet the mean power stays 1/(w·h).
         let high: Vec<f64> = sum

@@ -204,6 +204,19 @@ mod tests {
     }
 
     #[test]
+    fn local_sums_do_not_depend_on_the_thread_count() {
+        let frames = movie();
+        let field = |x: f64, y: f64, f: usize| [0.01 * x * f as f64, -0.013 * y * f as f64];
+        let many = sum_with_local_shifts(&frames, field).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let one = pool.install(|| sum_with_local_shifts(&frames, field).unwrap());
+        assert_eq!(many, one);
+    }
+
+    #[test]
     fn mismatched_inputs_are_errors() {
         let frames = vec![Plane::zeros(4, 4), Plane::zeros(4, 2)];
         let err = sum_with_local_shifts(&frames, |_, _, _| [0.0; 2]).unwrap_err();
