@@ -75,7 +75,9 @@ pub(super) fn parse_descr(descr: &Literal) -> Result<RecordLayout, String> {
     let mut offset = 0usize;
     for entry in entries {
         let Literal::Seq(parts) = entry else {
-            return Err(format!("descr entry {entry:?} is not a (name, type[, shape]) tuple"));
+            return Err(format!(
+                "descr entry {entry:?} is not a (name, type[, shape]) tuple"
+            ));
         };
         let (name, typestr, shape) = match parts.as_slice() {
             [Literal::Str(name), Literal::Str(typestr)] => (name, typestr, Vec::new()),
@@ -87,7 +89,11 @@ pub(super) fn parse_descr(descr: &Literal) -> Result<RecordLayout, String> {
                     "field {name:?} is a nested structure; expected a plain or sub-array field"
                 ));
             }
-            _ => return Err(format!("descr entry {entry:?} is not a (name, type[, shape]) tuple")),
+            _ => {
+                return Err(format!(
+                    "descr entry {entry:?} is not a (name, type[, shape]) tuple"
+                ));
+            }
         };
         let (scalar, big_endian, element_size) = parse_typestr(name, typestr)?;
         let count = shape
@@ -132,10 +138,16 @@ fn parse_shape(name: &str, shape: &Literal) -> Result<Vec<usize>, String> {
             .iter()
             .map(|item| match item {
                 Literal::Int(n) => Ok(*n),
-                _ => Err(format!("field {name:?} has shape {shape:?}; expected integers")),
+                _ => Err(format!(
+                    "field {name:?} has shape {shape:?}; expected integers"
+                )),
             })
             .collect::<Result<Vec<i64>, String>>()?,
-        _ => return Err(format!("field {name:?} has shape {shape:?}; expected a tuple")),
+        _ => {
+            return Err(format!(
+                "field {name:?} has shape {shape:?}; expected a tuple"
+            ));
+        }
     };
     dims.into_iter()
         .map(|n| {
@@ -199,7 +211,15 @@ mod tests {
         let summary: Vec<(&str, CsScalar, bool, Vec<usize>, usize)> = layout
             .fields
             .iter()
-            .map(|f| (f.name.as_str(), f.scalar, f.big_endian, f.shape.clone(), f.offset))
+            .map(|f| {
+                (
+                    f.name.as_str(),
+                    f.scalar,
+                    f.big_endian,
+                    f.shape.clone(),
+                    f.offset,
+                )
+            })
             .collect();
         assert_eq!(
             summary,

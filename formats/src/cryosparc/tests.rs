@@ -7,7 +7,7 @@ use super::*;
 fn npy(major: u8, dict: &str, records: &[u8]) -> Vec<u8> {
     let prefix = if major == 1 { 10 } else { 12 };
     let mut header = dict.to_owned();
-    while (prefix + header.len() + 1) % 64 != 0 {
+    while !(prefix + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
@@ -30,7 +30,15 @@ const DESCR: &str = "[('uid', '<u8'), ('blob/path', '|S8'), ('blob/shape', '>u4'
 fn two_records() -> Vec<u8> {
     let mut data = Vec::new();
     for (uid, path, shape, df, d, n, ok) in [
-        (u64::MAX - 1, &b"a.mrc\0\0\0"[..], [64u32, 64], 12345.5f32, -0.25f64, -3i16, 1u8),
+        (
+            u64::MAX - 1,
+            &b"a.mrc\0\0\0"[..],
+            [64u32, 64],
+            12345.5f32,
+            -0.25f64,
+            -3i16,
+            1u8,
+        ),
         (7, &b"dir/b.mr"[..], [128, 96], 20000.0, 1e300, 300, 0),
     ] {
         data.extend_from_slice(&uid.to_le_bytes());
@@ -57,10 +65,21 @@ fn reads_every_column_kind_in_every_version() {
         assert_eq!(file.row_count(), 2);
         assert_eq!(
             file.field_names(),
-            ["uid", "blob/path", "blob/shape", "ctf/df1_A", "d", "n", "ok"]
+            [
+                "uid",
+                "blob/path",
+                "blob/shape",
+                "ctf/df1_A",
+                "d",
+                "n",
+                "ok"
+            ]
         );
         assert_eq!(file.column_u64("uid").unwrap(), [u64::MAX - 1, 7]);
-        assert_eq!(file.column_strings("blob/path").unwrap(), ["a.mrc", "dir/b.mr"]);
+        assert_eq!(
+            file.column_strings("blob/path").unwrap(),
+            ["a.mrc", "dir/b.mr"]
+        );
         assert_eq!(
             file.column_vectors("blob/shape").unwrap(),
             [vec![64.0, 64.0], vec![128.0, 96.0]]
@@ -78,15 +97,33 @@ fn wrong_columns_are_clear_errors() {
     let dict = format!("{{'descr': {DESCR}, 'fortran_order': False, 'shape': (2,), }}");
     let file = open(npy(1, &dict, &two_records())).unwrap();
     for (result, needle) in [
-        (file.column_f64("ctf/df2_A").map(|_| ()), "no field \"ctf/df2_A\"; the file has uid"),
+        (
+            file.column_f64("ctf/df2_A").map(|_| ()),
+            "no field \"ctf/df2_A\"; the file has uid",
+        ),
         (file.column_f64("blob/shape").map(|_| ()), "column_vectors"),
-        (file.column_u64("ctf/df1_A").map(|_| ()), "expected an integer field"),
-        (file.column_u64("n").map(|_| ()), "row 0 (0-based): -3 is negative"),
-        (file.column_strings("uid").map(|_| ()), "expected a string field"),
-        (file.column_f64("blob/path").map(|_| ()), "expected a numeric field"),
+        (
+            file.column_u64("ctf/df1_A").map(|_| ()),
+            "expected an integer field",
+        ),
+        (
+            file.column_u64("n").map(|_| ()),
+            "row 0 (0-based): -3 is negative",
+        ),
+        (
+            file.column_strings("uid").map(|_| ()),
+            "expected a string field",
+        ),
+        (
+            file.column_f64("blob/path").map(|_| ()),
+            "expected a numeric field",
+        ),
     ] {
         let message = result.unwrap_err().to_string();
-        assert!(message.contains("p.cs") && message.contains(needle), "{message}");
+        assert!(
+            message.contains("p.cs") && message.contains(needle),
+            "{message}"
+        );
     }
 }
 
@@ -99,15 +136,27 @@ fn bad_files_are_clear_errors() {
     for (bytes, needle) in [
         (b"PK\x03\x04".to_vec(), "not a NumPy .npy file"),
         (npy(4, &good("(2,)", DESCR), &records), "version 4.0"),
-        (npy(1, &good("(3,)", DESCR), &records), "truncated: 3 records of 39 bytes"),
+        (
+            npy(1, &good("(3,)", DESCR), &records),
+            "truncated: 3 records of 39 bytes",
+        ),
         (npy(1, &good("(2, 2)", DESCR), &records), "one dimension"),
         (npy(1, &good("(2,)", "'<f4'"), &records), "plain array"),
-        (npy(1, &good("(2,)", "[('blob/path', '|O')]"), &records), "pickled"),
-        (npy(1, "{'descr': [], 'shape': (0,)}", &[]), "no \"fortran_order\""),
+        (
+            npy(1, &good("(2,)", "[('blob/path', '|O')]"), &records),
+            "pickled",
+        ),
+        (
+            npy(1, "{'descr': [], 'shape': (0,)}", &[]),
+            "no \"fortran_order\"",
+        ),
         (npy(1, "{'descr': [", &[]), "unreadable .npy header"),
     ] {
         let message = open(bytes).unwrap_err().to_string();
-        assert!(message.contains("p.cs") && message.contains(needle), "{message}");
+        assert!(
+            message.contains("p.cs") && message.contains(needle),
+            "{message}"
+        );
     }
     let mut cut = npy(1, &good("(2,)", DESCR), &records);
     cut.truncate(40);

@@ -71,8 +71,18 @@ mod tests {
         assert_eq!(
             rects,
             vec![
-                DefectRect { x: 0, y: 10, width: 1, height: 4096 },
-                DefectRect { x: 5, y: 6, width: 7, height: 8 },
+                DefectRect {
+                    x: 0,
+                    y: 10,
+                    width: 1,
+                    height: 4096
+                },
+                DefectRect {
+                    x: 5,
+                    y: 6,
+                    width: 7,
+                    height: 8
+                },
             ]
         );
     }
@@ -88,8 +98,15 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(message.contains("defects.txt"), "{message}");
-            let line = if text.contains("\n\n") { "line 3" } else { "line 2" };
-            assert!(message.contains(line) && message.contains(needle), "{message}");
+            let line = if text.contains("\n\n") {
+                "line 3"
+            } else {
+                "line 2"
+            };
+            assert!(
+                message.contains(line) && message.contains(needle),
+                "{message}"
+            );
         }
     }
 }

@@ -62,8 +62,9 @@ pub struct Movie {
 
 #[derive(Debug)]
 enum Source {
-    Tiff(TiffFrames),
-    Mrc(MrcFile),
+    // Both boxed: the two readers differ in size by hundreds of bytes.
+    Tiff(Box<TiffFrames>),
+    Mrc(Box<MrcFile>),
 }
 
 impl Movie {
@@ -78,12 +79,12 @@ impl Movie {
             MovieFormat::Tiff => {
                 let frames = TiffFrames::open(path)?;
                 let dims = [frames.width(), frames.height(), frames.frame_count()];
-                (Source::Tiff(frames), dims)
+                (Source::Tiff(Box::new(frames)), dims)
             }
             MovieFormat::Mrc => {
                 let file = MrcFile::open(path)?;
                 let dims = file.dims();
-                (Source::Mrc(file), dims)
+                (Source::Mrc(Box::new(file)), dims)
             }
         };
         if frame_count == 0 || width == 0 || height == 0 {

@@ -33,7 +33,11 @@ fn tiff_round_trip_every_sample_and_compression() {
     let (width, height) = (13, 7);
     let frames: Vec<Vec<f32>> = (0..3).map(|k| counts(width, height, k)).collect();
     for sample in [TiffSample::U8, TiffSample::U16, TiffSample::F32] {
-        for compression in [TiffCompression::None, TiffCompression::Lzw, TiffCompression::Deflate] {
+        for compression in [
+            TiffCompression::None,
+            TiffCompression::Lzw,
+            TiffCompression::Deflate,
+        ] {
             let path = dir.path().join(format!("{sample:?}-{compression:?}.tif"));
             let slices = frames.iter().map(Vec::as_slice);
             write_tiff_stack(&path, width, height, slices, sample, compression).unwrap();
@@ -44,7 +48,11 @@ fn tiff_round_trip_every_sample_and_compression() {
                 [width, height, 3]
             );
             for (k, frame) in frames.iter().enumerate() {
-                assert_eq!(&movie.read_frame(k).unwrap(), frame, "{sample:?} {compression:?}");
+                assert_eq!(
+                    &movie.read_frame(k).unwrap(),
+                    frame,
+                    "{sample:?} {compression:?}"
+                );
             }
         }
     }
@@ -56,7 +64,8 @@ fn tiff_rows_are_flipped_relative_to_file_order() {
     let path = dir.path().join("rows.tif");
     // File rows top to bottom: 0, 1, 2 → y = 0 is the last file row.
     write_raw_tiff(&path, |e| {
-        e.write_image::<colortype::Gray8>(2, 3, &[0, 0, 1, 1, 2, 2]).unwrap();
+        e.write_image::<colortype::Gray8>(2, 3, &[0, 0, 1, 1, 2, 2])
+            .unwrap();
     });
     let movie = Movie::open(&path).unwrap();
     assert_eq!(movie.read_frame(0).unwrap(), [2.0, 2.0, 1.0, 1.0, 0.0, 0.0]);
@@ -67,8 +76,19 @@ fn writer_rounds_counts_and_refuses_what_does_not_fit() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.tif");
     let frame = [0.4f32, 1.6, 254.5, 3.0];
-    write_tiff_stack(&path, 2, 2, [&frame[..]], TiffSample::U8, TiffCompression::None).unwrap();
-    assert_eq!(Movie::open(&path).unwrap().read_frame(0).unwrap(), [0.0, 2.0, 255.0, 3.0]);
+    write_tiff_stack(
+        &path,
+        2,
+        2,
+        [&frame[..]],
+        TiffSample::U8,
+        TiffCompression::None,
+    )
+    .unwrap();
+    assert_eq!(
+        Movie::open(&path).unwrap().read_frame(0).unwrap(),
+        [0.0, 2.0, 255.0, 3.0]
+    );
 
     let bad = dir.path().join("bad.tif");
     for (value, sample) in [
@@ -91,15 +111,27 @@ fn writer_rounds_counts_and_refuses_what_does_not_fit() {
         .to_string();
         // Pixel index 2 is (x, y) = (0, 1).
         assert!(
-            message.contains("bad.tif") && message.contains("frame 1") && message.contains("(0, 1)"),
+            message.contains("bad.tif")
+                && message.contains("frame 1")
+                && message.contains("(0, 1)"),
             "{message}"
         );
         assert!(!bad.exists(), "a failed write left {}", bad.display());
     }
-    let message = write_tiff_stack(&bad, 2, 2, [&frame[..3]], TiffSample::F32, TiffCompression::None)
-        .unwrap_err()
-        .to_string();
-    assert!(message.contains("frame 0") && message.contains("3 values"), "{message}");
+    let message = write_tiff_stack(
+        &bad,
+        2,
+        2,
+        [&frame[..3]],
+        TiffSample::F32,
+        TiffCompression::None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        message.contains("frame 0") && message.contains("3 values"),
+        "{message}"
+    );
     let message = write_tiff_stack(&bad, 2, 2, [], TiffSample::F32, TiffCompression::None)
         .unwrap_err()
         .to_string();
@@ -117,10 +149,16 @@ fn mrc_movies_read_through_the_mrc_reader() {
     writer.finish().unwrap();
     let movie = Movie::open(&path).unwrap();
     assert_eq!(movie.format(), MovieFormat::Mrc);
-    assert_eq!([movie.width(), movie.height(), movie.frame_count()], [5, 4, 4]);
+    assert_eq!(
+        [movie.width(), movie.height(), movie.frame_count()],
+        [5, 4, 4]
+    );
     assert_eq!(movie.read_frame(3).unwrap(), counts(5, 4, 3));
     let message = movie.read_frame(4).unwrap_err().to_string();
-    assert!(message.contains("frame 4") && message.contains("4 frames"), "{message}");
+    assert!(
+        message.contains("frame 4") && message.contains("4 frames"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -128,7 +166,15 @@ fn format_from_magic_bytes_when_the_extension_says_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let tif = dir.path().join("movie.dat");
     let frame = counts(3, 2, 0);
-    write_tiff_stack(&tif, 3, 2, [&frame[..]], TiffSample::U16, TiffCompression::Deflate).unwrap();
+    write_tiff_stack(
+        &tif,
+        3,
+        2,
+        [&frame[..]],
+        TiffSample::U16,
+        TiffCompression::Deflate,
+    )
+    .unwrap();
     assert_eq!(Movie::open(&tif).unwrap().format(), MovieFormat::Tiff);
     let mrc = dir.path().join("gain.bin");
     let mut writer = MrcStackWriter::create(&mrc, 3, 2, 1.0, WriteMode::Float32).unwrap();
@@ -199,11 +245,16 @@ fn strips_past_the_end_of_the_file_are_truncation() {
     bytes.extend_from_slice(&0u32.to_le_bytes());
     bytes.resize(200 + 16, 7);
     std::fs::write(&path, &bytes).unwrap();
-    assert_eq!(Movie::open(&path).unwrap().read_frame(0).unwrap(), vec![7.0; 16]);
+    assert_eq!(
+        Movie::open(&path).unwrap().read_frame(0).unwrap(),
+        vec![7.0; 16]
+    );
     std::fs::write(&path, &bytes[..210]).unwrap();
     let message = error_text(&path);
     assert!(
-        message.contains("truncated") && message.contains("frame 0") && message.contains("210 bytes"),
+        message.contains("truncated")
+            && message.contains("frame 0")
+            && message.contains("210 bytes"),
         "{message}"
     );
 }
@@ -218,14 +269,20 @@ fn unequal_frames_unsupported_samples_and_non_finite_pixels_are_errors() {
         e.write_image::<colortype::Gray8>(3, 2, &[0; 6]).unwrap();
     });
     let message = error_text(&unequal);
-    assert!(message.contains("frame 2") && message.contains("3 × 2"), "{message}");
+    assert!(
+        message.contains("frame 2") && message.contains("3 × 2"),
+        "{message}"
+    );
 
     let rgb = dir.path().join("rgb.tif");
     write_raw_tiff(&rgb, |e| {
         e.write_image::<colortype::RGB8>(2, 2, &[0; 12]).unwrap();
     });
     let message = error_text(&rgb);
-    assert!(message.contains("frame 0") && message.contains("unsupported samples"), "{message}");
+    assert!(
+        message.contains("frame 0") && message.contains("unsupported samples"),
+        "{message}"
+    );
 
     let signed = dir.path().join("signed.tif");
     write_raw_tiff(&signed, |e| {
@@ -233,12 +290,17 @@ fn unequal_frames_unsupported_samples_and_non_finite_pixels_are_errors() {
         e.write_image::<colortype::GrayI16>(2, 2, &[0; 4]).unwrap();
     });
     let message = error_text(&signed);
-    assert!(message.contains("frame 1") && message.contains("signed integer"), "{message}");
+    assert!(
+        message.contains("frame 1") && message.contains("signed integer"),
+        "{message}"
+    );
 
     let nan = dir.path().join("nan.tif");
     write_raw_tiff(&nan, |e| {
-        e.write_image::<colortype::Gray32Float>(2, 2, &[0.0; 4]).unwrap();
-        e.write_image::<colortype::Gray32Float>(2, 2, &[0.0, 0.0, 0.0, f32::NAN]).unwrap();
+        e.write_image::<colortype::Gray32Float>(2, 2, &[0.0; 4])
+            .unwrap();
+        e.write_image::<colortype::Gray32Float>(2, 2, &[0.0, 0.0, 0.0, f32::NAN])
+            .unwrap();
     });
     let movie = Movie::open(&nan).unwrap();
     assert!(movie.read_frame(0).is_ok());
@@ -262,12 +324,18 @@ fn movie_without_frames_is_an_error() {
     bytes[8..12].copy_from_slice(&0i32.to_le_bytes());
     std::fs::write(&path, &bytes).unwrap();
     let message = error_text(&path);
-    assert!(message.contains("empty.mrcs") && message.contains("NZ = 0"), "{message}");
+    assert!(
+        message.contains("empty.mrcs") && message.contains("NZ = 0"),
+        "{message}"
+    );
     // A TIFF whose first directory offset is 0 has no pages.
     let tif = dir.path().join("empty.tif");
     std::fs::write(&tif, b"II*\0\0\0\0\0").unwrap();
     let message = error_text(&tif);
-    assert!(message.contains("empty.tif") && message.contains("frame 0"), "{message}");
+    assert!(
+        message.contains("empty.tif") && message.contains("frame 0"),
+        "{message}"
+    );
 }
 
 proptest! {

@@ -34,10 +34,9 @@ impl TiffFrames {
     pub(super) fn open(path: &Path) -> Result<TiffFrames> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        let mut decoder = Decoder::new(BufReader::new(file)).map_err(|e| tiff_error(path, 0, &e))?;
-        let (width, height) = decoder
-            .dimensions()
-            .map_err(|e| tiff_error(path, 0, &e))?;
+        let mut decoder =
+            Decoder::new(BufReader::new(file)).map_err(|e| tiff_error(path, 0, &e))?;
+        let (width, height) = decoder.dimensions().map_err(|e| tiff_error(path, 0, &e))?;
         let mut frame_count = 0;
         loop {
             check_page(path, &mut decoder, frame_count, (width, height), file_len)?;

@@ -95,7 +95,10 @@ pub fn write_tiff_stack<'a>(
             count += 1;
         }
         if count == 0 {
-            return Err(Error::content(path, "no frames to write; a movie needs at least one"));
+            return Err(Error::content(
+                path,
+                "no frames to write; a movie needs at least one",
+            ));
         }
         Ok(())
     })
