@@ -8,13 +8,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use tiff::ColorType;
-use tiff::decoder::{ChunkType, Decoder, DecodingResult};
+use tiff::decoder::{ChunkType, Decoder, DecodingResult, Limits};
 use tiff::tags::Tag;
 
 use crate::error::{Error, Result};
 
 /// TIFF compression codes this reader accepts: none, LZW, deflate (Adobe and old-style).
 const SUPPORTED_COMPRESSION: [u16; 4] = [1, 5, 8, 32946];
+/// Largest decoded frame, in bytes: a float32 K3 super-resolution frame (11520 × 8184 px) is
+/// 377 MB; the `tiff` crate's default (256 MiB) would refuse it, and no limit at all would let a
+/// corrupt header ask for any allocation.
+const MAX_FRAME_BYTES: usize = 1 << 30;
 /// TIFF compression codes of EER electron-event movies.
 const EER_COMPRESSION: std::ops::RangeInclusive<u16> = 65000..=65002;
 
@@ -36,6 +40,9 @@ impl TiffFrames {
         let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
         let mut decoder =
             Decoder::new(BufReader::new(file)).map_err(|e| tiff_error(path, 0, &e))?;
+        let mut limits = Limits::default();
+        limits.decoding_buffer_size = MAX_FRAME_BYTES;
+        decoder = decoder.with_limits(limits);
         let (width, height) = decoder.dimensions().map_err(|e| tiff_error(path, 0, &e))?;
         let mut frame_count = 0;
         loop {
