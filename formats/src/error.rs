@@ -28,6 +28,7 @@ pub enum Error {
     /// The operating system refused a read, write, create or rename.
     #[error("{}: {cause}", path.display())]
     Io {
+        /// The file concerned.
         path: PathBuf,
         /// What the operating system said (shown in the message, not repeated as a source).
         cause: std::io::Error,
@@ -35,19 +36,37 @@ pub enum Error {
     /// A text file (STAR) broke its grammar or a column held a value of the wrong kind.
     #[error("{}: {location}: {message}", path.display())]
     Syntax {
+        /// The file concerned.
         path: PathBuf,
+        /// The line (and field) at fault.
         location: TextLocation,
+        /// What was found and what was expected.
         message: String,
     },
     /// A binary file (MRC/MRCS) or its header disagrees with itself or with the format.
     #[error("{}: {message}", path.display())]
-    Binary { path: PathBuf, message: String },
+    Binary {
+        /// The file concerned.
+        path: PathBuf,
+        /// What was found and what was expected.
+        message: String,
+    },
     /// The file is well-formed but lacks what the task at hand needs (a block, a column…).
     #[error("{}: {message}", path.display())]
-    Content { path: PathBuf, message: String },
+    Content {
+        /// The file concerned.
+        path: PathBuf,
+        /// What was found and what was expected.
+        message: String,
+    },
     /// Arrow or Parquet reported a problem with a particle table.
     #[error("{}: {message}", path.display())]
-    Table { path: PathBuf, message: String },
+    Table {
+        /// The file concerned.
+        path: PathBuf,
+        /// What was found and what was expected.
+        message: String,
+    },
 }
 
 impl Error {
