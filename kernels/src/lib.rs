@@ -16,9 +16,12 @@
 //! - [`reconstruct`]: maps from backprojector accumulators (τ² prior, gridding correction).
 //! - [`mask`]: real-space soft masks.
 //! - [`estep`]: the E-step core of refinement for one particle.
+//! - [`extract`]: particle extraction from micrographs as `relion_preprocess --extract`: box,
+//!   edge fill, rescaling, re-windowing, background normalisation, contrast, re-centring.
 //! - [`random`]: the reproducible SplitMix64 stream every kernel draws from.
 
 pub mod estep;
+pub mod extract;
 pub mod fourier;
 pub mod geometry;
 pub mod grid;
