@@ -11,8 +11,9 @@
 //! 2. [`particle_box::extract_box`]: the `--extract_size` box, pixels beyond the micrograph
 //!    edge taking the value of the nearest edge pixel (a box entirely outside is an error, as
 //!    in RELION);
-//! 3. `--scale`: Fourier cropping/padding ([`crate::fourier::rescale::resample`], mean and
-//!    amplitudes kept), pixel size × extract_size / scale ([`particle_pixel_size`]);
+//! 3. `--scale` ([`pipeline::rescale`]): Fourier cropping/padding, mean and amplitudes kept,
+//!    enlarging also cutting frequencies beyond the old Nyquist circle; pixel size ×
+//!    extract_size / scale ([`particle_pixel_size`]);
 //! 4. `--window`: real-space crop/zero-pad about pixel n/2
 //!    ([`crate::fourier::rescale::window_real`] with fill 0);
 //! 5. `--norm` ([`normalise::normalise`]): `--white_dust`/`--black_dust` on the raw box,

@@ -5,7 +5,9 @@
 use super::ExtractError;
 use super::normalise::{Normalisation, normalise};
 use super::particle_box::{centre_pixel, extract_box};
-use crate::fourier::rescale::{resample, window_real};
+use crate::fourier::fft;
+use crate::fourier::filter::low_pass;
+use crate::fourier::rescale::{window_fourier, window_real};
 use crate::grid::{Image, Plane, check_box, check_pixel_size};
 use crate::random::SplitMix64;
 
@@ -16,7 +18,8 @@ pub struct ExtractSettings {
     pub extract_size: usize,
     /// `--extract_bias_x/y`: added to the coordinate before truncation, micrograph px.
     pub bias_px: [i64; 2],
-    /// `--scale`: Fourier-rescaled box, px (even); None for RELION's −1 (no rescaling).
+    /// `--scale`: Fourier-rescaled box, px (even; see [`rescale`]); None for RELION's −1 (no
+    /// rescaling).
     pub scale: Option<usize>,
     /// `--window`: real-space re-windowed box after scaling, px (even; padding is 0); None for
     /// RELION's −1.
@@ -86,7 +89,7 @@ pub fn extract_particle(
         micrograph_pixel_size,
     )?;
     if let Some(n) = settings.scale {
-        image = resample(&image, n)?;
+        image = rescale(&image, n)?;
     }
     if let Some(n) = settings.window {
         image = window_real(&image, n, 0.0)?;
@@ -98,6 +101,18 @@ pub fn extract_particle(
         image.data_mut().iter_mut().for_each(|v| *v = -*v);
     }
     Ok(image)
+}
+
+/// `--scale`: the box resampled to `new_n` px by Fourier cropping or zero-padding, amplitudes
+/// and mean kept, pixel size × n / new_n (as [`crate::fourier::rescale::resample`]). When
+/// enlarging, `relion_preprocess` also zeroes every frequency beyond the old box's Nyquist
+/// radius n/2 (|k| > n/2, a circular cut; measured against RELION 3.1.3), so this does too.
+pub fn rescale(image: &Image, new_n: usize) -> Result<Image, ExtractError> {
+    let mut spectrum = window_fourier(&fft::forward(image), new_n)?;
+    if new_n > image.n() {
+        low_pass(&mut spectrum, (image.n() / 2) as f64, 0.0)?;
+    }
+    Ok(fft::inverse(&spectrum))
 }
 
 #[cfg(test)]
@@ -148,6 +163,29 @@ mod tests {
         let peak = out.get(16, 16).unwrap();
         assert!((peak - (10.0 + 0.9)).abs() < 0.1, "peak {peak}");
         assert!(out.data().iter().all(|&v| v <= peak));
+    }
+
+    #[test]
+    fn enlarging_keeps_no_frequency_beyond_the_old_nyquist_radius() {
+        let mic = noisy_micrograph();
+        let settings = ExtractSettings {
+            scale: Some(80),
+            ..ExtractSettings::plain(64)
+        };
+        let out =
+            extract_particle(&mic, 1.0, [90.0, 70.0], &settings, &mut SplitMix64::new(0)).unwrap();
+        assert_eq!((out.n(), out.pixel_size()), (80, 0.8));
+        let spectrum = fft::forward(&out);
+        let original = fft::forward(&extract_box(&mic, [90, 70], 64, 1.0).unwrap());
+        for (i, v) in spectrum.data().iter().enumerate() {
+            let [kx, ky, _] = spectrum.frequency(i);
+            if kx * kx + ky * ky > 32 * 32 {
+                assert!(v.norm() < 1e-6, "({kx}, {ky}) kept: {v}");
+            } else if ky.abs() < 32 && kx < 32 {
+                let before = original.value_at(kx, ky, 0).unwrap();
+                assert!((v - before).norm() < 1e-5, "({kx}, {ky}): {v} vs {before}");
+            }
+        }
     }
 
     #[test]
