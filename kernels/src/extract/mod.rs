@@ -31,7 +31,7 @@ pub mod recentre;
 
 pub use normalise::{Normalisation, normalise};
 pub use particle_box::{centre_pixel, extract_box};
-pub use pipeline::{ExtractSettings, extract_particle, particle_pixel_size};
+pub use pipeline::{ExtractSettings, extract_particle, particle_pixel_size, rescale};
 pub use recentre::{OffsetHandling, recentre};
 
 use crate::grid::GridError;
