@@ -17,9 +17,12 @@
 //! - [`mask`]: real-space soft masks.
 //! - [`estep`]: the E-step core of refinement for one particle.
 //! - [`motion`]: motion correction of movies: gain, defects, shifts, binning, dose weighting.
+//! - [`extract`]: particle extraction from micrographs as `relion_preprocess --extract`: box,
+//!   edge fill, rescaling, re-windowing, background normalisation, contrast, re-centring.
 //! - [`random`]: the reproducible SplitMix64 stream every kernel draws from.
 
 pub mod estep;
+pub mod extract;
 pub mod fourier;
 pub mod geometry;
 pub mod grid;
