@@ -16,8 +16,11 @@
 //! - [`reconstruct`]: maps from backprojector accumulators (τ² prior, gridding correction).
 //! - [`mask`]: real-space soft masks.
 //! - [`estep`]: the E-step core of refinement for one particle.
+//! - [`ctffind`]: CTF estimation from micrographs (CTFFIND-4.1's method): tile spectra,
+//!   background removal, defocus/astigmatism/phase-shift search, fit resolution, diagnostics.
 //! - [`random`]: the reproducible SplitMix64 stream every kernel draws from.
 
+pub mod ctffind;
 pub mod estep;
 pub mod fourier;
 pub mod geometry;
