@@ -228,11 +228,12 @@ fn solve(mut rows: Vec<Vec<f64>>) -> Vec<f64> {
         if rows[col][col].abs() < 1e-300 {
             continue;
         }
-        for r in 0..m {
+        let pivot_row = rows[col].clone();
+        for (r, row) in rows.iter_mut().enumerate() {
             if r != col {
-                let factor = rows[r][col] / rows[col][col];
-                for c in col..=m {
-                    rows[r][c] -= factor * rows[col][c];
+                let factor = row[col] / pivot_row[col];
+                for (value, &p) in row.iter_mut().zip(&pivot_row).skip(col) {
+                    *value -= factor * p;
                 }
             }
         }

@@ -88,3 +88,48 @@ impl Normaliser {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ctffind::testkit::Simulation;
+    use crate::ctffind::{CtfFindSettings, averaged_power_spectrum, estimate_ctf};
+
+    #[test]
+    fn the_spectrum_half_matches_the_mirrored_fit_half() {
+        let microscope = Microscope {
+            voltage_kv: 300.0,
+            cs_mm: 2.7,
+            amplitude_contrast: 0.1,
+            pixel_size: 1.0,
+        };
+        let settings = CtfFindSettings::default();
+        let micrograph = Simulation::krios((1024, 1024), (16000.0, 15000.0), 20.0, 7).render();
+        let power = averaged_power_spectrum(&micrograph, 512).unwrap();
+        let band = BandSpectrum::for_settings(&power, &microscope, &settings).unwrap();
+        let estimate = estimate_ctf(&band, &microscope, &settings).unwrap();
+        let image = diagnostic_image(&band, &estimate, &microscope).unwrap();
+        assert_eq!((image.width(), image.height()), (512, 512));
+        assert_eq!(
+            image.get(256, 256),
+            Some(0.0),
+            "DC inside the low-resolution limit"
+        );
+        assert!(image.data().iter().all(|v| v.abs() <= CLIP_SIGMA as f32));
+        // CTF² is centrosymmetric: pixel (x, y) of the left half faces (512 − x, 512 − y).
+        let (mut left, mut right) = (Vec::new(), Vec::new());
+        // Compare within the fitted band (5 Å = 102.4 px); beyond it the spectrum is mostly noise.
+        for y in 1..512 {
+            for x in (1..256).filter(|&x| (x as f64 - 256.0).hypot(y as f64 - 256.0) <= 102.4) {
+                left.push(f64::from(image.get(x, y).unwrap()));
+                right.push(f64::from(image.get(512 - x, 512 - y).unwrap()));
+            }
+        }
+        let cc = crate::ctffind::profile::pearson(&left, &right);
+        eprintln!(
+            "diagnostic: CC of the halves {cc:.3}, FOM {:.3}",
+            estimate.figure_of_merit
+        );
+        assert!(cc > 0.3, "{cc}");
+    }
+}

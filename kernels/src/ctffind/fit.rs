@@ -114,7 +114,7 @@ pub fn estimate_ctf(
     let mut point = start[..dims].to_vec();
     for scale in [1.0, 0.25] {
         let steps = [100.0 * scale, 100.0 * scale, 10.0 * scale, 10.0 * scale];
-        point = minimise(&negative_score, &point, &steps[..dims], 1e-7, 400).point;
+        point = minimise(negative_score, &point, &steps[..dims], 1e-7, 400).point;
     }
 
     let half = point[1];

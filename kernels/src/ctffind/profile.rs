@@ -146,7 +146,7 @@ fn window(phases: &[f64], i: usize) -> (usize, usize) {
 }
 
 /// Pearson correlation of two equally long series (0 when either is constant).
-fn pearson(x: &[f64], y: &[f64]) -> f64 {
+pub(crate) fn pearson(x: &[f64], y: &[f64]) -> f64 {
     let n = x.len() as f64;
     let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
     let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
