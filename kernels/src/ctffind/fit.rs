@@ -40,7 +40,8 @@ pub struct CtfEstimate {
     /// Angle of the U axis from x in degrees, in (−90°, 90°] (`rlnDefocusAngle`).
     pub defocus_angle_deg: f64,
     /// Phase shift in degrees, in [0°, 180°) (CTF² cannot tell φ from φ + 180°); 0 unless a
-    /// phase-shift search was asked for (`rlnPhaseShift`).
+    /// phase-shift search was asked for, in which case the search range seeds the 1D search
+    /// and the refinement is free (`rlnPhaseShift`).
     pub phase_shift_deg: f64,
     /// CC between the background-subtracted spectrum and the fitted CTF² over the band
     /// (`rlnCtfFigureOfMerit`), in [−1, 1].
@@ -80,7 +81,7 @@ pub fn estimate_ctf(
         *microscope,
         settings.expected_astigmatism,
     );
-    let search = OneDimensionalSearch::new(band, *microscope, settings)?;
+    let search = OneDimensionalSearch::new(band, *microscope, settings);
     let (mean_defocus, phase, at_limit) = search.best();
 
     let (lo, hi) = (settings.defocus_min, settings.defocus_max);
@@ -230,11 +231,7 @@ struct OneDimensionalSearch<'a> {
 }
 
 impl<'a> OneDimensionalSearch<'a> {
-    fn new(
-        band: &BandSpectrum,
-        microscope: Microscope,
-        settings: &'a CtfFindSettings,
-    ) -> Result<Self, CtfFindError> {
+    fn new(band: &BandSpectrum, microscope: Microscope, settings: &'a CtfFindSettings) -> Self {
         let box_angstrom = band.box_size() as f64 * band.pixel_size();
         let shells_total = band.box_size() / 2 + 1;
         let (mut sum, mut count) = (vec![0.0; shells_total], vec![0.0; shells_total]);
@@ -247,11 +244,11 @@ impl<'a> OneDimensionalSearch<'a> {
             .filter(|&s| count[s] > 0.0)
             .map(|s| (s as f64 / box_angstrom, sum[s] / count[s], count[s]))
             .collect();
-        Ok(Self {
+        Self {
             shells,
             microscope,
             settings,
-        })
+        }
     }
 
     /// Count-weighted CC between the shell means and CTF² at `defocus` (Å) and `phase` (deg).
@@ -475,6 +472,28 @@ mod tests {
             e.defocus_v,
             e.defocus_angle_deg
         );
+    }
+
+    #[test]
+    fn power_spectra_of_frame_groups_average_into_one_estimate() {
+        let settings = CtfFindSettings::default();
+        let spectra: Vec<Plane> = (0..3)
+            .map(|group| {
+                let sim = Simulation::krios((768, 768), (21000.0, 19500.0), 35.0, 20 + group);
+                averaged_power_spectrum(&sim.render(), 512).unwrap()
+            })
+            .collect();
+        let power = crate::ctffind::mean_power_spectrum(&spectra).unwrap();
+        let band = BandSpectrum::for_settings(&power, &krios(), &settings).unwrap();
+        let e = estimate_ctf(&band, &krios(), &settings).unwrap();
+        eprintln!(
+            "frame groups: ΔU {:+.1} ΔV {:+.1} Δangle {:+.2}",
+            e.defocus_u - 21000.0,
+            e.defocus_v - 19500.0,
+            angle_error(e.defocus_angle_deg, 35.0)
+        );
+        assert!((e.defocus_u - 21000.0).abs() < 100.0 && (e.defocus_v - 19500.0).abs() < 100.0);
+        assert!(angle_error(e.defocus_angle_deg, 35.0).abs() < 5.0);
     }
 
     #[test]
