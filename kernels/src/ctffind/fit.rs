@@ -118,13 +118,12 @@ pub fn estimate_ctf(
         point = minimise(negative_score, &point, &steps[..dims], 1e-7, 400).point;
     }
 
-    let half = point[1];
-    let (mut u, mut v) = (point[0] + half.abs(), point[0] - half.abs());
-    let mut angle = point[2] + if half < 0.0 { 90.0 } else { 0.0 };
-    if u < v {
-        (u, v) = (v, u);
-        angle += 90.0;
-    }
+    // U ≥ V by construction: the score reads the half astigmatism as |δ| along the angle.
+    let (u, v, angle) = (
+        point[0] + point[1].abs(),
+        point[0] - point[1].abs(),
+        point[2],
+    );
     let phase = if phase_free { point[3] } else { phase }.rem_euclid(180.0);
     let ctf = Ctf::new(microscope.ctf_params(u, v, angle, phase))?;
     let profile = FitProfile::new(band, &ctf)?;
@@ -500,6 +499,12 @@ mod tests {
     fn a_non_square_micrograph_works() {
         let sim = Simulation::krios((1024, 640), (18000.0, 17000.0), 120.0, 5);
         let e = run(&sim, &CtfFindSettings::default());
+        eprintln!(
+            "1024 × 640: ΔU {:+.1} ΔV {:+.1} Δangle {:+.2}",
+            e.defocus_u - 18000.0,
+            e.defocus_v - 17000.0,
+            angle_error(e.defocus_angle_deg, 120.0)
+        );
         assert!(
             (e.defocus_u - 18000.0).abs() < 100.0,
             "{} {} {}",
