@@ -19,8 +19,11 @@
 //! - [`motion`]: motion correction of movies: gain, defects, shifts, binning, dose weighting.
 //! - [`extract`]: particle extraction from micrographs as `relion_preprocess --extract`: box,
 //!   edge fill, rescaling, re-windowing, background normalisation, contrast, re-centring.
+//! - [`ctffind`]: CTF estimation from micrographs (CTFFIND-4.1's method): tile spectra,
+//!   background removal, defocus/astigmatism/phase-shift search, fit resolution, diagnostics.
 //! - [`random`]: the reproducible SplitMix64 stream every kernel draws from.
 
+pub mod ctffind;
 pub mod estep;
 pub mod extract;
 pub mod fourier;
