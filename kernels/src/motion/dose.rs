@@ -123,12 +123,8 @@ pub fn dose_weighted_sum(
             |weights, (row, values)| {
                 let fy = wrapped_to_logical(row, height) as f64 / height as f64;
                 for (kx, value) in values.iter_mut().enumerate() {
-                    let fx = kx as f64 / width as f64;
-                    let exposure = 2.0 * scale * critical_exposure(fx.hypot(fy) / pixel_size);
-                    for (w, dose) in weights.iter_mut().zip(&doses) {
-                        *w = (-dose / exposure).exp();
-                    }
-                    let norm = weights.iter().map(|w| w * w).sum::<f64>().sqrt();
+                    let q = (kx as f64 / width as f64).hypot(fy) / pixel_size;
+                    let norm = frame_weights(q, scale, &doses, weights);
                     let i = row * columns + kx;
                     let (mut re, mut im) = (0.0f64, 0.0f64);
                     for (frame, w) in frames.iter().zip(weights.iter()) {
@@ -143,12 +139,65 @@ pub fn dose_weighted_sum(
     Ok(out)
 }
 
+/// Multiplies every aligned frame's spectrum by its own normalised dose weight
+/// w_f(q) / √(Σ_f' w_f'(q)²), so that the plain sum of the frames is [`dose_weighted_sum`]:
+/// for sums that move each frame differently afterwards (a local motion model).
+pub fn dose_weight_each(
+    frames: &mut [PlaneSpectrum],
+    pixel_size: f64,
+    settings: &DoseSettings,
+) -> Result<(), GridError> {
+    crate::grid::check_pixel_size("pixel size for dose weighting (Å)", pixel_size)?;
+    let scale = settings.voltage_scale()?;
+    let count = frames.len();
+    let doses: Vec<f64> = (0..count).map(|f| settings.accumulated_dose(f)).collect();
+    frames.par_iter_mut().enumerate().for_each(|(f, frame)| {
+        let (width, height, columns) = (frame.width(), frame.height(), frame.columns());
+        let mut weights = vec![0.0; count];
+        for (i, value) in frame.data_mut().iter_mut().enumerate() {
+            let fy = wrapped_to_logical(i / columns, height) as f64 / height as f64;
+            let q = ((i % columns) as f64 / width as f64).hypot(fy) / pixel_size;
+            let norm = frame_weights(q, scale, &doses, &mut weights);
+            *value *= (weights[f] / norm) as f32;
+        }
+    });
+    Ok(())
+}
+
+/// Fills `weights` with every frame's dose weight exp(−N_f / (2·s·N_e(q))) at spatial frequency
+/// `q` Å⁻¹ (N_f the frames' accumulated doses in e/Å², s the voltage scale) and returns their
+/// norm √(Σ w²).
+fn frame_weights(q: f64, scale: f64, doses: &[f64], weights: &mut [f64]) -> f64 {
+    let exposure = 2.0 * scale * critical_exposure(q);
+    for (w, dose) in weights.iter_mut().zip(doses) {
+        *w = (-dose / exposure).exp();
+    }
+    weights.iter().map(|w| w * w).sum::<f64>().sqrt()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fourier::fft::plane::forward;
     use crate::grid::Plane;
     use crate::random::SplitMix64;
+
+    #[test]
+    fn weighting_each_frame_then_summing_is_the_weighted_sum() {
+        let frames: Vec<PlaneSpectrum> = (0..4)
+            .map(|f| {
+                forward(&Plane::from_fn(12, 10, |x, y| ((x * 3 + y * 7 + f * 5) % 11) as f32))
+            })
+            .collect();
+        let settings = DoseSettings::new(1.5, 0.5, 300.0).unwrap();
+        let summed = dose_weighted_sum(&frames, 1.2, &settings).unwrap();
+        let mut each = frames.clone();
+        dose_weight_each(&mut each, 1.2, &settings).unwrap();
+        let plain = crate::motion::frames::sum_spectra(&each).unwrap();
+        for (a, b) in summed.data().iter().zip(plain.data()) {
+            assert!((a - b).norm() < 1e-5, "{a} vs {b}");
+        }
+    }
 
     #[test]
     fn weights_follow_the_formula_at_hand_picked_frequencies() {
