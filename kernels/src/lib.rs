@@ -16,6 +16,8 @@
 //! - [`reconstruct`]: maps from backprojector accumulators (τ² prior, gridding correction).
 //! - [`mask`]: real-space soft masks.
 //! - [`estep`]: the E-step core of refinement for one particle.
+//! - [`motion`]: motion correction of movies: global and patch frame alignment, the polynomial
+//!   local motion model, accumulated motion statistics.
 //! - [`random`]: the reproducible SplitMix64 stream every kernel draws from.
 
 pub mod estep;
@@ -23,6 +25,7 @@ pub mod fourier;
 pub mod geometry;
 pub mod grid;
 pub mod mask;
+pub mod motion;
 pub mod random;
 pub mod reconstruct;
 pub mod resolution;

@@ -1,0 +1,9 @@
+//! Motion correction of movies: the numerics of RELION 3.1.3's own implementation
+//! (`relion_run_motioncorr --use_own`). Shifts are in movie pixels (px), B-factors in px²,
+//! doses in e/Å², coordinates in px with the origin at pixel (0, 0).
+//!
+//! - [`align`]: global alignment of a frame stack (per-frame shifts that align onto frame 0).
+
+pub mod align;
+#[cfg(test)]
+mod test_movie;
