@@ -3,7 +3,9 @@
 //! doses in e/Å², coordinates in px with the origin at pixel (0, 0).
 //!
 //! - [`align`]: global alignment of a frame stack (per-frame shifts that align onto frame 0).
+//! - [`statistics`]: accumulated motion (total, early, late) from the global shifts.
 
 pub mod align;
+pub mod statistics;
 #[cfg(test)]
 mod test_movie;
