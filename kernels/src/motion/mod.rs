@@ -3,9 +3,13 @@
 //! doses in e/Å², coordinates in px with the origin at pixel (0, 0).
 //!
 //! - [`align`]: global alignment of a frame stack (per-frame shifts that align onto frame 0).
+//! - [`patches`]: the same alignment on a grid of patches, giving local shift observations.
+//! - [`polynomial`]: RELION's third-order polynomial local motion model and its fit.
 //! - [`statistics`]: accumulated motion (total, early, late) from the global shifts.
 
 pub mod align;
+pub mod patches;
+pub mod polynomial;
 pub mod statistics;
 #[cfg(test)]
 mod test_movie;
