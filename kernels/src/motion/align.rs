@@ -198,7 +198,7 @@ fn check_settings(settings: &AlignSettings) -> Result<(), GridError> {
 }
 
 /// The Fourier-cropped cross-correlation grid of one frame size: its size, the B-factor
-/// envelope on its half array, the search range and the scale back to frame pixels.
+/// envelope on its half array and the peak search range (CC-grid px).
 struct CcGrid {
     frame: [usize; 2],
     size: [usize; 2],
