@@ -16,7 +16,8 @@
 //! - [`reconstruct`]: maps from backprojector accumulators (τ² prior, gridding correction).
 //! - [`mask`]: real-space soft masks.
 //! - [`estep`]: the E-step core of refinement for one particle.
-//! - [`motion`]: motion correction of movies: gain, defects, shifts, binning, dose weighting.
+//! - [`motion`]: motion correction of movies: gain, defects, global and patch alignment, the
+//!   polynomial local motion model, shifted and dose-weighted sums, motion statistics.
 //! - [`extract`]: particle extraction from micrographs as `relion_preprocess --extract`: box,
 //!   edge fill, rescaling, re-windowing, background normalisation, contrast, re-centring.
 //! - [`ctffind`]: CTF estimation from micrographs (CTFFIND-4.1's method): tile spectra,
