@@ -70,6 +70,9 @@ pub enum Command {
     /// Import movies or micrographs (a wildcard and one optics group) into movies.star or
     /// micrographs.star, like relion_import.
     Import(commands::import::ImportArgs),
+    /// Motion correction of movies like relion_run_motioncorr --use_own: gain, defects and hot
+    /// pixels, global and patch alignment, dose weighting; RELION's MotionCorr outputs.
+    Motioncorr(commands::motioncorr::MotionCorrArgs),
     /// Soft masks like relion_mask_create: threshold, extend and soften a map, or a soft sphere.
     Mask(commands::mask::MaskArgs),
     /// Masked, phase-randomisation-corrected FSC, resolution and B-factor sharpening of two half

@@ -1,6 +1,8 @@
 //! What every cryoflux job shares, so that no job imports another:
 //! - [`particles`]: loading a particle set (STAR or Parquet table, optics groups, image stacks,
 //!   per-particle pose and CTF) with every check a job would otherwise trip over half-way;
+//! - [`micrographs`]: movie and micrograph sets (`movies.star`, `corrected_micrographs.star`,
+//!   `micrographs_ctf.star`) with their optics groups;
 //! - [`maps`]: maps, images and stacks as kernel grids (MRC in, float32 MRC out, atomically);
 //! - [`driver`]: the epoch loop of an iterative job (one long-lived timely dataflow, one epoch
 //!   per iteration) and [`checkpoint`]: checkpoint framing, fingerprints and `--continue`;
@@ -17,5 +19,6 @@ pub mod cluster;
 pub mod driver;
 pub mod logging;
 pub mod maps;
+pub mod micrographs;
 pub mod particles;
 pub mod plots;

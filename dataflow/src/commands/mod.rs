@@ -9,6 +9,7 @@ pub mod image;
 pub mod import;
 pub mod info;
 pub mod mask;
+pub mod motioncorr;
 pub mod postprocess;
 pub mod project;
 pub mod reconstruct;
@@ -35,6 +36,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Image(args) => image::run(&args),
         Command::Import(args) => import::run(&args),
         Command::Mask(args) => mask::run(&args),
+        Command::Motioncorr(args) => motioncorr::run(&args),
         Command::Postprocess(args) => postprocess::run(&args),
     }
 }

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use cryoflux_simulate::movies::ice::IceModel;
 use cryoflux_simulate::movies::motion::MotionModel;
 use cryoflux_simulate::run::{MovieOptions, SimulateJob};
 
@@ -134,6 +135,12 @@ pub struct MovieArgs {
     /// Number of hot pixels on the detector.
     #[arg(long = "hot_pixels", value_name = "N", default_value_t = 4)]
     pub hot_pixels: usize,
+    /// Standard deviation of the relative ice-thickness variations (0: uniform ice).
+    #[arg(long = "ice_contrast", default_value_t = 0.05)]
+    pub ice_contrast: f64,
+    /// Correlation length of the ice-thickness variations in Å.
+    #[arg(long = "ice_length", value_name = "Å", default_value_t = 50.0)]
+    pub ice_length: f64,
 }
 
 impl MovieArgs {
@@ -155,6 +162,10 @@ impl MovieArgs {
             },
             gain_spread: self.gain_spread,
             hot_pixels: self.hot_pixels,
+            ice: IceModel {
+                contrast: self.ice_contrast,
+                length: self.ice_length,
+            },
         }))
     }
 }

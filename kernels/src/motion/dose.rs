@@ -186,7 +186,9 @@ mod tests {
     fn weighting_each_frame_then_summing_is_the_weighted_sum() {
         let frames: Vec<PlaneSpectrum> = (0..4)
             .map(|f| {
-                forward(&Plane::from_fn(12, 10, |x, y| ((x * 3 + y * 7 + f * 5) % 11) as f32))
+                forward(&Plane::from_fn(12, 10, |x, y| {
+                    ((x * 3 + y * 7 + f * 5) % 11) as f32
+                }))
             })
             .collect();
         let settings = DoseSettings::new(1.5, 0.5, 300.0).unwrap();

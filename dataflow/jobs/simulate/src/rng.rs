@@ -37,6 +37,8 @@ pub enum Purpose {
     Gain = 11,
     /// The detector's hot pixels.
     HotPixels = 12,
+    /// A movie's ice-thickness variations.
+    Ice = 13,
 }
 
 /// A xoshiro256++ generator.

@@ -87,6 +87,8 @@ pub struct MovieOptions {
     pub gain_spread: f64,
     /// Number of hot pixels.
     pub hot_pixels: usize,
+    /// Ice-thickness variations.
+    pub ice: crate::movies::ice::IceModel,
 }
 
 /// Simulates the particles and logs one summary line.
@@ -201,6 +203,7 @@ fn run_movies(
         defocus,
         gain_spread: movies.gain_spread,
         hot_pixels: movies.hot_pixels,
+        ice: movies.ice,
         seed: args.seed,
     };
     let summary = thread_pool(args)?.install(|| simulate_movies(map, &config, &args.output))?;

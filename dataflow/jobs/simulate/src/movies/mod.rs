@@ -6,7 +6,8 @@
 //! from the edges), uniform random orientations, the micrograph's astigmatic CTF (each particle
 //! at its own defocus within `defocus_spread` of the micrograph's), tracks = global drift + local
 //! motion from the polishing prior ([`motion`]), dose-dependent damage and counting noise
-//! ([`render`]), a detector gain the raw frames must be multiplied by, and a few hot pixels.
+//! ([`render`]), smooth ice-thickness variations that move with the global drift ([`ice`]),
+//! a detector gain the raw frames must be multiplied by, and a few hot pixels.
 //!
 //! **SNR** means what it means for `cryoflux simulate`'s particles, measured on the
 //! dose-summed, gain-corrected movie: the mean over particles of the variance of the noise-free
@@ -19,6 +20,7 @@
 //! and the truth ([`truth`]). Every random draw comes from a stream keyed by (seed, purpose,
 //! movie/frame), so the files are identical for a seed whatever the thread count.
 
+pub mod ice;
 pub mod motion;
 pub mod render;
 pub mod truth;
@@ -68,6 +70,8 @@ pub struct MovieSimulation {
     pub gain_spread: f64,
     /// Number of hot pixels on the detector.
     pub hot_pixels: usize,
+    /// Ice-thickness variations (see [`ice`]).
+    pub ice: ice::IceModel,
     /// Seed of every random stream.
     pub seed: u64,
 }
@@ -93,6 +97,7 @@ impl MovieSimulation {
             },
             gain_spread: 0.05,
             hot_pixels: 4,
+            ice: ice::IceModel::default(),
             seed,
         }
     }
@@ -178,10 +183,19 @@ pub fn simulate_movies(
             .par_iter()
             .map(|p| RenderedParticle::new(&former.image(&p.pose, None)?, &p.ctf))
             .collect::<Result<Vec<_>, _>>()?;
+        let thickness = ice::IceField::new(
+            &config.ice,
+            config.width,
+            config.height,
+            pixel,
+            config.seed,
+            m,
+        );
         let frames: Vec<Plane> = (0..config.frames)
             .into_par_iter()
             .map(|f| {
-                let mut canvas = Plane::zeros(config.width, config.height);
+                let drift = [truth.drift[f][0] / pixel, truth.drift[f][1] / pixel];
+                let mut canvas = thickness.at(drift, contrast);
                 let exposure = config.dose_per_frame * (f as f64 + 0.5);
                 for (particle, image) in truth.particles.iter().zip(&rendered) {
                     let centre = [
@@ -236,6 +250,15 @@ fn check(config: &MovieSimulation, box_size: usize) -> anyhow::Result<()> {
         config.gain_spread.is_finite() && (0.0..=1.0).contains(&config.gain_spread),
         "gain spread {}; expected 0 … 1",
         config.gain_spread
+    );
+    ensure!(
+        config.ice.contrast.is_finite()
+            && (0.0..0.5).contains(&config.ice.contrast)
+            && config.ice.length.is_finite()
+            && config.ice.length > 0.0,
+        "ice contrast {} and length {} Å; expected 0 ≤ contrast < 0.5 and length > 0",
+        config.ice.contrast,
+        config.ice.length
     );
     Ok(())
 }

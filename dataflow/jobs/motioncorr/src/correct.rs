@@ -1,0 +1,286 @@
+//! Motion correction of one movie, RELION's `--use_own` steps in order: read the frames to sum,
+//! multiply by the gain, replace defects and hot pixels, bin early, align globally, align
+//! patches and fit the polynomial model, sum (dose-weighted and/or not), bin late.
+
+use std::path::Path;
+
+use anyhow::{Context, bail, ensure};
+use cryoflux_formats::movie::Movie;
+use cryoflux_kernels::fourier::fft::plane::{forward, inverse};
+use cryoflux_kernels::grid::{Plane, PlaneSpectrum};
+use cryoflux_kernels::motion::align::{AlignSettings, align_frames};
+use cryoflux_kernels::motion::binning::bin_plane;
+use cryoflux_kernels::motion::defects::{
+    BadPixelMask, DefectRect, HOT_PIXEL_SIGMA, detect_hot_pixels, replace_bad_pixels,
+};
+use cryoflux_kernels::motion::dose::{DoseSettings, dose_weight_each, dose_weighted_sum};
+use cryoflux_kernels::motion::frames::{sum_spectra, sum_with_local_shifts};
+use cryoflux_kernels::motion::gain::apply_gain;
+use cryoflux_kernels::motion::patches::{PatchSettings, align_patches};
+use cryoflux_kernels::motion::polynomial::{
+    MAX_FIT_RMSD, PolynomialFit, PolynomialMotion, fit_polynomial,
+};
+use cryoflux_kernels::random::mix;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::settings::MotionCorrSettings;
+
+/// One movie to correct, as dealt to a worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MovieItem {
+    /// Row of the movie in the input STAR file (0-based).
+    pub index: usize,
+    /// `rlnMicrographMovieName` as written.
+    pub movie: String,
+    /// The movie's pixel size in Å (`rlnMicrographOriginalPixelSize`, or `--angpix`).
+    pub pixel_size: f64,
+    /// Acceleration voltage in kV (`rlnVoltage`, or `--voltage`).
+    pub voltage_kv: f64,
+}
+
+/// What is shared by every movie of a run: the settings and the oriented gain and defects.
+#[derive(Debug, Clone)]
+pub struct Detector {
+    /// The run's settings.
+    pub settings: MotionCorrSettings,
+    /// The gain reference, oriented (`--gain_rot`, `--gain_flip`), if any.
+    pub gain: Option<Plane>,
+    /// The known bad pixels of the detector (`--defect_file`), if any.
+    pub defects: Option<Defects>,
+}
+
+/// A detector's known bad pixels, as `--defect_file` gives them.
+#[derive(Debug, Clone)]
+pub enum Defects {
+    /// Rectangles of a MotionCor2 defect file (px).
+    Rectangles(Vec<DefectRect>),
+    /// A defect map (nonzero = bad) of the frames' size.
+    Map(BadPixelMask),
+}
+
+/// The result of correcting one movie.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorrectedMovie {
+    /// The movie's frame size in px (unbinned) and number of frames.
+    pub size: [usize; 3],
+    /// Global shift per summed frame, in unbinned movie px (frame 0 of the sum: [0, 0]).
+    pub shifts: Vec<[f64; 2]>,
+    /// Hot pixels found and replaced (x, y in px).
+    pub hot_pixels: Vec<(usize, usize)>,
+    /// The local motion model, if patches were aligned and the fit accepted.
+    pub local: Option<LocalMotion>,
+    /// The dose-weighted sum (if `--dose_weighting`).
+    pub dose_weighted: Option<Plane>,
+    /// The sum without dose weighting (if no dose weighting, or `--save_noDW`).
+    pub plain: Option<Plane>,
+}
+
+/// Patch observations and the polynomial model fitted to them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalMotion {
+    /// The fit; its model is in the (possibly early-binned) pixels of the alignment.
+    pub fit: PolynomialFit,
+    /// Observations (patch centre px, frame, local shift px), in the alignment's pixels.
+    pub observations: Vec<cryoflux_kernels::motion::patches::PatchObservation>,
+    /// Whether the model was accepted (fit RMSD below RELION's limit).
+    pub accepted: bool,
+}
+
+/// Corrects `item`'s movie; errors name the movie and what was wrong.
+pub fn correct_movie(item: &MovieItem, detector: &Detector) -> anyhow::Result<CorrectedMovie> {
+    let s = &detector.settings;
+    let movie = Movie::open(&item.movie)?;
+    let (width, height, count) = (movie.width(), movie.height(), movie.frame_count());
+    let first = s.first_frame_sum.max(1) - 1;
+    let last = if s.last_frame_sum <= 0 {
+        count
+    } else {
+        (s.last_frame_sum as usize).min(count)
+    };
+    ensure!(
+        last > first + 1,
+        "{}: {count} frame(s), frames {}–{last} to sum; at least two frames are needed to align",
+        item.movie,
+        first + 1
+    );
+    let mut frames = (first..last)
+        .into_par_iter()
+        .map(|f| Ok(Plane::from_vec(width, height, movie.read_frame(f)?)?))
+        .collect::<anyhow::Result<Vec<Plane>>>()?;
+    if let Some(gain) = &detector.gain {
+        for frame in &mut frames {
+            apply_gain(frame, gain).with_context(|| {
+                format!(
+                    "{}: the gain reference does not fit the movie's {width} × {height} px frames",
+                    item.movie
+                )
+            })?;
+        }
+    }
+    let hot_pixels = repair_defects(&mut frames, detector, item)?;
+    let bin = s.bin_factor.max(1.0);
+    let early = bin > 1.0 && s.early_binning;
+    if early {
+        frames = frames
+            .par_iter()
+            .map(|f| bin_plane(f, bin))
+            .collect::<Result<_, _>>()?;
+    }
+    let scale = if early { bin } else { 1.0 };
+    let mut spectra: Vec<PlaneSpectrum> = frames.par_iter().map(forward).collect();
+    drop(frames);
+    let align = AlignSettings {
+        bfactor: s.bfactor / (scale * scale),
+        ccf_downsample: s.ccf_downsample,
+        max_iter: s.max_iter,
+        ..AlignSettings::default()
+    };
+    let alignment = align_frames(&mut spectra, &align)
+        .with_context(|| format!("{}: global alignment", item.movie))?;
+    let local = if s.local_alignment() {
+        Some(local_motion(&spectra, s, align.clone(), item)?)
+    } else {
+        None
+    };
+    let model = local.as_ref().filter(|l| l.accepted).map(|l| l.fit.motion);
+    let pixel = item.pixel_size * scale;
+    let dose = DoseSettings::new(
+        s.dose_per_frame,
+        s.preexposure + first as f64 * s.dose_per_frame,
+        item.voltage_kv,
+    )?;
+    let late = |plane: Plane| -> anyhow::Result<Plane> {
+        Ok(if bin > 1.0 && !early {
+            bin_plane(&plane, bin)?
+        } else {
+            plane
+        })
+    };
+    let dose_weighted = if s.dose_weighting {
+        Some(late(match &model {
+            None => inverse(&dose_weighted_sum(&spectra, pixel, &dose)?),
+            Some(m) => {
+                let mut weighted = spectra.clone();
+                dose_weight_each(&mut weighted, pixel, &dose)?;
+                local_sum(&weighted, m)?
+            }
+        })?)
+    } else {
+        None
+    };
+    let plain = if !s.dose_weighting || s.save_nodw {
+        Some(late(match &model {
+            None => inverse(&sum_spectra(&spectra)?),
+            Some(m) => local_sum(&spectra, m)?,
+        })?)
+    } else {
+        None
+    };
+    Ok(CorrectedMovie {
+        size: [width, height, count],
+        shifts: alignment
+            .shifts
+            .iter()
+            .map(|v| [v[0] * scale, v[1] * scale])
+            .collect(),
+        hot_pixels,
+        local,
+        dose_weighted,
+        plain,
+    })
+}
+
+/// Replaces the detector's known defects and the movie's hot pixels in every frame (unless
+/// `--skip_defect`); returns the hot pixels.
+fn repair_defects(
+    frames: &mut [Plane],
+    detector: &Detector,
+    item: &MovieItem,
+) -> anyhow::Result<Vec<(usize, usize)>> {
+    if detector.settings.skip_defect {
+        return Ok(Vec::new());
+    }
+    let (width, height) = (frames[0].width(), frames[0].height());
+    let mut mask = match &detector.defects {
+        Some(Defects::Rectangles(rectangles)) => {
+            BadPixelMask::from_rectangles(width, height, rectangles)
+        }
+        Some(Defects::Map(mask)) if (mask.width(), mask.height()) == (width, height) => {
+            mask.clone()
+        }
+        Some(Defects::Map(mask)) => bail!(
+            "{}: the defect map is {} × {} px, the movie's frames {width} × {height} px",
+            item.movie,
+            mask.width(),
+            mask.height()
+        ),
+        None => BadPixelMask::none(width, height),
+    };
+    let mut sum = Plane::zeros(width, height);
+    for frame in frames.iter() {
+        for (s, v) in sum.data_mut().iter_mut().zip(frame.data()) {
+            *s += v;
+        }
+    }
+    let hot = detect_hot_pixels(&sum, &mask, HOT_PIXEL_SIGMA)?;
+    for &(x, y) in &hot {
+        mask.mark(x, y);
+    }
+    if mask.count() > 0 {
+        let seed = mix(detector.settings.seed ^ mix(item.index as u64));
+        frames
+            .par_iter_mut()
+            .enumerate()
+            .try_for_each(|(f, frame)| replace_bad_pixels(frame, &mask, seed, f))?;
+    }
+    Ok(hot)
+}
+
+/// Patch alignment of the globally aligned frames and the polynomial fit.
+fn local_motion(
+    spectra: &[PlaneSpectrum],
+    s: &MotionCorrSettings,
+    align: AlignSettings,
+    item: &MovieItem,
+) -> anyhow::Result<LocalMotion> {
+    let aligned: Vec<Plane> = spectra.par_iter().map(inverse).collect();
+    let (width, height) = (aligned[0].width(), aligned[0].height());
+    let patches = PatchSettings {
+        patch_x: s.patch_x,
+        patch_y: s.patch_y,
+        group_frames: s.group_frames,
+        align,
+    };
+    let observations = align_patches(&aligned, &patches)
+        .with_context(|| format!("{}: patch alignment", item.movie))?;
+    let fit = fit_polynomial(&observations, width, height)
+        .with_context(|| format!("{}: local motion model", item.movie))?;
+    let accepted = fit.accepted(MAX_FIT_RMSD).is_some();
+    Ok(LocalMotion {
+        fit,
+        observations,
+        accepted,
+    })
+}
+
+/// The sum of the frames whose spectra are `spectra`, each moved by the local model.
+fn local_sum(spectra: &[PlaneSpectrum], model: &PolynomialMotion) -> anyhow::Result<Plane> {
+    let frames: Vec<Plane> = spectra.par_iter().map(inverse).collect();
+    let (width, height) = (frames[0].width() as f64, frames[0].height() as f64);
+    Ok(sum_with_local_shifts(&frames, |x, y, f| {
+        model.local_shift(x / width - 0.5, y / height - 0.5, f as f64)
+    })?)
+}
+
+/// Path of `movie`'s outputs under `output_dir` with `suffix` replacing its extension: the
+/// movie's path as written, without a leading `/` or `../` components (RELION keeps the
+/// directories under the job directory).
+pub fn output_path(output_dir: &Path, movie: &str, suffix: &str) -> std::path::PathBuf {
+    let relative: std::path::PathBuf = Path::new(movie)
+        .components()
+        .filter(|c| matches!(c, std::path::Component::Normal(_)))
+        .collect();
+    let stem = relative.with_extension("");
+    output_dir.join(format!("{}{suffix}", stem.display()))
+}
