@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use cryoflux_simulate::movies::MovieFormat;
 use cryoflux_simulate::movies::ice::IceModel;
 use cryoflux_simulate::movies::motion::MotionModel;
 use cryoflux_simulate::run::{MovieOptions, SimulateJob};
@@ -141,6 +142,10 @@ pub struct MovieArgs {
     /// Correlation length of the ice-thickness variations in Å.
     #[arg(long = "ice_length", value_name = "Å", default_value_t = 50.0)]
     pub ice_length: f64,
+    /// Movie file format: tiff (LZW 8/16-bit counts, as counting cameras write) or mrc
+    /// (float32 stacks).
+    #[arg(long = "movie_format", value_name = "tiff|mrc", default_value = "tiff")]
+    pub movie_format: String,
 }
 
 impl MovieArgs {
@@ -165,6 +170,11 @@ impl MovieArgs {
             ice: IceModel {
                 contrast: self.ice_contrast,
                 length: self.ice_length,
+            },
+            format: match self.movie_format.to_ascii_lowercase().as_str() {
+                "tiff" | "tif" => MovieFormat::Tiff,
+                "mrc" | "mrcs" => MovieFormat::Mrc,
+                other => anyhow::bail!("--movie_format {other}: expected tiff or mrc"),
             },
         }))
     }

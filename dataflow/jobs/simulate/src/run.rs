@@ -89,6 +89,8 @@ pub struct MovieOptions {
     pub hot_pixels: usize,
     /// Ice-thickness variations.
     pub ice: crate::movies::ice::IceModel,
+    /// File format of the movies.
+    pub format: crate::movies::MovieFormat,
 }
 
 /// Simulates the particles and logs one summary line.
@@ -204,6 +206,7 @@ fn run_movies(
         gain_spread: movies.gain_spread,
         hot_pixels: movies.hot_pixels,
         ice: movies.ice,
+        format: movies.format,
         seed: args.seed,
     };
     let summary = thread_pool(args)?.install(|| simulate_movies(map, &config, &args.output))?;

@@ -15,8 +15,9 @@
 //! electrons per pixel summed over frames, the noise variance is N_px and the signal is
 //! N_px·c·S, so the contrast is c = √(SNR / (N_px·var S)).
 //!
-//! Files (paths relative to the output directory): `movies/movieNNN.mrcs` (raw counts, float32
-//! MRC image stacks, frame = section), `gain.mrc`, `movies.star` (what `cryoflux import` gives)
+//! Files (paths relative to the output directory): `movies/movieNNN.tif` (raw counts as a
+//! counting camera writes them: LZW-compressed 8-bit TIFF, 16-bit when a count exceeds 255) or,
+//! with [`MovieFormat::Mrc`], `movies/movieNNN.mrcs` (float32 MRC stacks), `gain.mrc`, `movies.star` (what `cryoflux import` gives)
 //! and the truth ([`truth`]). Every random draw comes from a stream keyed by (seed, purpose,
 //! movie/frame), so the files are identical for a seed whatever the thread count.
 
@@ -29,6 +30,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, ensure};
+use cryoflux_formats::movie::{TiffCompression, TiffSample, write_tiff_stack};
 use cryoflux_formats::mrc::{MrcStackWriter, WriteMode};
 use cryoflux_jobkit::particles::Pose;
 use cryoflux_kernels::fourier::ctf::CtfParams;
@@ -72,8 +74,29 @@ pub struct MovieSimulation {
     pub hot_pixels: usize,
     /// Ice-thickness variations (see [`ice`]).
     pub ice: ice::IceModel,
+    /// File format of the movies.
+    pub format: MovieFormat,
     /// Seed of every random stream.
     pub seed: u64,
+}
+
+/// File format of simulated movies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MovieFormat {
+    /// LZW-compressed integer TIFF (`.tif`), as K3 and Falcon counting cameras write.
+    Tiff,
+    /// Float32 MRC image stacks (`.mrcs`).
+    Mrc,
+}
+
+impl MovieFormat {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            MovieFormat::Tiff => "tif",
+            MovieFormat::Mrc => "mrcs",
+        }
+    }
 }
 
 impl MovieSimulation {
@@ -98,6 +121,7 @@ impl MovieSimulation {
             gain_spread: 0.05,
             hot_pixels: 4,
             ice: ice::IceModel::default(),
+            format: MovieFormat::Tiff,
             seed,
         }
     }
@@ -208,7 +232,11 @@ pub fn simulate_movies(
                 counts(&canvas, &gain, &hot, dose_px, contrast, config.seed, stream)
             })
             .collect();
-        write_movie(&out_dir.join(&truth.movie_name), &frames, pixel)?;
+        let path = out_dir.join(&truth.movie_name);
+        match config.format {
+            MovieFormat::Mrc => write_movie(&path, &frames, pixel)?,
+            MovieFormat::Tiff => write_counts_tiff(&path, &frames)?,
+        }
     }
     let movies_star = out_dir.join("movies.star");
     truth::movies_star(&truths, config, pixel).write(&movies_star)?;
@@ -318,7 +346,7 @@ fn movie_truth(config: &MovieSimulation, m: usize, box_size: usize, pixel: f64) 
         ..config.defocus
     };
     MovieTruth {
-        movie_name: format!("movies/movie{:03}.mrcs", m + 1),
+        movie_name: format!("movies/movie{:03}.{}", m + 1, config.format.extension()),
         ctf: mean_defocus.draw(&config.microscope, config.seed, m, first),
         drift,
         particles,
@@ -376,6 +404,29 @@ fn write_movie(path: &Path, frames: &[Plane], pixel: f64) -> anyhow::Result<()> 
         writer.push(frame.data())?;
     }
     writer.finish()?;
+    Ok(())
+}
+
+/// Writes count frames as an LZW-compressed TIFF, 8-bit when every count fits, else 16-bit.
+fn write_counts_tiff(path: &Path, frames: &[Plane]) -> anyhow::Result<()> {
+    let largest = frames
+        .iter()
+        .flat_map(|f| f.data().iter())
+        .fold(0.0f32, |m, &v| m.max(v));
+    let sample = if largest <= 255.0 {
+        TiffSample::U8
+    } else {
+        TiffSample::U16
+    };
+    let (width, height) = (frames[0].width(), frames[0].height());
+    write_tiff_stack(
+        path,
+        width,
+        height,
+        frames.iter().map(Plane::data),
+        sample,
+        TiffCompression::Lzw,
+    )?;
     Ok(())
 }
 
