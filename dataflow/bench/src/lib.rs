@@ -2,6 +2,7 @@
 //! in the same run on the same machine (never as pass/fail timings).
 
 pub mod io;
+pub mod movies;
 pub mod reconstruct;
 pub mod refine;
 mod run;
@@ -22,6 +23,9 @@ pub struct BenchArgs {
 pub enum BenchTarget {
     /// File input: STAR parse vs Python starfile, Parquet read, MRC stack read vs raw disk read.
     Io(io::BenchIoArgs),
+    /// Motion correction throughput (movies/hour) and memory vs relion_run_motioncorr
+    /// --use_own on the same simulated counting movies, with shift errors against the truth.
+    Movies(movies::BenchMoviesArgs),
     /// Reconstruction time and memory vs relion_reconstruct; projection and FFT throughput.
     Reconstruct(reconstruct::BenchReconstructArgs),
     /// 3D auto-refinement vs relion_refine_mpi on the same simulated particles: time, memory,
@@ -33,6 +37,7 @@ pub enum BenchTarget {
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.target {
         BenchTarget::Io(io_args) => io::run(io_args),
+        BenchTarget::Movies(args) => movies::run(args),
         BenchTarget::Reconstruct(args) => reconstruct::run(args),
         BenchTarget::Refine(args) => refine::run(args),
     }

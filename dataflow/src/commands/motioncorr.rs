@@ -153,5 +153,15 @@ pub fn run(args: &MotionCorrArgs) -> anyhow::Result<()> {
         },
         summary.star.display()
     );
+    let total: f64 = summary.times.steps().iter().map(|(_, t)| t).sum();
+    if total > 0.0 {
+        let shares: Vec<String> = summary
+            .times
+            .steps()
+            .iter()
+            .map(|(step, t)| format!("{step} {:.0} %", 100.0 * t / total))
+            .collect();
+        tracing::info!("time per step: {}", shares.join(", "));
+    }
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! patches and fit the polynomial model, sum (dose-weighted and/or not), bin late.
 
 use std::path::Path;
+use std::time::Instant;
 
 use anyhow::{Context, bail, ensure};
 use cryoflux_formats::movie::Movie;
@@ -74,6 +75,45 @@ pub struct CorrectedMovie {
     pub dose_weighted: Option<Plane>,
     /// The sum without dose weighting (if no dose weighting, or `--save_noDW`).
     pub plain: Option<Plane>,
+    /// Wall-clock time of each step.
+    pub times: StepTimes,
+}
+
+/// Wall-clock seconds spent in each step of correcting a movie.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct StepTimes {
+    /// Reading and decoding the frames.
+    pub read: f64,
+    /// Gain, defects and hot pixels, early binning.
+    pub prepare: f64,
+    /// Forward transforms and global alignment.
+    pub align: f64,
+    /// Patch alignment and the polynomial fit.
+    pub local: f64,
+    /// Dose weighting, summing and late binning.
+    pub sum: f64,
+}
+
+impl StepTimes {
+    /// The step names and times, in order.
+    pub fn steps(&self) -> [(&'static str, f64); 5] {
+        [
+            ("read", self.read),
+            ("gain and defects", self.prepare),
+            ("global alignment", self.align),
+            ("patch alignment", self.local),
+            ("dose weighting and sum", self.sum),
+        ]
+    }
+
+    /// Adds `other`'s times to these.
+    pub fn add(&mut self, other: &StepTimes) {
+        self.read += other.read;
+        self.prepare += other.prepare;
+        self.align += other.align;
+        self.local += other.local;
+        self.sum += other.sum;
+    }
 }
 
 /// Patch observations and the polynomial model fitted to them.
@@ -104,10 +144,18 @@ pub fn correct_movie(item: &MovieItem, detector: &Detector) -> anyhow::Result<Co
         item.movie,
         first + 1
     );
+    let mut times = StepTimes::default();
+    let mut clock = Instant::now();
+    let mut lap = || {
+        let seconds = clock.elapsed().as_secs_f64();
+        clock = Instant::now();
+        seconds
+    };
     let mut frames = (first..last)
         .into_par_iter()
         .map(|f| Ok(Plane::from_vec(width, height, movie.read_frame(f)?)?))
         .collect::<anyhow::Result<Vec<Plane>>>()?;
+    times.read = lap();
     if let Some(gain) = &detector.gain {
         for frame in &mut frames {
             apply_gain(frame, gain).with_context(|| {
@@ -128,6 +176,7 @@ pub fn correct_movie(item: &MovieItem, detector: &Detector) -> anyhow::Result<Co
             .collect::<Result<_, _>>()?;
     }
     let scale = if early { bin } else { 1.0 };
+    times.prepare = lap();
     let mut spectra: Vec<PlaneSpectrum> = frames.par_iter().map(forward).collect();
     drop(frames);
     let align = AlignSettings {
@@ -138,11 +187,13 @@ pub fn correct_movie(item: &MovieItem, detector: &Detector) -> anyhow::Result<Co
     };
     let alignment = align_frames(&mut spectra, &align)
         .with_context(|| format!("{}: global alignment", item.movie))?;
+    times.align = lap();
     let local = if s.local_alignment() {
         Some(local_motion(&spectra, s, align.clone(), item)?)
     } else {
         None
     };
+    times.local = lap();
     let model = local.as_ref().filter(|l| l.accepted).map(|l| l.fit.motion);
     let pixel = item.pixel_size * scale;
     let dose = DoseSettings::new(
@@ -177,7 +228,9 @@ pub fn correct_movie(item: &MovieItem, detector: &Detector) -> anyhow::Result<Co
     } else {
         None
     };
+    times.sum = lap();
     Ok(CorrectedMovie {
+        times,
         size: [width, height, count],
         shifts: alignment
             .shifts

@@ -17,7 +17,9 @@ use cryoflux_kernels::motion::defects::{BadPixelMask, DefectRect};
 use cryoflux_kernels::motion::gain::GainGeometry;
 use cryoflux_kernels::motion::statistics::{AccumulatedMotion, DoseSchedule, accumulated_motion};
 
-use crate::correct::{CorrectedMovie, Defects, Detector, MovieItem, correct_movie, output_path};
+use crate::correct::{
+    CorrectedMovie, Defects, Detector, MovieItem, StepTimes, correct_movie, output_path,
+};
 use crate::outputs::{
     MicrographRow, UNOBSERVED, corrected_micrographs_star, metadata_star, write_micrograph,
     write_shifts_plot,
@@ -33,6 +35,8 @@ pub struct MotionCorrSummary {
     pub failed: Vec<(String, String)>,
     /// `corrected_micrographs.star`.
     pub star: PathBuf,
+    /// Time per step, summed over the movies corrected in this run (worker seconds).
+    pub times: StepTimes,
     /// Wall-clock time in seconds.
     pub seconds: f64,
 }
@@ -74,14 +78,18 @@ pub fn run(settings: &MotionCorrSettings) -> anyhow::Result<MotionCorrSummary> {
     )?;
     let mut rows = Vec::new();
     let mut failed = Vec::new();
+    let mut times = StepTimes::default();
     for (item, outcome) in items.iter().zip(outcomes) {
         match outcome {
-            Ok(motion) => rows.push(MicrographRow {
+            Ok((motion, spent)) => {
+                times.add(&spent);
+                rows.push(MicrographRow {
                 micrograph: relion_name(&output_path(&settings.output_dir, &item.movie, ".mrc")),
                 metadata: relion_name(&output_path(&settings.output_dir, &item.movie, ".star")),
                 optics_group: movies.optics_groups[item.index],
                 motion,
-            }),
+                });
+            }
             Err(reason) => {
                 tracing::warn!("skipped {}: {reason}", item.movie);
                 failed.push((item.movie.clone(), reason));
@@ -101,19 +109,22 @@ pub fn run(settings: &MotionCorrSettings) -> anyhow::Result<MotionCorrSummary> {
         corrected: rows.len(),
         failed,
         star,
+        times,
         seconds: start.elapsed().as_secs_f64(),
     })
 }
 
-/// Corrects one movie and writes its files; returns its accumulated motion.
-fn process(item: &MovieItem, detector: &Detector) -> anyhow::Result<AccumulatedMotion> {
+/// Corrects one movie and writes its files; returns its accumulated motion and step times
+/// (with writing counted in the sum step).
+fn process(item: &MovieItem, detector: &Detector) -> anyhow::Result<(AccumulatedMotion, StepTimes)> {
     let s = &detector.settings;
     let micrograph = output_path(&s.output_dir, &item.movie, ".mrc");
     let metadata = output_path(&s.output_dir, &item.movie, ".star");
     if s.only_do_unfinished && micrograph.exists() && metadata.exists() {
-        return finished_motion(&metadata, s);
+        return Ok((finished_motion(&metadata, s)?, StepTimes::default()));
     }
     let corrected = correct_movie(item, detector)?;
+    let writing = Instant::now();
     let pixel = item.pixel_size * s.bin_factor.max(1.0);
     let main = corrected
         .dose_weighted
@@ -136,6 +147,8 @@ fn process(item: &MovieItem, detector: &Detector) -> anyhow::Result<AccumulatedM
     )?;
     metadata_star(item, &corrected, s).write(&metadata)?;
     let motion = motion_of(&corrected, s)?;
+    let mut times = corrected.times;
+    times.sum += writing.elapsed().as_secs_f64();
     tracing::info!(
         "{}: {} frames aligned, {:.2} px accumulated motion, {} hot pixels{}",
         item.movie,
@@ -151,7 +164,7 @@ fn process(item: &MovieItem, detector: &Detector) -> anyhow::Result<AccumulatedM
             None => String::new(),
         }
     );
-    Ok(motion)
+    Ok((motion, times))
 }
 
 /// The accumulated motion of a corrected movie.
