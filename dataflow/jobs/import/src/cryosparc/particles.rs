@@ -185,18 +185,18 @@ fn model(cs: &CsParticles) -> anyhow::Result<Vec<Column>> {
             classes.iter().map(|c| *c as i64 + 1),
         ));
     }
-    if let Some(splits) = cs.integers("alignments3D/split")? {
-        if splits.iter().any(|s| *s != splits[0]) {
-            ensure!(
-                splits.iter().all(|s| *s <= 1),
-                "alignments3D/split holds {:?}; expected half sets 0 and 1",
-                splits.iter().max()
-            );
-            columns.push(Column::ints(
-                "rlnRandomSubset",
-                splits.iter().map(|s| *s as i64 + 1),
-            ));
-        }
+    if let Some(splits) = cs.integers("alignments3D/split")?
+        && splits.iter().any(|s| *s != splits[0])
+    {
+        ensure!(
+            splits.iter().all(|s| *s <= 1),
+            "alignments3D/split holds {}; expected half sets 0 and 1",
+            splits.iter().max().unwrap_or(&0)
+        );
+        columns.push(Column::ints(
+            "rlnRandomSubset",
+            splits.iter().map(|s| *s as i64 + 1),
+        ));
     }
     Ok(columns)
 }

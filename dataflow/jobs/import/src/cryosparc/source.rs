@@ -1,12 +1,15 @@
 //! The particles' fields gathered from a cryoSPARC output (`particles.cs`) and its passthrough
 //! files, joined by `uid`: a field is taken from the first file that has it, the main file
 //! first (pyem's rule), and a passthrough's rows are reordered to the main file's uids.
+//!
+//! Single-precision fields are read as the shortest decimal that gives back the same
+//! stored value (`2.7`, not `2.700000047683716`), the number NumPy and pyem print.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use cryoflux_formats::cryosparc::CsFile;
+use cryoflux_formats::cryosparc::{CsFile, CsScalar};
 
 /// One `.cs` file and, for a passthrough, the row holding each main-file row's uid.
 struct Part {
@@ -64,15 +67,24 @@ impl CsParticles {
 
     /// A numeric field as one value per particle (units as its name says), if present.
     pub fn numbers(&self, name: &str) -> anyhow::Result<Option<Vec<f64>>> {
-        self.column(name, |file| file.column_f64(name))
+        let values = self.column(name, |file| file.column_f64(name))?;
+        Ok(match self.is_short_float(name) {
+            true => values.map(|v| v.into_iter().map(shortest_decimal).collect()),
+            false => values,
+        })
     }
 
     /// A numeric sub-array field (`blob/shape`, `alignments3D/pose`) with exactly `width`
     /// values per particle, if present.
     pub fn vectors(&self, name: &str, width: usize) -> anyhow::Result<Option<Vec<Vec<f64>>>> {
-        let Some(rows) = self.column(name, |file| file.column_vectors(name))? else {
+        let Some(mut rows) = self.column(name, |file| file.column_vectors(name))? else {
             return Ok(None);
         };
+        if self.is_short_float(name) {
+            for value in rows.iter_mut().flatten() {
+                *value = shortest_decimal(*value);
+            }
+        }
         if let Some(row) = rows.first().filter(|row| row.len() != width) {
             bail!(
                 "{}: field {name:?} has {} values per particle; expected {width}",
@@ -109,6 +121,13 @@ impl CsParticles {
         )
     }
 
+    /// Whether field `name` is stored as float32.
+    fn is_short_float(&self, name: &str) -> bool {
+        self.part(name)
+            .and_then(|p| p.file.field(name).ok())
+            .is_some_and(|f| matches!(f.scalar, CsScalar::Float(4)))
+    }
+
     fn part(&self, name: &str) -> Option<&Part> {
         self.parts.iter().find(|p| p.file.field(name).is_ok())
     }
@@ -130,6 +149,12 @@ impl CsParticles {
     }
 }
 
+/// The shortest decimal that rounds to the same float32 as `stored` (a float32 value widened
+/// to f64).
+fn shortest_decimal(stored: f64) -> f64 {
+    (stored as f32).to_string().parse().unwrap_or(stored)
+}
+
 /// For each uid of `wanted`, its row in `have`; on failure the first wanted row (and its uid)
 /// that `have` lacks.
 fn rows_of(wanted: &[u64], have: &[u64]) -> Result<Vec<usize>, (usize, u64)> {
@@ -143,7 +168,14 @@ fn rows_of(wanted: &[u64], have: &[u64]) -> Result<Vec<usize>, (usize, u64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::rows_of;
+    use super::{rows_of, shortest_decimal};
+
+    #[test]
+    fn float32_values_read_as_the_decimal_they_were_written_as() {
+        assert_eq!(shortest_decimal(f64::from(2.7f32)), 2.7);
+        assert_eq!(shortest_decimal(f64::from(14005.52f32)), 14005.52);
+        assert_eq!(shortest_decimal(f64::from(-0.1f32)), -0.1);
+    }
 
     #[test]
     fn passthrough_rows_follow_the_main_files_uids() {
