@@ -14,6 +14,12 @@
 //!   `rlnCoordinateX` = round(x·nx), `rlnCoordinateY` = round((1 − y)·ny) (px; cryoSPARC's y
 //!   runs from the bottom; `invert_y = false` keeps it), rounding half to even as NumPy does;
 //!   `location/micrograph_path` → `rlnMicrographName`.
+//!
+//! Not converted (yet): poses of 2D classification (`alignments2D`) and of multi-class 3D
+//! classification (`alignments_class_N`), beam tilt, higher-order aberrations and anisotropic
+//! magnification (`ctf/tilt_A`, `ctf/trefoil_A`, `ctf/anisomag`, …), filament fields, and
+//! pyem's `--boxsize` rescaling of shifts; `rlnMicrographOriginalPixelSize` is unknown from a
+//! particle set and left out of `data_optics`.
 
 use anyhow::{bail, ensure};
 use cryoflux_formats::star::Column;
