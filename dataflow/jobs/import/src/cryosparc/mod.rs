@@ -19,7 +19,6 @@ use cryoflux_formats::star::{DataBlock, StarFile};
 use cryoflux_formats::table::{ParticleTable, write_parquet};
 
 pub use names::PathRewrite;
-pub use optics::Optics;
 
 /// The flags of a cryoSPARC particle import.
 #[derive(Debug, Clone, PartialEq)]
