@@ -1,21 +1,24 @@
-//! `cryoflux import`: movies or micrographs into a pipeline, like `relion_import` (see
+//! `cryoflux import`: movies or micrographs into a pipeline, like `relion_import`, or a
+//! cryoSPARC particle set into RELION 3.1 particles, like pyem's `csparc2star.py` (see
 //! [`cryoflux_import`]).
 
 use std::path::PathBuf;
 
 use anyhow::bail;
+use cryoflux_import::cryosparc::{CsImportSettings, PathRewrite, import_cryosparc};
 use cryoflux_import::movies::{ImportKind, ImportSettings, import};
 
 /// Arguments of `cryoflux import` (relion_import's names and defaults).
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// Input wildcard, e.g. "Movies/*.tiff" (quote it so the shell leaves it alone).
+    /// Input wildcard, e.g. "Movies/*.tiff" (quote it so the shell leaves it alone); with
+    /// --do_cryosparc the particle dataset, e.g. J42/J42_particles.cs.
     #[arg(long = "i", visible_alias = "input", value_name = "WILDCARD")]
     pub input: String,
     /// Output directory, e.g. Import/job001/.
     #[arg(long = "odir", value_name = "DIR")]
     pub odir: PathBuf,
-    /// Output file name (default movies.star or micrographs.star).
+    /// Output file name (default movies.star, micrographs.star or particles.star).
     #[arg(long = "ofile", value_name = "NAME")]
     pub ofile: Option<String>,
     /// Import movies (data_movies).
@@ -24,6 +27,23 @@ pub struct ImportArgs {
     /// Import micrographs (data_micrographs).
     #[arg(long = "do_micrographs")]
     pub do_micrographs: bool,
+    /// Import cryoSPARC particles (.cs) into data_optics + data_particles, and Parquet.
+    #[arg(long = "do_cryosparc")]
+    pub do_cryosparc: bool,
+    /// cryoSPARC passthrough .cs files of the same particles (joined by uid), e.g.
+    /// J42/J42_passthrough_particles.cs; repeat the flag or list several.
+    #[arg(long = "passthrough", value_name = "FILE.cs", num_args = 1.., action = clap::ArgAction::Append)]
+    pub passthrough: Vec<PathBuf>,
+    /// cryoSPARC: put micrographs in this directory (keeping their base names).
+    #[arg(long = "micrograph_path", value_name = "DIR")]
+    pub micrograph_path: Option<String>,
+    /// cryoSPARC: remove the 21-digit uid prefixes ("<uid>_") from image and micrograph names.
+    #[arg(long = "strip_uid")]
+    pub strip_uid: bool,
+    /// cryoSPARC: keep cryoSPARC's bottom-up Y coordinate instead of measuring it from the top
+    /// (for micrographs that were motion-corrected outside cryoSPARC).
+    #[arg(long = "no_invert_y")]
+    pub no_invert_y: bool,
     /// Name for this optics group.
     #[arg(long = "optics_group_name", default_value = "opticsGroup1")]
     pub optics_group_name: String,
@@ -66,7 +86,7 @@ impl ImportArgs {
         let kind = match (self.do_movies, self.do_micrographs) {
             (true, false) => ImportKind::Movies,
             (false, true) => ImportKind::Micrographs,
-            _ => bail!("give exactly one of --do_movies and --do_micrographs"),
+            _ => bail!("give exactly one of --do_movies, --do_micrographs and --do_cryosparc"),
         };
         Ok(ImportSettings {
             kind,
@@ -83,10 +103,41 @@ impl ImportArgs {
             beamtilt_y: self.beamtilt_y,
         })
     }
+
+    /// The cryoSPARC import the flags ask for.
+    fn cryosparc_settings(&self) -> anyhow::Result<CsImportSettings> {
+        if self.do_movies || self.do_micrographs {
+            bail!("give exactly one of --do_movies, --do_micrographs and --do_cryosparc");
+        }
+        Ok(CsImportSettings {
+            input: PathBuf::from(&self.input),
+            passthroughs: self.passthrough.clone(),
+            output_dir: self.odir.clone(),
+            output_file: self.ofile.clone(),
+            rewrite: PathRewrite {
+                strip_uid: self.strip_uid,
+                micrograph_dir: self.micrograph_path.clone(),
+            },
+            invert_y: !self.no_invert_y,
+        })
+    }
 }
 
-/// Writes the STAR file and logs what was imported.
+/// Writes the STAR file (and for cryoSPARC particles the Parquet table) and logs what was
+/// imported.
 pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
+    if args.do_cryosparc {
+        let summary = import_cryosparc(&args.cryosparc_settings()?)?;
+        tracing::info!(
+            "imported {} particles in {} optics groups from {} → {} and {}",
+            summary.particles,
+            summary.optics_groups,
+            args.input,
+            summary.star.display(),
+            summary.parquet.display()
+        );
+        return Ok(());
+    }
     let (path, count) = import(&args.settings()?)?;
     tracing::info!(
         "imported {count} files matching {} → {}",

@@ -7,6 +7,7 @@
 //! to image coordinates, whose row 2 is the viewing direction ([`euler`]). Symmetry operators
 //! act on map coordinates with RELION's axis conventions ([`symmetry`]).
 
+pub mod cryosparc_pose;
 pub mod euler;
 pub mod healpix;
 pub mod sampling;
