@@ -70,6 +70,10 @@ pub enum Command {
     /// Import movies or micrographs (a wildcard and one optics group) into movies.star or
     /// micrographs.star, like relion_import.
     Import(commands::import::ImportArgs),
+    /// Extract particle boxes from micrographs at picked coordinates (or re-extract a refined
+    /// particle set), optionally rescaled, normalised and inverted, like relion_preprocess
+    /// --extract: per-micrograph stacks, particles.star and particles.parquet.
+    Extract(commands::extract::ExtractArgs),
     /// Soft masks like relion_mask_create: threshold, extend and soften a map, or a soft sphere.
     Mask(commands::mask::MaskArgs),
     /// Masked, phase-randomisation-corrected FSC, resolution and B-factor sharpening of two half
