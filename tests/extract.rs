@@ -6,8 +6,11 @@
 //!   under `AutoPick/job005/Movies/` with an extra column and boxes across every edge): the same
 //!   files, the same `particles.star` (optics block, labels in order, coordinates, image names,
 //!   micrograph names, CTF and other columns) and the same pixels (max |Δ| < 1e-4 of each
-//!   RELION image's stddev) for plain boxes, `--norm --invert_contrast`, `--scale`, and
-//!   re-extraction of a data STAR file with non-zero origins with `--recenter --scale`.
+//!   RELION image's stddev) for plain boxes, `--extract_bias_x/y`, `--invert_contrast`,
+//!   `--norm` (with and without `--no_ramp`, with `--invert_contrast`), `--scale` down and up
+//!   (and with `--norm`), `--window` with `--norm`, and re-extraction of a data STAR file with
+//!   non-zero origins with `--recenter --scale`. A box entirely outside its micrograph stops
+//!   RELION; cryoflux reports and skips it.
 //! - Ground truth: `cryoflux simulate` movies aligned by `relion_run_motioncorr`, extracted at
 //!   the simulated picks: every particle is extracted and their average, normalised and
 //!   inverted, has a positive central blob, absent at picks moved away from the particles.
@@ -293,23 +296,34 @@ fn extract_matches_relion_preprocess_side_by_side() {
         "--coord_suffix",
         "_pick.star",
     ];
-    let cases: [(&str, &[&str]); 3] = [
-        ("plain", &["--extract_size", "64"]),
+    // Every option of the kernel: bias, contrast, normalisation with and without a ramp,
+    // scaling down and up (with normalisation), re-windowing.
+    let cases: [(&str, &[&str]); 9] = [
+        ("plain", &[]),
+        ("bias", &["--extract_bias_x", "1", "--extract_bias_y", "-2"]),
+        ("invert", &["--invert_contrast"]),
+        (
+            "norm_no_ramp",
+            &["--norm", "--no_ramp", "--bg_radius", "20"],
+        ),
         (
             "norm_invert",
-            &[
-                "--extract_size",
-                "64",
-                "--norm",
-                "--bg_radius",
-                "20",
-                "--invert_contrast",
-            ],
+            &["--norm", "--bg_radius", "20", "--invert_contrast"],
         ),
-        ("scale", &["--extract_size", "64", "--scale", "48"]),
+        ("scale", &["--scale", "48"]),
+        ("scale_up", &["--scale", "80"]),
+        (
+            "scale_norm",
+            &["--scale", "48", "--norm", "--bg_radius", "15"],
+        ),
+        (
+            "window_norm",
+            &["--window", "80", "--norm", "--bg_radius", "20"],
+        ),
     ];
     for (name, flags) in cases {
-        compare(dir.path(), name, &[&picks[..], flags].concat());
+        let size = ["--extract_size", "64"];
+        compare(dir.path(), name, &[&picks[..], &size[..], flags].concat());
     }
     // Re-extraction: a refined data STAR (origins in Å, poses, its own CTFs, particles listed
     // out of micrograph order), re-centred and binned 2×.
@@ -348,6 +362,51 @@ fn extract_matches_relion_preprocess_side_by_side() {
         11000.0,
         "data STAR CTF kept"
     );
+}
+
+#[test]
+fn a_box_entirely_outside_stops_relion_and_is_skipped_by_cryoflux() {
+    if !have_tool("relion_preprocess") {
+        return;
+    }
+    // 332 + 32 − 64 = 300: the first box column is just past the last micrograph column.
+    for (x, overlaps) in [(331.9, true), (332.0, false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write_micrograph(&d.join(MICROGRAPHS[0]), &micrograph(0));
+        std::fs::write(
+            d.join("micrographs_ctf.star"),
+            micrographs_star(&MICROGRAPHS[..1]),
+        )
+        .unwrap();
+        let picks = d.join("AutoPick/job005/Movies/mic1_pick.star");
+        std::fs::create_dir_all(picks.parent().unwrap()).unwrap();
+        std::fs::write(&picks, picks_star(&[[100.0, 100.0], [x, 100.0]])).unwrap();
+        let flags = [
+            "--coord_dir",
+            "AutoPick/job005/",
+            "--coord_suffix",
+            "_pick.star",
+            "--extract_size",
+            "64",
+        ];
+        let output = Command::new("relion_preprocess")
+            .args(common_args("relion/", "relion/particles.star", &flags))
+            .current_dir(d)
+            .output()
+            .unwrap();
+        let text =
+            String::from_utf8_lossy(&output.stdout) + String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            text.contains("lies completely outside"),
+            !overlaps,
+            "RELION at {x}:\n{text}"
+        );
+        let log = extract_in(d, &common_args("cf/", "cf/particles.star", &flags));
+        assert_eq!(log.contains("lies completely outside"), !overlaps, "{log}");
+        let (_, particles) = particle_tables(&d.join("cf/particles.star"));
+        assert_eq!(particles.rows(), if overlaps { 2 } else { 1 });
+    }
 }
 
 /// Mean of the pixels of a `n` × `n` image within (`inside`) or beyond radius `r` px of n/2.

@@ -126,7 +126,9 @@ impl MicrographJob {
                 Ok(box_image) => {
                     stack.push(box_image.data()).map_err(|e| e.to_string())?;
                     kept.push(row);
-                    placements.push((coordinate, origin));
+                    // RELION writes the coordinate with --extract_bias_x/y added.
+                    let bias = self.particle.bias_px.map(|b| b as f64);
+                    placements.push(([coordinate[0] + bias[0], coordinate[1] + bias[1]], origin));
                 }
                 Err(
                     e @ (ExtractError::OutsideMicrograph { .. }
@@ -171,7 +173,7 @@ impl MicrographJob {
     }
 
     /// Sets the columns RELION writes for extracted particles, in its order: the coordinates
-    /// (px) and, when re-extracting with `--recenter`/`--reset_offsets`, origins (Å) of
+    /// (px, `--extract_bias_x/y` included) and, when re-extracting with `--recenter`/`--reset_offsets`, origins (Å) of
     /// `placements`; `rlnImageName` (`NNNNNN@<stack>`), `rlnMicrographName`, `rlnOpticsGroup`;
     /// then the micrograph's CTF (always from coordinates, with `--keep_ctfs_micrographs` when
     /// re-extracting).
