@@ -73,6 +73,10 @@ pub enum Command {
     /// Motion correction of movies like relion_run_motioncorr --use_own: gain, defects and hot
     /// pixels, global and patch alignment, dose weighting; RELION's MotionCorr outputs.
     Motioncorr(commands::motioncorr::MotionCorrArgs),
+    /// Extract particle boxes from micrographs at picked coordinates (or re-extract a refined
+    /// particle set), optionally rescaled, normalised and inverted, like relion_preprocess
+    /// --extract: per-micrograph stacks, particles.star and particles.parquet.
+    Extract(commands::extract::ExtractArgs),
     /// Soft masks like relion_mask_create: threshold, extend and soften a map, or a soft sphere.
     Mask(commands::mask::MaskArgs),
     /// Masked, phase-randomisation-corrected FSC, resolution and B-factor sharpening of two half

@@ -5,6 +5,7 @@ pub mod assess;
 pub mod bench;
 pub mod convert;
 pub mod demo;
+pub mod extract;
 pub mod image;
 pub mod import;
 pub mod info;
@@ -35,6 +36,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Report(args) => report::run(&args),
         Command::Image(args) => image::run(&args),
         Command::Import(args) => import::run(&args),
+        Command::Extract(args) => extract::run(&args),
         Command::Mask(args) => mask::run(&args),
         Command::Motioncorr(args) => motioncorr::run(&args),
         Command::Postprocess(args) => postprocess::run(&args),

@@ -1,5 +1,5 @@
 //! Particle extraction from a micrograph, as `relion_preprocess --extract` in RELION 3.1.3 does
-//! it, pixel for pixel (checked side by side against RELION in `tests/extract_relion.rs`).
+//! it, pixel for pixel (checked side by side against RELION through `cryoflux extract` in `tests/extract.rs`).
 //!
 //! Units: coordinates and biases in micrograph pixels (`rlnCoordinateX/Y`, x along a row, y
 //! along the rows: micrograph row 0 is MRC y = 0); boxes and background radii in pixels of the
