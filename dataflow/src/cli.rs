@@ -70,6 +70,9 @@ pub enum Command {
     /// Import movies or micrographs (a wildcard and one optics group) into movies.star or
     /// micrographs.star, like relion_import.
     Import(commands::import::ImportArgs),
+    /// CTF estimation of aligned micrographs (CTFFIND-4.1's method) into micrographs_ctf.star,
+    /// like relion_run_ctffind.
+    Ctffind(commands::ctffind::CtffindArgs),
     /// Soft masks like relion_mask_create: threshold, extend and soften a map, or a soft sphere.
     Mask(commands::mask::MaskArgs),
     /// Masked, phase-randomisation-corrected FSC, resolution and B-factor sharpening of two half

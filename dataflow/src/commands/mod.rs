@@ -4,6 +4,7 @@
 pub mod assess;
 pub mod bench;
 pub mod convert;
+pub mod ctffind;
 pub mod demo;
 pub mod image;
 pub mod import;
@@ -34,6 +35,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Report(args) => report::run(&args),
         Command::Image(args) => image::run(&args),
         Command::Import(args) => import::run(&args),
+        Command::Ctffind(args) => ctffind::run(&args),
         Command::Mask(args) => mask::run(&args),
         Command::Postprocess(args) => postprocess::run(&args),
     }
