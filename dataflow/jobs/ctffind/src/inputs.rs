@@ -63,7 +63,12 @@ fn table_of<'a>(star: &'a StarFile, name: &str, path: &Path) -> anyhow::Result<&
 }
 
 /// A float column of `table`, or an error naming the file, block and label.
-fn floats<'a>(table: &'a Table, label: &str, block: &str, path: &Path) -> anyhow::Result<&'a [f64]> {
+fn floats<'a>(
+    table: &'a Table,
+    label: &str,
+    block: &str,
+    path: &Path,
+) -> anyhow::Result<&'a [f64]> {
     table.floats(label).with_context(|| {
         format!(
             "{}: data_{block} has no numeric {label} column (expected one)",
@@ -83,7 +88,12 @@ fn ints<'a>(table: &'a Table, label: &str, block: &str, path: &Path) -> anyhow::
 }
 
 /// A text column of `table`, or an error naming the file, block and label.
-fn texts<'a>(table: &'a Table, label: &str, block: &str, path: &Path) -> anyhow::Result<&'a [String]> {
+fn texts<'a>(
+    table: &'a Table,
+    label: &str,
+    block: &str,
+    path: &Path,
+) -> anyhow::Result<&'a [String]> {
     table.texts(label).with_context(|| {
         format!(
             "{}: data_{block} has no {label} column (expected one)",

@@ -7,8 +7,8 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use cryoflux_formats::mrc::MrcFile;
 use cryoflux_kernels::ctffind::{
-    BandSpectrum, CtfEstimate, CtfFindError, CtfFindSettings, Microscope,
-    averaged_power_spectrum, diagnostic_image, estimate_ctf,
+    BandSpectrum, CtfEstimate, CtfFindError, CtfFindSettings, Microscope, averaged_power_spectrum,
+    diagnostic_image, estimate_ctf,
 };
 use cryoflux_kernels::grid::Plane;
 

@@ -83,7 +83,8 @@ pub fn micrographs_ctf_star(optics: &DataBlock, rows: &[Row<'_>], phase_shift: b
         ),
         Column::texts(
             "rlnCtfImage",
-            rows.iter().map(|r| format!("{}:mrc", r.diagnostic.display())),
+            rows.iter()
+                .map(|r| format!("{}:mrc", r.diagnostic.display())),
         ),
         float("rlnDefocusU", |r| r.defocus_u),
         float("rlnDefocusV", |r| r.defocus_v),
@@ -182,11 +183,13 @@ mod tests {
         let parquet = read_parquet(&dir.path().join(PARQUET_NAME)).unwrap();
         assert_eq!(parquet.main_block_name(), "micrographs");
         assert_eq!(parquet.rows.num_rows(), 1);
-        assert!(!micrographs_ctf_star(&optics, &rows, false).blocks[1]
-            .table
-            .as_ref()
-            .unwrap()
-            .column("rlnPhaseShift")
-            .is_some());
+        assert!(
+            !micrographs_ctf_star(&optics, &rows, false).blocks[1]
+                .table
+                .as_ref()
+                .unwrap()
+                .column("rlnPhaseShift")
+                .is_some()
+        );
     }
 }

@@ -65,7 +65,11 @@ fn header(micrograph: &Micrograph, search: &CtfFindSettings) -> String {
 }
 
 /// The `.txt` summary of `result` (CTFFIND 4.1's layout).
-pub fn summary_text(micrograph: &Micrograph, search: &CtfFindSettings, result: &CtfResult) -> String {
+pub fn summary_text(
+    micrograph: &Micrograph,
+    search: &CtfFindSettings,
+    result: &CtfResult,
+) -> String {
     format!(
         "{}# Columns: #1 - micrograph number; #2 - defocus 1 [Angstroms]; #3 - defocus 2; #4 - \
          azimuth of astigmatism; #5 - additional phase shift [radians]; #6 - cross \
@@ -122,8 +126,8 @@ pub fn log_text(
 
 /// Reads back the result line of a `.txt` summary (for `--only_do_unfinished`).
 pub fn read_summary(path: &Path) -> anyhow::Result<CtfResult> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let line = text
         .lines()
         .rev()
@@ -192,7 +196,12 @@ mod tests {
         assert!((back.phase_shift_deg - RESULT.phase_shift_deg).abs() < 1e-4);
         assert_eq!(back.max_resolution, RESULT.max_resolution);
         std::fs::write(&path, "# header only\n").unwrap();
-        assert!(read_summary(&path).unwrap_err().to_string().contains("no result line"));
+        assert!(
+            read_summary(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("no result line")
+        );
     }
 
     #[test]
