@@ -2,8 +2,10 @@
 //! 1 e/Å² each), aligned by RELION 3.1.3's `relion_run_motioncorr --use_own`, then our CtfFind
 //! job; the estimated defoci and angles are compared with `truth/micrographs.star`. Also: the
 //! files RELION's CtfFind job writes, identical results for `--j 1` and `--j 2`, an unreadable
-//! micrograph skipped while `--only_do_unfinished` keeps the others' results, and
-//! `relion_preprocess --extract` copying our defoci into its particles.star.
+//! micrograph skipped while `--only_do_unfinished` keeps the others' results,
+//! `relion_run_ctffind --only_make_star` (RELION's own CtfFind job) reading our per-micrograph
+//! files into the same table, and `relion_preprocess --extract` copying our defoci into its
+//! particles.star.
 //!
 //! The micrographs are small (one 512² image: nine overlapping 256-px tiles) and their Thon
 //! rings come only from 50 small particles (no ice or carbon): at simulate's default SNR 0.05
@@ -156,7 +158,10 @@ fn mean(values: impl Iterator<Item = f64>) -> f64 {
 
 #[test]
 fn defoci_match_the_truth_and_relion_reads_the_outputs() {
-    if !have_tool("relion_run_motioncorr") || !have_tool("relion_preprocess") {
+    if !have_tool("relion_run_motioncorr")
+        || !have_tool("relion_preprocess")
+        || !have_tool("relion_run_ctffind")
+    {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -197,7 +202,9 @@ fn defoci_match_the_truth_and_relion_reads_the_outputs() {
         mean(errs.iter().map(|e| e[2])),
     );
     eprintln!("mean |ΔU| = {du:.0} Å, |ΔV| = {dv:.0} Å, |Δangle| = {da:.1}° ({errs:?})");
-    assert!(du < 300.0 && dv < 300.0, "defocus errors {errs:?}");
+    // The simulated astigmatism is ≤ 500 Å (about 100 Å here), so the angle is barely defined
+    // and only reported; the large-astigmatism test checks it.
+    assert!(du < 200.0 && dv < 200.0, "defocus errors {errs:?}");
 
     // --j 1 gives the same table.
     ctffind_ok(&sim, input, "CtfFind/job004/", &["--j", "1"]);
@@ -208,6 +215,38 @@ fn defoci_match_the_truth_and_relion_reads_the_outputs() {
             .unwrap()
             .replace("CtfFind/job003/", "CtfFind/job004/")
     );
+
+    // RELION's own CtfFind job, asked only to join the results (`--only_make_star`), reads our
+    // .txt and _ctffind4.log files into the same table: same labels, values to float
+    // precision.
+    run_tool(
+        &sim,
+        "relion_run_ctffind",
+        &[
+            "--i",
+            input,
+            "--o",
+            "CtfFind/job004/",
+            "--only_make_star",
+            "--is_ctffind4",
+        ],
+    );
+    let relion = micrographs(&sim.join("CtfFind/job004/micrographs_ctf.star"));
+    let labels =
+        |t: &Table| -> Vec<String> { t.columns().iter().map(|c| c.label.clone()).collect() };
+    assert_eq!(labels(&relion), labels(&table));
+    assert_eq!(relion.rows(), table.rows());
+    for column in table.columns() {
+        let label = &column.label;
+        if let (Some(ours), Some(theirs)) = (table.floats(label), relion.floats(label)) {
+            for (a, b) in ours.iter().zip(theirs) {
+                assert!(
+                    (a - b).abs() <= 1e-3 * a.abs().max(1.0),
+                    "{label}: {a} vs {b}"
+                );
+            }
+        }
+    }
 
     // An unreadable micrograph is reported and skipped; the others' results are kept.
     std::fs::write(sim.join("broken.mrc"), b"not an MRC file").unwrap();

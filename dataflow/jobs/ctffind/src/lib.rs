@@ -78,10 +78,11 @@ pub fn run(settings: &Settings) -> anyhow::Result<Summary> {
         set.micrographs.clone(),
         move |m: &Micrograph| -> Result<Outcome, String> {
             let stem = output_stem(&output_dir, &m.name);
-            if only_unfinished && with_suffix(&stem, ".ctf").is_file() {
-                if let Ok(result) = read_summary(&with_suffix(&stem, ".txt")) {
-                    return Ok(Outcome::Reused(result));
-                }
+            if only_unfinished
+                && with_suffix(&stem, ".ctf").is_file()
+                && let Ok(result) = read_summary(&with_suffix(&stem, ".txt"))
+            {
+                return Ok(Outcome::Reused(result));
             }
             let image = read_micrograph(m.source.as_ref()).map_err(|e| format!("{e:#}"))?;
             let fit = fit_micrograph(&image, &m.microscope(), &search)
