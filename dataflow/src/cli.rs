@@ -77,6 +77,9 @@ pub enum Command {
     /// particle set), optionally rescaled, normalised and inverted, like relion_preprocess
     /// --extract: per-micrograph stacks, particles.star and particles.parquet.
     Extract(commands::extract::ExtractArgs),
+    /// CTF estimation of aligned micrographs (CTFFIND-4.1's method) into micrographs_ctf.star,
+    /// like relion_run_ctffind.
+    Ctffind(commands::ctffind::CtffindArgs),
     /// Soft masks like relion_mask_create: threshold, extend and soften a map, or a soft sphere.
     Mask(commands::mask::MaskArgs),
     /// Masked, phase-randomisation-corrected FSC, resolution and B-factor sharpening of two half

@@ -4,6 +4,7 @@
 pub mod assess;
 pub mod bench;
 pub mod convert;
+pub mod ctffind;
 pub mod demo;
 pub mod extract;
 pub mod image;
@@ -37,6 +38,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Image(args) => image::run(&args),
         Command::Import(args) => import::run(&args),
         Command::Extract(args) => extract::run(&args),
+        Command::Ctffind(args) => ctffind::run(&args),
         Command::Mask(args) => mask::run(&args),
         Command::Motioncorr(args) => motioncorr::run(&args),
         Command::Postprocess(args) => postprocess::run(&args),
