@@ -54,19 +54,42 @@ pub fn run(args: &BenchMoviesArgs) -> anyhow::Result<()> {
     println!(
         "movies: {} × {}² px × {} frames (LZW TIFF counts, {} e/Å² per frame, gain), simulated in \
          {:.1} s; {} patches per side; --j {}",
-        args.movies, args.size, args.frames, config.dose_per_frame, summary.seconds, args.patches, args.threads
+        args.movies,
+        args.size,
+        args.frames,
+        config.dose_per_frame,
+        summary.seconds,
+        args.patches,
+        args.threads
     );
     let patches = args.patches.to_string();
     let threads = args.threads.to_string();
     let common = [
-        "--i", "movies.star", "--gainref", "gain.mrc", "--dose_weighting", "--dose_per_frame", "1",
-        "--patch_x", &patches, "--patch_y", &patches, "--j", &threads,
+        "--i",
+        "movies.star",
+        "--gainref",
+        "gain.mrc",
+        "--dose_weighting",
+        "--dose_per_frame",
+        "1",
+        "--patch_x",
+        &patches,
+        "--patch_y",
+        &patches,
+        "--j",
+        &threads,
     ];
     let exe = std::env::current_exe().context("cannot locate the cryoflux executable")?;
     let mut ours_args = vec!["motioncorr", "--o", "MotionCorr/cryoflux/"];
     ours_args.extend(common);
     let ours = measure_child(dir, &exe, &ours_args, &dir.join("cryoflux.log"))?;
-    report("cryoflux motioncorr", &ours, args.movies, dir, "MotionCorr/cryoflux")?;
+    report(
+        "cryoflux motioncorr",
+        &ours,
+        args.movies,
+        dir,
+        "MotionCorr/cryoflux",
+    )?;
     if let Some(line) = ours.log.lines().find(|l| l.contains("time per step")) {
         println!("    {}", line.split("INFO ").last().unwrap_or(line));
     }
@@ -82,7 +105,13 @@ pub fn run(args: &BenchMoviesArgs) -> anyhow::Result<()> {
         &relion_args,
         &dir.join("relion.log"),
     )?;
-    report("relion_run_motioncorr --use_own", &relion, args.movies, dir, "MotionCorr/relion")?;
+    report(
+        "relion_run_motioncorr --use_own",
+        &relion,
+        args.movies,
+        dir,
+        "MotionCorr/relion",
+    )?;
     println!(
         "  cryoflux is {:.2}× RELION's throughput",
         relion.seconds / ours.seconds
@@ -91,7 +120,13 @@ pub fn run(args: &BenchMoviesArgs) -> anyhow::Result<()> {
 }
 
 /// Prints one program's throughput, memory and shift error.
-fn report(name: &str, cost: &ChildCost, movies: usize, dir: &Path, job: &str) -> anyhow::Result<()> {
+fn report(
+    name: &str,
+    cost: &ChildCost,
+    movies: usize,
+    dir: &Path,
+    job: &str,
+) -> anyhow::Result<()> {
     println!(
         "  {name}: {:.1} s = {:.0} movies/hour, {}, global-shift RMS error {:.3} px",
         cost.seconds,
@@ -110,7 +145,10 @@ fn shift_error(dir: &Path, job: &str, movies: usize) -> anyhow::Result<f64> {
             .block("global_shift")
             .and_then(|b| b.table.as_ref())
             .with_context(|| format!("{}: no data_global_shift", path.display()))?;
-        let (x, y) = (table.floats("rlnMicrographShiftX"), table.floats("rlnMicrographShiftY"));
+        let (x, y) = (
+            table.floats("rlnMicrographShiftX"),
+            table.floats("rlnMicrographShiftY"),
+        );
         let (Some(x), Some(y)) = (x, y) else {
             anyhow::bail!("{}: no shifts", path.display())
         };

@@ -84,10 +84,14 @@ pub fn run(settings: &MotionCorrSettings) -> anyhow::Result<MotionCorrSummary> {
             Ok((motion, spent)) => {
                 times.add(&spent);
                 rows.push(MicrographRow {
-                micrograph: relion_name(&output_path(&settings.output_dir, &item.movie, ".mrc")),
-                metadata: relion_name(&output_path(&settings.output_dir, &item.movie, ".star")),
-                optics_group: movies.optics_groups[item.index],
-                motion,
+                    micrograph: relion_name(&output_path(
+                        &settings.output_dir,
+                        &item.movie,
+                        ".mrc",
+                    )),
+                    metadata: relion_name(&output_path(&settings.output_dir, &item.movie, ".star")),
+                    optics_group: movies.optics_groups[item.index],
+                    motion,
                 });
             }
             Err(reason) => {
@@ -116,7 +120,10 @@ pub fn run(settings: &MotionCorrSettings) -> anyhow::Result<MotionCorrSummary> {
 
 /// Corrects one movie and writes its files; returns its accumulated motion and step times
 /// (with writing counted in the sum step).
-fn process(item: &MovieItem, detector: &Detector) -> anyhow::Result<(AccumulatedMotion, StepTimes)> {
+fn process(
+    item: &MovieItem,
+    detector: &Detector,
+) -> anyhow::Result<(AccumulatedMotion, StepTimes)> {
     let s = &detector.settings;
     let micrograph = output_path(&s.output_dir, &item.movie, ".mrc");
     let metadata = output_path(&s.output_dir, &item.movie, ".star");
