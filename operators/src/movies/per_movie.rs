@@ -8,8 +8,8 @@ use timely::dataflow::Stream;
 use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::Operator;
 
-/// A value with its position (0-based) in the job's input list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A value with its position (0-based) in the job's input list; ordered by index first.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Indexed<T> {
     /// Position of the item in the job's input list.
     pub index: u64,
