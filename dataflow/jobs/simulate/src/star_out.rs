@@ -118,7 +118,7 @@ pub fn particle_star(
         for (label, get) in factors {
             let values: Option<Vec<f64>> = images.iter().map(|r| get(&r.intensity)).collect();
             if let Some(values) = values.filter(|v| !v.is_empty()) {
-                columns.push(Column::floats(label, values.into_iter()));
+                columns.push(Column::floats(label, values));
             }
         }
     }
