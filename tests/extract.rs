@@ -11,7 +11,7 @@
 //!   (and with `--norm`), `--window` with `--norm`, and re-extraction of a data STAR file with
 //!   non-zero origins with `--recenter --scale`. A box entirely outside its micrograph stops
 //!   RELION; cryoflux reports and skips it.
-//! - Ground truth: `cryoflux simulate` movies aligned by `relion_run_motioncorr`, extracted at
+//! - Ground truth: `cryoflux simulate` movies aligned by `cryoflux motioncorr`, extracted at
 //!   the simulated picks: every particle is extracted and their average, normalised and
 //!   inverted, has a positive central blob, absent at picks moved away from the particles.
 //! - Bad input (no RELION needed): a missing coordinate file, an unreadable micrograph and one
@@ -439,54 +439,8 @@ fn average_particle(dir: &Path, star: &str, n: usize) -> (Vec<f64>, usize) {
 
 #[test]
 fn extracted_simulated_particles_average_to_a_positive_blob() {
-    if !have_tool("relion_run_motioncorr") {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
-    let sim = dir.path().join("sim");
-    cryoflux_ok(&[
-        "simulate",
-        "--movies",
-        "2",
-        "--movie_size",
-        "512",
-        "--frames",
-        "16",
-        "--o",
-        sim.to_str().unwrap(),
-    ]);
-    run_tool(
-        &sim,
-        "relion_run_motioncorr",
-        &[
-            "--i",
-            "movies.star",
-            "--o",
-            "MotionCorr/job002/",
-            "--use_own",
-            "--j",
-            "2",
-            "--bin_factor",
-            "1",
-            "--bfactor",
-            "150",
-            "--angpix",
-            "1.8",
-            "--voltage",
-            "300",
-            "--dose_per_frame",
-            "1",
-            "--preexposure",
-            "0",
-            "--patch_x",
-            "1",
-            "--patch_y",
-            "1",
-            "--dose_weighting",
-            "--gainref",
-            "gain.mrc",
-        ],
-    );
+    let sim = simulated_micrographs(dir.path(), &[]);
     // RELION's layout: coordinates of MotionCorr/job002/movies/movieNNN.mrc are looked for as
     // <coord_dir>movies/movieNNN<suffix>.
     std::fs::create_dir_all(sim.join("Picks/movies")).unwrap();

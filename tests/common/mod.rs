@@ -388,3 +388,49 @@ impl PostprocessStar {
         }
     }
 }
+
+/// Simulates two 512² px × 16-frame movies into `dir/sim` (`cryoflux simulate --movies`, plus
+/// `extra` flags) and motion-corrects them with `cryoflux motioncorr` (gain, dose weighting)
+/// into `sim/MotionCorr/job002/` (RELION's layout: `corrected_micrographs.star`,
+/// `movies/movieNNN.mrc`); returns the simulation directory.
+pub fn simulated_micrographs(dir: &Path, extra: &[&str]) -> PathBuf {
+    let sim = dir.join("sim");
+    let sim_arg = sim.to_str().expect("a UTF-8 temporary path");
+    let mut args = vec![
+        "simulate",
+        "--movies",
+        "2",
+        "--movie_size",
+        "512",
+        "--frames",
+        "16",
+        "--o",
+        sim_arg,
+    ];
+    args.extend_from_slice(extra);
+    cryoflux_ok(&args);
+    let output = cryoflux()
+        .current_dir(&sim)
+        .args([
+            "motioncorr",
+            "--i",
+            "movies.star",
+            "--o",
+            "MotionCorr/job002/",
+            "--gainref",
+            "gain.mrc",
+            "--dose_weighting",
+            "--dose_per_frame",
+            "1",
+            "--j",
+            "2",
+        ])
+        .output()
+        .expect("the cryoflux binary runs");
+    assert!(
+        output.status.success(),
+        "cryoflux motioncorr failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    sim
+}

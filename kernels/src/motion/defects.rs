@@ -21,19 +21,6 @@ pub const NEIGHBOUR_RADIUS: usize = 2;
 /// is that of all pixels, bad ones included); 6 is the threshold we take in between.
 pub const MIN_GOOD_NEIGHBOURS: usize = 6;
 
-/// One rectangle of a MotionCor2 defect file: top-left pixel (x, y) and size w × h, in px.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DefectRect {
-    /// First column (px).
-    pub x: usize,
-    /// First row (px).
-    pub y: usize,
-    /// Width (px).
-    pub width: usize,
-    /// Height (px).
-    pub height: usize,
-}
-
 /// Which pixels of a `width` × `height` frame are bad (row-major, like [`Plane`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadPixelMask {
@@ -52,13 +39,18 @@ impl BadPixelMask {
         }
     }
 
-    /// The pixels covered by MotionCor2 defect rectangles; the parts of rectangles that reach
-    /// beyond the frame are ignored.
-    pub fn from_rectangles(width: usize, height: usize, rectangles: &[DefectRect]) -> Self {
+    /// The pixels covered by MotionCor2 defect rectangles, each [x, y, w, h]: top-left pixel
+    /// (x, y) and size w × h, in px; the parts of rectangles that reach beyond the frame are
+    /// ignored.
+    pub fn from_rectangles(
+        width: usize,
+        height: usize,
+        rectangles: impl IntoIterator<Item = [usize; 4]>,
+    ) -> Self {
         let mut mask = Self::none(width, height);
-        for r in rectangles {
-            for y in r.y..(r.y.saturating_add(r.height)).min(height) {
-                for x in r.x..(r.x.saturating_add(r.width)).min(width) {
+        for [rx, ry, rw, rh] in rectangles {
+            for y in ry..(ry.saturating_add(rh)).min(height) {
+                for x in rx..(rx.saturating_add(rw)).min(width) {
                     mask.bad[y * width + x] = true;
                 }
             }
@@ -241,21 +233,8 @@ mod tests {
 
     #[test]
     fn masks_come_from_rectangles_and_maps() {
-        let rects = [
-            DefectRect {
-                x: 1,
-                y: 0,
-                width: 2,
-                height: 1,
-            },
-            DefectRect {
-                x: 4,
-                y: 2,
-                width: 9,
-                height: 9,
-            },
-        ];
-        let mask = BadPixelMask::from_rectangles(6, 4, &rects);
+        let rects = [[1, 0, 2, 1], [4, 2, 9, 9]];
+        let mask = BadPixelMask::from_rectangles(6, 4, rects);
         assert_eq!(mask.count(), 2 + 2 * 2);
         assert!(mask.is_bad(1, 0) && mask.is_bad(2, 0) && !mask.is_bad(3, 0));
         assert!(mask.is_bad(5, 3) && !mask.is_bad(3, 3));
@@ -269,24 +248,7 @@ mod tests {
     fn replacement_leaves_no_bad_value_and_is_deterministic() {
         let (w, h) = (40, 30);
         let bad_value = -1000.0;
-        let mut mask = BadPixelMask::from_rectangles(
-            w,
-            h,
-            &[
-                DefectRect {
-                    x: 0,
-                    y: 10,
-                    width: w,
-                    height: 1,
-                },
-                DefectRect {
-                    x: 20,
-                    y: 20,
-                    width: 8,
-                    height: 8,
-                },
-            ],
-        );
+        let mut mask = BadPixelMask::from_rectangles(w, h, [[0, 10, w, 1], [20, 20, 8, 8]]);
         mask.mark(5, 5);
         let frame = Plane::from_fn(w, h, |x, y| {
             if mask.is_bad(x, y) {

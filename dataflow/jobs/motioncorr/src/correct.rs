@@ -12,7 +12,7 @@ use cryoflux_kernels::grid::{Plane, PlaneSpectrum};
 use cryoflux_kernels::motion::align::{AlignSettings, align_frames};
 use cryoflux_kernels::motion::binning::bin_plane;
 use cryoflux_kernels::motion::defects::{
-    BadPixelMask, DefectRect, HOT_PIXEL_SIGMA, detect_hot_pixels, replace_bad_pixels,
+    BadPixelMask, HOT_PIXEL_SIGMA, detect_hot_pixels, replace_bad_pixels,
 };
 use cryoflux_kernels::motion::dose::{DoseSettings, dose_weight_each, dose_weighted_sum};
 use cryoflux_kernels::motion::frames::{sum_spectra, sum_with_local_shifts};
@@ -54,8 +54,8 @@ pub struct Detector {
 /// A detector's known bad pixels, as `--defect_file` gives them.
 #[derive(Debug, Clone)]
 pub enum Defects {
-    /// Rectangles of a MotionCor2 defect file (px).
-    Rectangles(Vec<DefectRect>),
+    /// Rectangles of a MotionCor2 defect file: [x, y, w, h] in px.
+    Rectangles(Vec<[usize; 4]>),
     /// A defect map (nonzero = bad) of the frames' size.
     Map(BadPixelMask),
 }
@@ -257,7 +257,7 @@ fn repair_defects(
     let (width, height) = (frames[0].width(), frames[0].height());
     let mut mask = match &detector.defects {
         Some(Defects::Rectangles(rectangles)) => {
-            BadPixelMask::from_rectangles(width, height, rectangles)
+            BadPixelMask::from_rectangles(width, height, rectangles.iter().copied())
         }
         Some(Defects::Map(mask)) if (mask.width(), mask.height()) == (width, height) => {
             mask.clone()

@@ -13,7 +13,7 @@ use cryoflux_formats::star::StarFile;
 use cryoflux_jobkit::batch::run_per_movie;
 use cryoflux_jobkit::micrographs::{MicrographSet, SetKind};
 use cryoflux_kernels::grid::Plane;
-use cryoflux_kernels::motion::defects::{BadPixelMask, DefectRect};
+use cryoflux_kernels::motion::defects::BadPixelMask;
 use cryoflux_kernels::motion::gain::GainGeometry;
 use cryoflux_kernels::motion::statistics::{AccumulatedMotion, DoseSchedule, accumulated_motion};
 
@@ -281,12 +281,7 @@ fn read_defects(s: &MotionCorrSettings) -> anyhow::Result<Option<Defects>> {
     }
     let rectangles = read_defect_file(path)?
         .into_iter()
-        .map(|r| DefectRect {
-            x: r.x,
-            y: r.y,
-            width: r.width,
-            height: r.height,
-        })
+        .map(|r| [r.x, r.y, r.width, r.height])
         .collect();
     Ok(Some(Defects::Rectangles(rectangles)))
 }
