@@ -157,14 +157,14 @@ pub fn correct_movie(item: &MovieItem, detector: &Detector) -> anyhow::Result<Co
         .collect::<anyhow::Result<Vec<Plane>>>()?;
     times.read = lap();
     if let Some(gain) = &detector.gain {
-        for frame in &mut frames {
+        frames.par_iter_mut().try_for_each(|frame| {
             apply_gain(frame, gain).with_context(|| {
                 format!(
                     "{}: the gain reference does not fit the movie's {width} × {height} px frames",
                     item.movie
                 )
-            })?;
-        }
+            })
+        })?;
     }
     let hot_pixels = repair_defects(&mut frames, detector, item)?;
     let bin = s.bin_factor.max(1.0);
@@ -270,12 +270,18 @@ fn repair_defects(
         ),
         None => BadPixelMask::none(width, height),
     };
+    // Rows in parallel, frames added in order: the same sum for any number of threads.
     let mut sum = Plane::zeros(width, height);
-    for frame in frames.iter() {
-        for (s, v) in sum.data_mut().iter_mut().zip(frame.data()) {
-            *s += v;
-        }
-    }
+    sum.data_mut()
+        .par_chunks_mut(width)
+        .enumerate()
+        .for_each(|(y, row)| {
+            for frame in frames.iter() {
+                for (s, v) in row.iter_mut().zip(frame.row(y)) {
+                    *s += v;
+                }
+            }
+        });
     let hot = detect_hot_pixels(&sum, &mask, HOT_PIXEL_SIGMA)?;
     for &(x, y) in &hot {
         mask.mark(x, y);
