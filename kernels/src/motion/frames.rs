@@ -70,7 +70,8 @@ pub fn apply_local_shifts(frame: &Plane, shift_at: impl Fn(f64, f64) -> [f64; 2]
 
 /// The sum of frames each moved by a local shift field: Σ_f [`apply_local_shifts`] with
 /// `shift_at(x, y, f)` px for frame f (0-based). Frames must share one size. Each pixel adds
-/// its frames in order, so the result does not depend on the number of threads.
+/// its frames in order, so the result does not depend on the number of threads; a row is
+/// built frame after frame, so each frame is read along its rows (cache-friendly).
 pub fn sum_with_local_shifts(
     frames: &[Plane],
     shift_at: impl Fn(f64, f64, usize) -> [f64; 2] + Sync,
@@ -81,15 +82,11 @@ pub fn sum_with_local_shifts(
         .par_chunks_mut(width)
         .enumerate()
         .for_each(|(y, row)| {
-            for (x, v) in row.iter_mut().enumerate() {
-                *v = frames
-                    .iter()
-                    .enumerate()
-                    .map(|(f, frame)| {
-                        let [dx, dy] = shift_at(x as f64, y as f64, f);
-                        bilinear_clamped(frame, x as f64 - dx, y as f64 - dy)
-                    })
-                    .sum();
+            for (f, frame) in frames.iter().enumerate() {
+                for (x, v) in row.iter_mut().enumerate() {
+                    let [dx, dy] = shift_at(x as f64, y as f64, f);
+                    *v += bilinear_clamped(frame, x as f64 - dx, y as f64 - dy);
+                }
             }
         });
     Ok(out)

@@ -39,6 +39,25 @@ impl PolynomialMotion {
             dot(&self.coefficients[PER_AXIS..]),
         ]
     }
+
+    /// The model along one row: for each axis the coefficients [a, b, c] of the local shift
+    /// a + b·x + c·x² (px) at normalised `y` and frame `frame`, x the normalised column, so a
+    /// whole row costs one evaluation of the time polynomials (the local sum of a 4k frame
+    /// evaluates the model at every pixel of every frame).
+    pub fn along_row(&self, y: f64, frame: f64) -> [[f64; 3]; 2] {
+        let time = [frame, frame * frame, frame * frame * frame];
+        let axis = |c: &[f64]| {
+            // Spatial term s = [1, x, x², y, y², xy] weighted by its time polynomial.
+            let p: Vec<f64> = (0..6)
+                .map(|s| (0..3).map(|t| c[3 * s + t] * time[t]).sum())
+                .collect();
+            [p[0] + y * p[3] + y * y * p[4], p[1] + y * p[5], p[2]]
+        };
+        [
+            axis(&self.coefficients[..PER_AXIS]),
+            axis(&self.coefficients[PER_AXIS..]),
+        ]
+    }
 }
 
 /// A fitted model and how well it explains the observations.
@@ -182,6 +201,22 @@ fn least_squares(rows: &[[f64; PER_AXIS]], b: &[f64]) -> Option<[f64; PER_AXIS]>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_model_along_a_row_is_the_model() {
+        let motion = PolynomialMotion {
+            coefficients: std::array::from_fn(|i| ((i * 7 % 11) as f64 - 5.0) * 0.01),
+        };
+        for (x, y, z) in [(-0.4, 0.3, 2.0), (0.1, -0.5, 7.5), (0.45, 0.05, 0.0)] {
+            let [cx, cy] = motion.along_row(y, z);
+            let row = [
+                cx[0] + x * (cx[1] + x * cx[2]),
+                cy[0] + x * (cy[1] + x * cy[2]),
+            ];
+            let direct = motion.local_shift(x, y, z);
+            assert!((row[0] - direct[0]).abs() < 1e-12 && (row[1] - direct[1]).abs() < 1e-12);
+        }
+    }
 
     fn example() -> PolynomialMotion {
         let mut coefficients = [0.0; 36];
