@@ -188,11 +188,19 @@ pub fn correct_movie(item: &MovieItem, detector: &Detector) -> anyhow::Result<Co
     let alignment = align_frames(&mut spectra, &align)
         .with_context(|| format!("{}: global alignment", item.movie))?;
     times.align = lap();
-    let local = if s.local_alignment() {
-        Some(local_motion(&spectra, s, align.clone(), item)?)
-    } else {
-        None
+    // The globally aligned frames in real space, transformed once: the patches align them
+    // and the plain local sum resamples them.
+    let mut aligned: Option<Vec<Plane>> = s
+        .local_alignment()
+        .then(|| spectra.par_iter().map(inverse).collect());
+    let local = match &aligned {
+        Some(frames) => Some(local_motion(frames, s, align.clone(), item)?),
+        None => None,
     };
+    let plain_wanted = !s.dose_weighting || s.save_nodw;
+    if !plain_wanted {
+        aligned = None;
+    }
     times.local = lap();
     let model = local.as_ref().filter(|l| l.accepted).map(|l| l.fit.motion);
     let pixel = item.pixel_size * scale;
@@ -214,16 +222,17 @@ pub fn correct_movie(item: &MovieItem, detector: &Detector) -> anyhow::Result<Co
             Some(m) => {
                 let mut weighted = spectra.clone();
                 dose_weight_each(&mut weighted, pixel, &dose)?;
+                let weighted: Vec<Plane> = weighted.par_iter().map(inverse).collect();
                 local_sum(&weighted, m)?
             }
         })?)
     } else {
         None
     };
-    let plain = if !s.dose_weighting || s.save_nodw {
-        Some(late(match &model {
-            None => inverse(&sum_spectra(&spectra)?),
-            Some(m) => local_sum(&spectra, m)?,
+    let plain = if plain_wanted {
+        Some(late(match (&model, &aligned) {
+            (Some(m), Some(frames)) => local_sum(frames, m)?,
+            _ => inverse(&sum_spectra(&spectra)?),
         })?)
     } else {
         None
@@ -298,12 +307,11 @@ fn repair_defects(
 
 /// Patch alignment of the globally aligned frames and the polynomial fit.
 fn local_motion(
-    spectra: &[PlaneSpectrum],
+    aligned: &[Plane],
     s: &MotionCorrSettings,
     align: AlignSettings,
     item: &MovieItem,
 ) -> anyhow::Result<LocalMotion> {
-    let aligned: Vec<Plane> = spectra.par_iter().map(inverse).collect();
     let (width, height) = (aligned[0].width(), aligned[0].height());
     let patches = PatchSettings {
         patch_x: s.patch_x,
@@ -311,7 +319,7 @@ fn local_motion(
         group_frames: s.group_frames,
         align,
     };
-    let observations = align_patches(&aligned, &patches)
+    let observations = align_patches(aligned, &patches)
         .with_context(|| format!("{}: patch alignment", item.movie))?;
     let fit = fit_polynomial(&observations, width, height)
         .with_context(|| format!("{}: local motion model", item.movie))?;
@@ -323,9 +331,8 @@ fn local_motion(
     })
 }
 
-/// The sum of the frames whose spectra are `spectra`, each moved by the local model.
-fn local_sum(spectra: &[PlaneSpectrum], model: &PolynomialMotion) -> anyhow::Result<Plane> {
-    let frames: Vec<Plane> = spectra.par_iter().map(inverse).collect();
+/// The sum of the globally aligned `frames`, each moved by the local model.
+fn local_sum(frames: &[Plane], model: &PolynomialMotion) -> anyhow::Result<Plane> {
     let (width, height) = (frames[0].width() as f64, frames[0].height() as f64);
     let rows = frames[0].height();
     // The model along every row of every frame, evaluated once: then each pixel costs a

@@ -17,10 +17,11 @@ use cryoflux_kernels::fourier::ctf::{Ctf, CtfParams, CtfVariant};
 use cryoflux_kernels::fourier::fft;
 use cryoflux_kernels::fourier::shift::shift;
 use cryoflux_kernels::grid::{FourierImage, GridError, Image, Plane};
+use cryoflux_kernels::motion::dose;
 
-/// Critical exposure N_e(q) in e/Å² at spatial frequency `q` Å⁻¹ and `voltage_kv`.
+/// Critical exposure N_e(q) in e/Å² at spatial frequency `q` Å⁻¹ and `voltage_kv`: the
+/// kernel's 300 kV curve ([`dose::critical_exposure`]), scaled for lower voltages.
 pub fn critical_exposure(q: f64, voltage_kv: f64) -> f64 {
-    let at_300 = 0.245 * q.max(1e-6).powf(-1.665) + 2.81;
     let scale = if voltage_kv < 150.0 {
         0.64
     } else if voltage_kv < 250.0 {
@@ -28,7 +29,7 @@ pub fn critical_exposure(q: f64, voltage_kv: f64) -> f64 {
     } else {
         1.0
     };
-    at_300 * scale
+    dose::critical_exposure(q.max(1e-6)) * scale
 }
 
 /// One particle ready to be drawn into frames: its CTF-modulated transform on the render box.
