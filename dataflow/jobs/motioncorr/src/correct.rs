@@ -340,7 +340,7 @@ fn local_sum(frames: &[Plane], model: &PolynomialMotion) -> anyhow::Result<Plane
     let along: Vec<[[f64; 3]; 2]> = (0..frames.len() * rows)
         .map(|i| model.along_row((i % rows) as f64 / height - 0.5, (i / rows) as f64))
         .collect();
-    Ok(sum_with_local_shifts(&frames, |x, y, f| {
+    Ok(sum_with_local_shifts(frames, |x, y, f| {
         let [cx, cy] = &along[f * rows + y as usize];
         let x = x / width - 0.5;
         [
