@@ -11,7 +11,8 @@
 //!   (`--extract_bias_x 1`, the script's control) fails;
 //! - `relion_motion_refine` accepts cryoflux's `corrected_micrographs.star`, per-movie STAR
 //!   files, extracted particles and postprocess STAR: it exits 0 and writes `shiny.star` with
-//!   every particle and a `_tracks.star` per movie.
+//!   every particle and a `_tracks.star` per movie, whose tracks follow the true particle
+//!   motion (RMS error, each track's mean removed, under half the true motion's RMS).
 //!
 //! Skipped (with a message) without RELION or Python's numpy/mrcfile/starfile, unless
 //! `CRYOFLUX_REQUIRE_INTEROP=1`.
@@ -150,4 +151,12 @@ fn movies_side_by_side_with_relion_and_polished_by_relion_motion_refine() {
         let tracks = sim.join(format!("Polish/movies/{movie}_tracks.star"));
         assert!(tracks.is_file(), "{} is missing", tracks.display());
     }
+    // RELION's tracks from our global shifts follow the true local motion (a misread shift
+    // would add the whole drift, several Å, to the error).
+    let error = number(&stdout, "polish_tracks:", &[], "centred_rms_A");
+    let motion = number(&stdout, "polish_tracks:", &[], "true_motion_rms_A");
+    assert!(
+        error < 0.5 * motion,
+        "polished tracks {error} Å RMS from the truth, whose motion is {motion} Å RMS"
+    );
 }

@@ -33,6 +33,9 @@
 #   extraction: max_rel_diff=<max |cryoflux − RELION| / stddev of RELION's image> particles=<n>
 #   fsc_vs_truth: set=<set> fsc05_A=<Å> fsc0143_A=<Å> mean_fsc=<mean over shells 1…N/2>
 #   polish: exit=<relion_motion_refine status> shiny_particles=<n> track_files=<n>
+#   polish_tracks: rms_A=<RMS |RELION's track − true track| over particles and frames>
+#     centred_rms_A=<the same with each track's mean removed> true_motion_rms_A=<RMS of the
+#     true tracks about their means>
 #     (POLISH=0 skips it; so does a missing relion_motion_refine)
 set -eu
 
@@ -237,4 +240,27 @@ if [ "${POLISH:-1}" = 1 ] && command -v relion_motion_refine >/dev/null 2>&1; th
     shiny=$(grep -c '@Polish/' Polish/shiny.star 2>/dev/null || true)
     tracks=$(find Polish -name '*_tracks.star' 2>/dev/null | wc -l)
     echo "polish: exit=$status shiny_particles=${shiny:-0} track_files=$tracks"
+    [ "$status" -ne 0 ] || python3 - <<'EOF'
+"""RELION's polished tracks against the true ones (Å from frame 1, particle by particle)."""
+import glob
+import os
+
+import numpy as np
+import starfile
+
+errors, centred, motion = [], [], []
+for path in sorted(glob.glob("Polish/movies/*_tracks.star")):
+    ours = starfile.read(path, always_dict=True)
+    truth = starfile.read(f"truth/motion/{os.path.basename(path)}", always_dict=True)
+    for block in (b for b in ours if b != "general"):
+        a = ours[block][["rlnOriginXAngst", "rlnOriginYAngst"]].to_numpy(float)
+        b = truth[block][["rlnOriginXAngst", "rlnOriginYAngst"]].to_numpy(float)
+        errors.append(((a - b) ** 2).sum(axis=1))
+        centred.append(((a - a.mean(0) - b + b.mean(0)) ** 2).sum(axis=1))
+        motion.append(((b - b.mean(0)) ** 2).sum(axis=1))
+def rms(values):
+    return np.sqrt(np.mean(values))
+print(f"polish_tracks: rms_A={rms(errors):.3f} centred_rms_A={rms(centred):.3f} "
+      f"true_motion_rms_A={rms(motion):.3f}")
+EOF
 fi
