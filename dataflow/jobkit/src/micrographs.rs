@@ -1,6 +1,9 @@
 //! Movie and micrograph sets: RELION 3.1's `movies.star`, `corrected_micrographs.star` and
 //! `micrographs_ctf.star` — an optics table (`data_optics`) and one row per movie or micrograph
-//! (`data_movies` / `data_micrographs`) naming its file and optics group.
+//! (`data_movies` / `data_micrographs`) naming its file and optics group. The one reader of
+//! these files (motioncorr, ctffind and extract read through it); a job asks for each row's
+//! optics constants (pixel sizes in Å, voltage in kV, Cs in mm, …) and gets an error naming
+//! the file, the column and the group when one is missing.
 
 use std::path::{Path, PathBuf};
 
