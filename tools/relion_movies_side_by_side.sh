@@ -6,6 +6,9 @@
 #   CTF estimation               cryoflux ctffind (on each set of micrographs)
 #   extraction                   relion_preprocess --extract      |  cryoflux extract
 #   reconstruction               cryoflux reconstruct --ctf with the TRUE poses of the picks
+#   polishing                    relion_motion_refine on cryoflux motioncorr's metadata, the
+#                                particles cryoflux extracted, their half maps (cryoflux
+#                                reconstruct --subset) and cryoflux postprocess STAR
 #
 # Usage: tools/relion_movies_side_by_side.sh outdir [movies [movie_size [frames]]]
 #   outdir      created; the simulation and every job directory go to outdir/sim
@@ -14,9 +17,9 @@
 #   frames      frames per movie (default 16)
 # Environment: CRYOFLUX (the binary, default `cryoflux` on the PATH), SIM_FLAGS (more
 #   `cryoflux simulate` flags, e.g. "--snr 1 --seed 3"), THREADS (per program, default 2),
-#   RELION_TIMEOUT (seconds per RELION program, default 600).
-# Needs relion_run_motioncorr and relion_preprocess (RELION 3.1.3), python3 with numpy,
-# mrcfile and starfile.
+#   RELION_TIMEOUT (seconds per RELION program, default 600), POLISH (0: no polishing).
+# Needs relion_run_motioncorr and relion_preprocess (RELION 3.1.3; relion_motion_refine for
+# the polishing), python3 with numpy, mrcfile and starfile.
 #
 # Four particle sets are extracted from the same picks (coordinates/movieNNN_pick.star), all at
 # the simulation's box (48 px at 1.8 Å for the bundled map), normalised (--bg_radius 20 px) and
@@ -36,7 +39,7 @@
 #   polish_tracks: rms_A=<RMS |RELION's track − true track| over particles and frames>
 #     centred_rms_A=<the same with each track's mean removed> true_motion_rms_A=<RMS of the
 #     true tracks about their means>
-#     (POLISH=0 skips it; so does a missing relion_motion_refine)
+#   (the polish lines only when relion_motion_refine is installed and POLISH is not 0)
 set -eu
 
 if [ $# -lt 1 ] || [ $# -gt 4 ]; then
