@@ -105,7 +105,7 @@ pub fn tiny_partials(job: &TinyJob) -> Vec<BlockPartial> {
             job.layout,
             progress,
             shared,
-            scorer::select(),
+            scorer::cpu(),
         )
         .capture()
     });

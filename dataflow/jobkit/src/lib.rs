@@ -9,6 +9,7 @@
 //! - [`batch`]: running a per-movie job (motion correction, CTF estimation, extraction) on
 //!   timely workers, one movie or micrograph at a time, results in input order;
 //! - [`cluster`]: multi-process timely over TCP (peer connection, lost peers);
+//! - [`gpu`]: which CUDA devices the machine shows (RELION's `--gpu`), without loading CUDA;
 //! - [`plots`]: figures with the bundled font; [`logging`]: `tracing` to standard error.
 //!
 //! Units follow RELION: angles in degrees, lengths in Å, boxes in pixels.
@@ -17,6 +18,7 @@ pub mod batch;
 pub mod checkpoint;
 pub mod cluster;
 pub mod driver;
+pub mod gpu;
 pub mod logging;
 pub mod maps;
 pub mod micrographs;

@@ -137,6 +137,7 @@ pub struct ClusterArgs {
 /// Runs the refinement and prints where the results are.
 pub fn run(args: &RefineArgs) -> anyhow::Result<()> {
     let ignored = args.relion.check()?;
+    let scorer = args.relion.scorer()?;
     let c = &args.cluster;
     let cluster = ClusterSettings::from_flags(
         c.process,
@@ -171,6 +172,7 @@ pub fn run(args: &RefineArgs) -> anyhow::Result<()> {
         rescale_reference: args.rescale_ref,
         continue_from: args.continue_from.clone(),
         threads: args.threads,
+        scorer,
         seed: args.random_seed,
         progress: std::io::stderr().is_terminal() && cluster.writes_outputs(),
         cluster,
@@ -178,7 +180,7 @@ pub fn run(args: &RefineArgs) -> anyhow::Result<()> {
     if !ignored.is_empty() && settings.cluster.writes_outputs() {
         eprintln!(
             "cryoflux refine: RELION option(s) {} have no effect here (particles are held in \
-             memory; the E-step runs on the CPU in this build)",
+             memory; cryoflux schedules its own blocks)",
             ignored.join(", ")
         );
     }

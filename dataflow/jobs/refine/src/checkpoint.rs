@@ -20,7 +20,7 @@ use cryoflux_operators::refine::records::ParticleRecord;
 use cryoflux_operators::refine::records::ReferenceMsg;
 use serde::{Deserialize, Serialize};
 
-use super::RefineSettings;
+use super::{RefineSettings, ScorerChoice};
 use super::schedule::Schedule;
 
 /// Version of refine's checkpoint payload; a file of another version is refused.
@@ -28,8 +28,8 @@ const VERSION: u32 = 2;
 
 /// The fingerprint of a refinement with `settings` whose loaded particles are `records`
 /// (before any pose is replaced): the settings with the paths of the inputs and outputs,
-/// workers, processes, progress bar and normalisation warning blanked out (those may change on
-/// `--continue`), and every particle as loaded (image, CTF, input offsets, half set, block).
+/// workers, scorer, processes, progress bar and normalisation warning blanked out (those may
+/// change on `--continue`), and every particle as loaded (image, CTF, input offsets, half set, block).
 pub fn fingerprint(
     settings: &RefineSettings,
     records: &[ParticleRecord],
@@ -40,6 +40,7 @@ pub fn fingerprint(
         output_root: PathBuf::new(),
         continue_from: None,
         threads: 1,
+        scorer: ScorerChoice::Cpu,
         progress: false,
         check_normalisation: true,
         cluster: ClusterSettings::default(),

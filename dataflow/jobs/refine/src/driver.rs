@@ -21,7 +21,7 @@ use cryoflux_operators::refine::records::ParticleRecord;
 use cryoflux_operators::refine::records::ReferenceMsg;
 use cryoflux_operators::refine::records::SolventMask;
 use cryoflux_operators::refine::reduction::BlockLayout;
-use cryoflux_operators::refine::scorer;
+use cryoflux_operators::refine::scorer::{self, ScorerChoice, SharedScorer};
 use indicatif::ProgressBar;
 use timely::dataflow::{InputHandleVec, Scope, Stream};
 
@@ -56,6 +56,7 @@ struct Job {
 /// Runs the whole refinement; see the module doc.
 pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
     check(settings)?;
+    let scorer = select_scorer(&settings.scorer)?;
     let resume = settings
         .continue_from
         .as_deref()
@@ -181,7 +182,7 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
     let process = ProcessShared {
         progress,
         projections: SharedProjections::new(settings.threads),
-        scorer: scorer::select(),
+        scorer,
     };
     let job = Arc::new(job);
     let mut summaries = Vec::new();
@@ -220,6 +221,18 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         resolution_angst: final_resolution,
         map: outputs.path("_class001.mrc"),
         data_star: outputs.path("_data.star"),
+    })
+}
+
+/// The E-step's scorer for `choice`, the GPU refused with one message naming `--gpu` (this
+/// build has no GPU scorer).
+fn select_scorer(choice: &ScorerChoice) -> anyhow::Result<SharedScorer> {
+    scorer::select(choice, cryoflux_jobkit::gpu::probe).map_err(|e| {
+        let flag = match choice {
+            ScorerChoice::Gpu(d) if !d.per_process.is_empty() => format!("--gpu {d}"),
+            _ => "--gpu".into(),
+        };
+        anyhow!("{flag}: {e}; run without --gpu")
     })
 }
 

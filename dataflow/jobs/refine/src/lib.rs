@@ -40,6 +40,7 @@ use cryoflux_operators::refine::records::ParticleRecord;
 use cryoflux_operators::refine::records::ReferenceMsg;
 use cryoflux_operators::refine::reduction::BlockLayout;
 use cryoflux_operators::refine::scorer::SharedScorer;
+pub use cryoflux_operators::refine::scorer::{GpuDevices, ScorerChoice};
 use timely::dataflow::operators::Input;
 use timely::dataflow::operators::vec::Broadcast;
 use timely::dataflow::{InputHandleVec, Scope, Stream};
@@ -105,6 +106,9 @@ pub struct RefineSettings {
     pub continue_from: Option<PathBuf>,
     /// Timely worker threads.
     pub threads: usize,
+    /// The E-step's scorer: the CPU's, or a GPU's (RELION `--gpu [ids]`), which a build
+    /// without one refuses at start-up.
+    pub scorer: ScorerChoice,
     /// Seed of the half split and of the grid perturbations.
     pub seed: u64,
     /// Show a progress bar over particles (only drawn on a terminal).
@@ -119,8 +123,8 @@ impl RefineSettings {
     /// where RELION has one): 60 Å initial low-pass, C1, no CTF correction, HEALPix order 2,
     /// translations within 5 Å in steps of 1 Å, at most 25 iterations, local searches from
     /// order 4, halves joined below 40 Å, no norm or scale correction, a warning for
-    /// unnormalised particles, spherical solvent mask, one thread, seed 1, one process, no
-    /// progress bar.
+    /// unnormalised particles, spherical solvent mask, one thread, the CPU scorer, seed 1, one
+    /// process, no progress bar.
     pub fn new(
         particles: impl Into<PathBuf>,
         reference: impl Into<PathBuf>,
@@ -153,6 +157,7 @@ impl RefineSettings {
             rescale_reference: false,
             continue_from: None,
             threads: 1,
+            scorer: ScorerChoice::Cpu,
             seed: 1,
             progress: false,
             cluster: ClusterSettings::default(),
@@ -218,7 +223,8 @@ pub struct ProcessShared {
     pub progress: Progress,
     /// The iteration's projectors and coarse-slice banks, built once per process.
     pub projections: SharedProjections,
-    /// The E-step's scorer, chosen once by [`cryoflux_operators::refine::scorer::select`].
+    /// The E-step's scorer, chosen once at start-up by
+    /// [`cryoflux_operators::refine::scorer::select`] from [`RefineSettings::scorer`].
     pub scorer: SharedScorer,
 }
 
