@@ -45,7 +45,7 @@ use timely::dataflow::operators::vec::Broadcast;
 use timely::dataflow::{InputHandleVec, Scope, Stream};
 
 /// Everything a refinement job needs, in the units of the CLI flags.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RefineSettings {
     /// Particle table (.star or .parquet).
     pub particles: PathBuf,
@@ -109,7 +109,9 @@ pub struct RefineSettings {
     pub seed: u64,
     /// Show a progress bar over particles (only drawn on a terminal).
     pub progress: bool,
-    /// This process's place in a multi-process run (default: one process).
+    /// This process's place in a multi-process run (default: one process); not kept in
+    /// checkpoints.
+    #[serde(skip)]
     pub cluster: ClusterSettings,
 }
 
