@@ -35,6 +35,70 @@ pub struct JobFiles {
     inputs: Vec<Input>,
     outputs: Vec<Output>,
     directory: Option<PathBuf>,
+    owns_directory: bool,
+}
+
+/// Which files of its directory a job run may write, as its running and failure markers record
+/// it, so that a failed or killed job makes only its own files suspect in a directory shared
+/// with others. Recorded one line each: `output PATH`, `output-prefix ROOT` (resolved paths);
+/// no such line (RELION's empty markers, a leftover temporary file, a job that owns its
+/// directory) claims every file of the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Every file in the directory.
+    Directory,
+    /// These files (`false`) and files under these roots (`true`), resolved.
+    Outputs(Vec<(bool, PathBuf)>),
+}
+
+impl Claim {
+    /// The marker lines of this claim.
+    pub fn to_text(&self) -> String {
+        match self {
+            Claim::Directory => String::new(),
+            Claim::Outputs(outputs) => outputs
+                .iter()
+                .map(|(prefix, path)| {
+                    let kind = if *prefix { "output-prefix" } else { "output" };
+                    format!("{kind} {}\n", path.display())
+                })
+                .collect(),
+        }
+    }
+
+    /// The claim recorded in a marker's `text` (other lines are comments).
+    pub fn parse(text: &str) -> Claim {
+        let outputs: Vec<(bool, PathBuf)> = text
+            .lines()
+            .filter_map(|line| {
+                if let Some(root) = line.strip_prefix("output-prefix ") {
+                    Some((true, PathBuf::from(root)))
+                } else {
+                    line.strip_prefix("output ")
+                        .map(|path| (false, PathBuf::from(path)))
+                }
+            })
+            .collect();
+        if outputs.is_empty() {
+            Claim::Directory
+        } else {
+            Claim::Outputs(outputs)
+        }
+    }
+
+    /// Whether the file at `resolved` (see [`resolve`]) is one the job may have written.
+    pub fn covers(&self, resolved: &Path) -> bool {
+        match self {
+            Claim::Directory => true,
+            Claim::Outputs(outputs) => outputs.iter().any(|(prefix, path)| {
+                if *prefix {
+                    under_prefix(path, resolved).is_some()
+                } else {
+                    same_file(path, resolved)
+                }
+            }),
+        }
+    }
 }
 
 /// The directory a file or output root lies in (`.` for a bare name).
@@ -52,17 +116,39 @@ impl JobFiles {
         Self::default()
     }
 
-    /// A job whose markers go in `directory` (RELION's job directory; created if missing).
+    /// A job that owns `directory` (RELION's job directory; created if missing): its markers
+    /// go there and speak for every file in it.
     pub fn in_directory(directory: impl Into<PathBuf>) -> Self {
         Self {
             directory: Some(directory.into()),
+            owns_directory: true,
             ..Self::default()
         }
     }
 
-    /// A job whose directory is the one `output` (a file or an output root) lies in.
+    /// A job whose markers go in the directory `output` (a file or an output root) lies in,
+    /// and speak for its declared outputs only (the directory may hold other jobs' files).
     pub fn beside(output: &Path) -> Self {
-        Self::in_directory(parent_directory(output))
+        Self {
+            directory: Some(parent_directory(output)),
+            ..Self::default()
+        }
+    }
+
+    /// What this job's markers claim ([`Claim`]).
+    pub fn claim(&self) -> Claim {
+        if self.owns_directory {
+            return Claim::Directory;
+        }
+        Claim::Outputs(
+            self.outputs
+                .iter()
+                .map(|output| match output {
+                    Output::File { path, .. } => (false, resolve(path)),
+                    Output::Prefix { root, .. } => (true, resolve(root)),
+                })
+                .collect(),
+        )
     }
 
     /// The job directory, if the job has one.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use cryoflux_formats::atomic::{TEMP_PREFIX, TEMP_SUFFIX};
 
 use super::JobDirectoryError;
-use super::files::{Input, parent_directory, resolve};
+use super::files::{Claim, Input, parent_directory, resolve};
 
 /// RELION's marker of a job that finished.
 pub const SUCCESS: &str = "RELION_JOB_EXIT_SUCCESS";
@@ -21,15 +21,15 @@ pub const FAILURE: &str = "RELION_JOB_EXIT_FAILURE";
 /// command line, for whoever finds it).
 pub const RUNNING: &str = ".cryoflux-job-running";
 
-/// How the last job in a directory ended, as its markers say.
+/// How the last job in a directory ended, as its markers say, and which files it claimed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DirectoryState {
     /// `RELION_JOB_EXIT_SUCCESS` is there (whatever else is).
     Finished,
     /// `RELION_JOB_EXIT_FAILURE` is there and no success marker.
-    Failed,
+    Failed(Claim),
     /// No marker of an end, but a running marker or temporary file (named here).
-    Unfinished(String),
+    Unfinished(String, Claim),
     /// No marker at all: a hand-made directory.
     Unmarked,
 }
@@ -40,18 +40,24 @@ pub fn state(directory: &Path) -> DirectoryState {
     if directory.join(SUCCESS).exists() {
         DirectoryState::Finished
     } else if directory.join(FAILURE).exists() {
-        DirectoryState::Failed
+        DirectoryState::Failed(claim_of(&directory.join(FAILURE)))
     } else if directory.join(RUNNING).exists() {
-        DirectoryState::Unfinished(RUNNING.to_string())
+        DirectoryState::Unfinished(RUNNING.to_string(), claim_of(&directory.join(RUNNING)))
     } else {
         match temporary_files(directory).first() {
             Some(temp) => DirectoryState::Unfinished(
                 temp.file_name()
                     .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                Claim::Directory,
             ),
             None => DirectoryState::Unmarked,
         }
     }
+}
+
+/// The claim a marker file records (every file when it cannot be read).
+fn claim_of(marker: &Path) -> Claim {
+    std::fs::read_to_string(marker).map_or(Claim::Directory, |text| Claim::parse(&text))
 }
 
 /// The `.cryoflux-*.partial` files directly in `directory`, sorted.
@@ -73,24 +79,30 @@ pub fn temporary_files(directory: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// Refuses `input` when its directory holds a failed or unfinished job (module doc of
-/// [`super`]); inputs in `own_directory` (resolved) are not checked.
+/// Refuses `input` when its directory holds a failed or unfinished job that claimed it (module
+/// doc of [`super`]); inputs in `own_directory` (resolved) are not checked.
 pub(crate) fn check_input(
     input: &Input,
     own_directory: Option<&Path>,
 ) -> Result<(), JobDirectoryError> {
-    let directory = parent_directory(&resolve(&input.path));
+    let resolved = resolve(&input.path);
+    let directory = parent_directory(&resolved);
     if own_directory == Some(directory.as_path()) {
         return Ok(());
     }
     match state(&directory) {
         DirectoryState::Finished | DirectoryState::Unmarked => Ok(()),
-        DirectoryState::Failed => Err(JobDirectoryError::FailedJob {
+        DirectoryState::Failed(claim) | DirectoryState::Unfinished(_, claim)
+            if !claim.covers(&resolved) =>
+        {
+            Ok(())
+        }
+        DirectoryState::Failed(_) => Err(JobDirectoryError::FailedJob {
             flag: input.flag.clone(),
             path: input.path.clone(),
             directory,
         }),
-        DirectoryState::Unfinished(evidence) => Err(JobDirectoryError::UnfinishedJob {
+        DirectoryState::Unfinished(evidence, _) => Err(JobDirectoryError::UnfinishedJob {
             flag: input.flag.clone(),
             path: input.path.clone(),
             directory,
@@ -115,12 +127,15 @@ mod tests {
         touch(d, ".cryoflux-abc123.partial");
         assert_eq!(
             state(d),
-            DirectoryState::Unfinished(".cryoflux-abc123.partial".into())
+            DirectoryState::Unfinished(".cryoflux-abc123.partial".into(), Claim::Directory)
         );
         touch(d, RUNNING);
-        assert_eq!(state(d), DirectoryState::Unfinished(RUNNING.into()));
+        assert_eq!(
+            state(d),
+            DirectoryState::Unfinished(RUNNING.into(), Claim::Directory)
+        );
         touch(d, FAILURE);
-        assert_eq!(state(d), DirectoryState::Failed);
+        assert_eq!(state(d), DirectoryState::Failed(Claim::Directory));
         touch(d, SUCCESS);
         assert_eq!(state(d), DirectoryState::Finished);
     }
@@ -146,5 +161,26 @@ mod tests {
         assert!(message.contains(FAILURE), "{message}");
         touch(&d, SUCCESS);
         check_input(&input, None).unwrap();
+    }
+
+    #[test]
+    fn a_failed_job_that_claimed_its_outputs_leaves_other_files_usable() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().canonicalize().unwrap();
+        let claim = Claim::Outputs(vec![(false, d.join("out.mrc")), (true, d.join("run"))]);
+        std::fs::write(d.join(FAILURE), format!("# cryoflux\n{}", claim.to_text())).unwrap();
+        let input = |name: &str| Input {
+            flag: "--i".into(),
+            path: d.join(name),
+        };
+        check_input(&input("truth.mrc"), None).unwrap();
+        check_input(&input("run2_data.star"), None).unwrap();
+        for claimed in ["out.mrc", "run_it001_data.star"] {
+            let message = check_input(&input(claimed), None).unwrap_err().to_string();
+            assert!(
+                message.contains(claimed) && message.contains(FAILURE),
+                "{message}"
+            );
+        }
     }
 }

@@ -9,9 +9,12 @@
 //! The rule for inputs (also in ARCHITECTURE.md): an input file is refused when its directory
 //! holds `RELION_JOB_EXIT_FAILURE`, or holds no `RELION_JOB_EXIT_SUCCESS` but cryoflux's running
 //! marker or a `.cryoflux-*.partial` temporary file (the job writing there was killed or is
-//! still running). A directory without any of these (hand-made inputs) and RELION's own job
-//! directories (which hold RELION's success marker) are accepted. Inputs in the job's own
-//! directory are not checked: a rerun there replaces the markers.
+//! still running), and that job claimed the file ([`files::Claim`]: cryoflux's markers list
+//! the outputs of a job that shares its directory; RELION's empty markers, leftover temporary
+//! files and jobs that own their directory claim every file). A directory without any of these
+//! (hand-made inputs) and RELION's own job directories (which hold RELION's success marker)
+//! are accepted. Inputs in the job's own directory are not checked: a rerun there replaces the
+//! markers.
 
 pub mod files;
 pub mod markers;

@@ -2,7 +2,8 @@
 //! outputs are checked against the inputs and the inputs against their directories' markers;
 //! then the temporary files a killed run left are removed, the markers of the previous run are
 //! removed and the running marker written; at the end `RELION_JOB_EXIT_SUCCESS` or
-//! `RELION_JOB_EXIT_FAILURE` replaces the running marker. A job that fails in a directory it
+//! `RELION_JOB_EXIT_FAILURE` (with the running marker's record of the files the job claimed)
+//! replaces the running marker. A job that fails in a directory it
 //! created and wrote nothing to leaves no directory (there is no output to mark).
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,8 @@ use super::markers::{self, FAILURE, RUNNING, SUCCESS};
 pub struct JobRun {
     directory: Option<PathBuf>,
     created_directory: bool,
+    /// The running marker's text, which the failure marker keeps (the files claimed).
+    record: String,
 }
 
 impl JobRun {
@@ -34,6 +37,7 @@ impl JobRun {
             return Ok(JobRun {
                 directory: None,
                 created_directory: false,
+                record: String::new(),
             });
         };
         let created_directory = !directory.exists();
@@ -52,13 +56,17 @@ impl JobRun {
         remove(&directory.join(SUCCESS))?;
         remove(&directory.join(FAILURE))?;
         let command: Vec<String> = std::env::args().collect();
-        write(
-            &directory.join(RUNNING),
-            &format!("pid {}\n{}\n", std::process::id(), command.join(" ")),
-        )?;
+        let record = format!(
+            "# cryoflux job, pid {}\n# {}\n{}",
+            std::process::id(),
+            command.join(" "),
+            files.claim().to_text()
+        );
+        write(&directory.join(RUNNING), &record)?;
         Ok(JobRun {
             directory: Some(directory.to_path_buf()),
             created_directory,
+            record,
         })
     }
 
@@ -78,10 +86,11 @@ impl JobRun {
                 source,
             });
         }
-        write(
-            &directory.join(if succeeded { SUCCESS } else { FAILURE }),
-            "",
-        )?;
+        if succeeded {
+            write(&directory.join(SUCCESS), "")?;
+        } else {
+            write(&directory.join(FAILURE), &self.record)?;
+        }
         remove(&running)
     }
 }
