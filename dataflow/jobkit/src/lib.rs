@@ -10,6 +10,8 @@
 //!   timely workers, one movie or micrograph at a time, results in input order;
 //! - [`cluster`]: multi-process timely over TCP (peer connection, lost peers);
 //! - [`gpu`]: which CUDA devices the machine shows (RELION's `--gpu`), without loading CUDA;
+//! - [`job_directory`]: a job's inputs and outputs (none written over an input) and RELION's
+//!   job-directory markers (`RELION_JOB_EXIT_SUCCESS`/`_FAILURE`) around every run;
 //! - [`plots`]: figures with the bundled font; [`logging`]: `tracing` to standard error.
 //!
 //! Units follow RELION: angles in degrees, lengths in Å, boxes in pixels.
@@ -19,6 +21,7 @@ pub mod checkpoint;
 pub mod cluster;
 pub mod driver;
 pub mod gpu;
+pub mod job_directory;
 pub mod logging;
 pub mod maps;
 pub mod micrographs;

@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use cryoflux_ctffind::{run as run_job, settings::Settings};
+use cryoflux_ctffind::{outputs, run as run_job, settings::Settings};
+use cryoflux_jobkit::job_directory::JobFiles;
 
 /// Arguments of `cryoflux ctffind` (relion_run_ctffind's names, units and defaults).
 #[derive(Debug, clap::Args)]
@@ -79,6 +80,19 @@ impl CtffindArgs {
             only_do_unfinished: self.only_do_unfinished,
             threads: self.threads,
         }
+    }
+}
+
+impl CtffindArgs {
+    /// What the job reads and writes; its directory is `--o`.
+    pub fn files(&self) -> JobFiles {
+        JobFiles::in_directory(&self.output)
+            .input("--i", &self.input)
+            .outputs_in(
+                "--o",
+                &self.output,
+                &[outputs::STAR_NAME, outputs::PARQUET_NAME],
+            )
     }
 }
 

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use cryoflux_demo::DemoSettings;
+use cryoflux_jobkit::job_directory::JobFiles;
 
 /// Arguments of `cryoflux demo`.
 #[derive(Debug, clap::Args)]
@@ -41,6 +42,13 @@ impl DemoArgs {
             iter: self.iter,
             threads: self.threads,
         }
+    }
+}
+
+impl DemoArgs {
+    /// The demo reads nothing; its directory is `--o`.
+    pub fn files(&self) -> JobFiles {
+        JobFiles::in_directory(&self.output)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use cryoflux_jobkit::job_directory::JobFiles;
 use cryoflux_motioncorr::run::run as run_motioncorr;
 use cryoflux_motioncorr::settings::MotionCorrSettings;
 
@@ -135,6 +136,17 @@ impl MotionCorrArgs {
             seed: self.seed,
             ..MotionCorrSettings::new(self.input.clone(), self.output.clone())
         }
+    }
+}
+
+impl MotionCorrArgs {
+    /// What the job reads and writes; its directory is `--o`.
+    pub fn files(&self) -> JobFiles {
+        JobFiles::in_directory(&self.output)
+            .input("--i", &self.input)
+            .optional_input("--gainref", self.gainref.as_deref())
+            .optional_input("--defect_file", self.defect_file.as_deref())
+            .outputs_in("--o", &self.output, &["corrected_micrographs.star"])
     }
 }
 

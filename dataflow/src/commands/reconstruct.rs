@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use cryoflux_jobkit::job_directory::JobFiles;
 use cryoflux_tools::reconstruct::ReconstructJob;
 
 /// Arguments of `cryoflux reconstruct`.
@@ -76,6 +77,15 @@ impl ReconstructArgs {
             trust_star_angpix: self.trust_star_angpix,
             threads: self.threads,
         }
+    }
+}
+
+impl ReconstructArgs {
+    /// What the job reads and writes; its directory is the output's.
+    pub fn files(&self) -> JobFiles {
+        JobFiles::beside(&self.output)
+            .input("--i", &self.input)
+            .output("--o", &self.output)
     }
 }
 

@@ -196,8 +196,14 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         if !m.plan.final_iteration {
             // Last, so that a checkpoint on disk means the iteration's files are complete.
             let next = job.next_references(m, schedule);
-            Checkpoint::after(m, epoch.control.clone(), next, fingerprint.clone())
-                .write(&settings.output_root)?;
+            Checkpoint::after(
+                m,
+                epoch.control.clone(),
+                next,
+                fingerprint.clone(),
+                settings,
+            )
+            .write(&settings.output_root)?;
         }
         if summary.final_iteration {
             final_resolution = summary.resolution_angst;

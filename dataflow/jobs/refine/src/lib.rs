@@ -46,7 +46,7 @@ use timely::dataflow::operators::vec::Broadcast;
 use timely::dataflow::{InputHandleVec, Scope, Stream};
 
 /// Everything a refinement job needs, in the units of the CLI flags.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RefineSettings {
     /// Particle table (.star or .parquet).
     pub particles: PathBuf,
@@ -108,12 +108,15 @@ pub struct RefineSettings {
     pub threads: usize,
     /// The E-step's scorer: the CPU's, or a GPU's (RELION `--gpu [ids]`), which a build
     /// without one refuses at start-up.
+    #[serde(skip)]
     pub scorer: ScorerChoice,
     /// Seed of the half split and of the grid perturbations.
     pub seed: u64,
     /// Show a progress bar over particles (only drawn on a terminal).
     pub progress: bool,
-    /// This process's place in a multi-process run (default: one process).
+    /// This process's place in a multi-process run (default: one process); not kept in
+    /// checkpoints.
+    #[serde(skip)]
     pub cluster: ClusterSettings,
 }
 
