@@ -111,7 +111,7 @@ fn threshold_mask(map: &Volume, args: &MaskSettings) -> anyhow::Result<Volume> {
         .iter()
         .copied()
         .fold(f32::NEG_INFINITY, f32::max);
-    if !(f64::from(max) >= args.ini_threshold) {
+    if max.is_nan() || f64::from(max) < args.ini_threshold {
         bail!(
             "refusing to write an all-zero mask to {}: no voxel of the map{} reaches \
              --ini_threshold {} (its maximum is {max}); choose a threshold below the maximum",
