@@ -137,6 +137,7 @@ pub fn plan() -> IterationPlan {
         block_size: 2,
         norm_correction: false,
         scale_correction: false,
+        max_significant: None,
     }
 }
 

@@ -249,6 +249,18 @@ fn bad_inputs_are_refused_before_any_iteration() {
     let err = job.refused(&job.args(p, r, &["--gpu", "0:x"]));
     assert_mentions(&err, &["--gpu 0:x: device list \"0:x\"", "not a device number"]);
 
+    // A global search at HEALPix order 9 (10¹⁰ orientations, terabytes): refused at once.
+    let err = job.refused(&job.args(p, r, &["--healpix_order", "9"]));
+    assert_mentions(
+        &err,
+        &[
+            "--healpix_order 9",
+            "9.664e9 orientations",
+            "GB of memory",
+            "fit",
+        ],
+    );
+
     // A NaN pixel in the middle of the first image (last: it spoils the particles).
     poison_value(&job.path("sim/particles.mrcs"), 1024 + 4 * (48 * 24 + 24));
     let err = job.refused(&job.args(p, r, &[]));

@@ -55,7 +55,7 @@ pub struct CtffindArgs {
     #[arg(long = "only_do_unfinished")]
     pub only_do_unfinished: bool,
     /// Number of micrographs processed at once.
-    #[arg(long = "j", value_name = "N", default_value_t = 1)]
+    #[arg(long = "j", value_name = "N", default_value_t = 1, value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: usize,
 }
 

@@ -27,7 +27,7 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 25)]
     pub iter: usize,
     /// Worker threads (default: all cores).
-    #[arg(long = "j", visible_alias = "threads")]
+    #[arg(long = "j", visible_alias = "threads", value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: Option<usize>,
 }
 

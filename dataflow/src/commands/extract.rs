@@ -90,7 +90,7 @@ pub struct ExtractArgs {
     #[arg(long = "float16")]
     pub float16: bool,
     /// Worker threads (results do not depend on it).
-    #[arg(long = "j", visible_alias = "threads", default_value_t = 1)]
+    #[arg(long = "j", visible_alias = "threads", default_value_t = 1, value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: usize,
 }
 

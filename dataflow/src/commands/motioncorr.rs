@@ -94,7 +94,7 @@ pub struct MotionCorrArgs {
     pub only_do_unfinished: bool,
     /// Worker threads, one movie each at a time (default: all cores); results do not depend on
     /// it.
-    #[arg(long = "j", visible_alias = "threads", value_name = "N")]
+    #[arg(long = "j", visible_alias = "threads", value_name = "N", value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: Option<usize>,
     /// Seed of the random replacement of defect pixels.
     #[arg(long, visible_alias = "random_seed", default_value_t = 1)]

@@ -67,7 +67,7 @@ pub struct ProjectArgs {
     )]
     pub yoff: f64,
     /// Worker threads (default: all cores).
-    #[arg(long = "j", visible_alias = "threads", value_name = "N")]
+    #[arg(long = "j", visible_alias = "threads", value_name = "N", value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: Option<usize>,
 }
 

@@ -53,7 +53,7 @@ pub struct ReconstructArgs {
     #[arg(long = "trust_star_angpix")]
     pub trust_star_angpix: bool,
     /// Worker threads (default: all cores); the map does not depend on it.
-    #[arg(long = "j", visible_alias = "threads", value_name = "N")]
+    #[arg(long = "j", visible_alias = "threads", value_name = "N", value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: Option<usize>,
 }
 

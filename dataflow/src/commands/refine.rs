@@ -58,6 +58,12 @@ pub struct RefineArgs {
     /// pass uses one order more.
     #[arg(long = "healpix_order", default_value_t = 2)]
     pub healpix_order: u32,
+    /// Maximum number of poses & translations to consider (RELION `--maxsig`): at most this
+    /// many significant coarse samples per particle go to the fine pass; −1 or 0: cryoflux's
+    /// default cap of 1000 (RELION: none), so that a flat posterior cannot make one iteration
+    /// far slower than the others.
+    #[arg(long, value_name = "N", default_value_t = -1, allow_negative_numbers = true)]
+    pub maxsig: i64,
     /// Translation search radius around the previous offset, in Å.
     #[arg(long = "offset_range", value_name = "Å", default_value_t = 5.0)]
     pub offset_range: f64,
@@ -118,7 +124,7 @@ pub struct RefineArgs {
     #[arg(long = "continue", value_name = "FILE")]
     pub continue_from: Option<PathBuf>,
     /// Worker threads (timely workers; results do not depend on it).
-    #[arg(long = "j", visible_alias = "threads", default_value_t = 1)]
+    #[arg(long = "j", visible_alias = "threads", default_value_t = 1, value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: usize,
     /// Seed of the random half split (when the particles have no rlnRandomSubset) and of the
     /// orientation-grid perturbations.
@@ -200,6 +206,7 @@ impl RefineArgs {
             ctf_intact_first_peak: self.ctf_intact_first_peak,
             norm_correction: self.norm,
             scale_correction: self.scale,
+            max_significant: usize::try_from(self.maxsig).ok().filter(|&m| m > 0),
             check_normalisation: !self.relion.dont_check_norm,
             auto_local_healpix_order: self.auto_local_healpix_order,
             auto_resol_angles: self.auto_resol_angles,

@@ -94,7 +94,7 @@ pub struct SimulateArgs {
     )]
     pub norm_spread: f64,
     /// Worker threads (default: all cores); the output does not depend on it.
-    #[arg(long = "j", visible_alias = "threads", value_name = "N")]
+    #[arg(long = "j", visible_alias = "threads", value_name = "N", value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: Option<usize>,
     #[command(flatten)]
     pub movies: MovieArgs,

@@ -439,7 +439,7 @@ fn expect_particle(
             coarse_size: settings.coarse_size,
             coarse_bank,
             adaptive_fraction: ADAPTIVE_FRACTION,
-            max_significant: None,
+            max_significant: settings.max_significant,
             metric,
         },
         *scorer,

@@ -218,6 +218,7 @@ mod tests {
             block_size: 32,
             norm_correction: true,
             scale_correction: false,
+            max_significant: None,
         }
     }
 

@@ -79,6 +79,9 @@ pub struct RefineSettings {
     pub norm_correction: bool,
     /// Refine an intensity scale per noise group (RELION `--scale`).
     pub scale_correction: bool,
+    /// At most this many significant coarse samples per particle (RELION `--maxsig`; `None`,
+    /// RELION's −1: the E-step's default cap, `cryoflux_kernels::estep::DEFAULT_SIGNIFICANT_CAP`).
+    pub max_significant: Option<usize>,
     /// Warn when the particles' background is not normalised (mean 0, standard deviation 1);
     /// RELION's `--dont_check_norm` turns it off.
     pub check_normalisation: bool,
@@ -125,9 +128,9 @@ impl RefineSettings {
     /// `particle_diameter` Å, with every other setting at its `cryoflux refine` default (RELION's
     /// where RELION has one): 60 Å initial low-pass, C1, no CTF correction, HEALPix order 2,
     /// translations within 5 Å in steps of 1 Å, at most 25 iterations, local searches from
-    /// order 4, halves joined below 40 Å, no norm or scale correction, a warning for
-    /// unnormalised particles, spherical solvent mask, one thread, the CPU scorer, seed 1, one
-    /// process, no progress bar.
+    /// order 4, halves joined below 40 Å, no norm or scale correction, no `--maxsig`, a warning
+    /// for unnormalised particles, spherical solvent mask, one thread, the CPU scorer, seed 1,
+    /// one process, no progress bar.
     pub fn new(
         particles: impl Into<PathBuf>,
         reference: impl Into<PathBuf>,
@@ -150,6 +153,7 @@ impl RefineSettings {
             ctf_intact_first_peak: false,
             norm_correction: false,
             scale_correction: false,
+            max_significant: None,
             check_normalisation: true,
             auto_local_healpix_order: 4,
             auto_resol_angles: false,
