@@ -188,7 +188,14 @@ mod tests {
     /// A `[n, n, nz]` float32 MRC file of ones with `value` at voxel `at` (X fastest).
     fn file_with(dir: &Path, name: &str, n: usize, nz: usize, at: usize, value: f32) -> PathBuf {
         let path = dir.join(name);
-        write_volume(&path, &vec![1.0; n * n * nz], [n, n, nz], 2.0, WriteMode::Float32).unwrap();
+        write_volume(
+            &path,
+            &vec![1.0; n * n * nz],
+            [n, n, nz],
+            2.0,
+            WriteMode::Float32,
+        )
+        .unwrap();
         let mut bytes = std::fs::read(&path).unwrap();
         let offset = 1024 + 4 * at;
         bytes[offset..offset + 4].copy_from_slice(&value.to_le_bytes());
