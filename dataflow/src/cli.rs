@@ -1,7 +1,7 @@
 //! Command-line grammar. Flags mirror RELION's names where RELION has one (`--i`, `--o`), so a
 //! RELION user's habits carry over; each also has a clearer long alias.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands;
 
@@ -25,6 +25,25 @@ pub struct Cli {
     /// The job to run.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The grammar of [`Cli`] as the command line is parsed: every option that takes a value
+/// accepts a negative number (`--adhoc_bfac -100`, `image --bfactor -50`, `--scale -1`), which
+/// clap would otherwise take for an unknown flag. An option whose value cannot be negative is
+/// refused by its own type (clap names the option) or by the job's checks, which name the option
+/// and the range expected.
+pub fn grammar() -> clap::Command {
+    with_negative_numbers(Cli::command())
+}
+
+/// `command` and its subcommands with negative numbers allowed as option values.
+fn with_negative_numbers(command: clap::Command) -> clap::Command {
+    command
+        .mut_args(|arg| {
+            let takes_values = arg.get_action().takes_values();
+            arg.allow_negative_numbers(takes_values)
+        })
+        .mut_subcommands(with_negative_numbers)
 }
 
 /// The subcommands, one file each under `commands/`.
@@ -91,10 +110,69 @@ pub enum Command {
 mod tests {
     use super::*;
 
+    use clap::FromArgMatches;
+
+    fn parse(words: &[&str]) -> Result<Cli, clap::Error> {
+        let words = std::iter::once("cryoflux").chain(words.iter().copied());
+        Cli::from_arg_matches(&grammar().try_get_matches_from(words)?)
+    }
+
     #[test]
     fn grammar_is_consistent() {
-        use clap::CommandFactory;
-        Cli::command().debug_assert();
+        grammar().debug_assert();
+    }
+
+    #[test]
+    fn negative_numbers_are_values() {
+        let Command::Image(image) =
+            parse(&["image", "--i", "a.mrc", "--o", "b.mrc", "--bfactor", "-50"])
+                .unwrap()
+                .command
+        else {
+            panic!("expected image")
+        };
+        assert_eq!(image.bfactor, Some(-50.0));
+        let Command::Postprocess(post) =
+            parse(&["postprocess", "--i", "x_half1.mrc", "--adhoc_bfac", "-100"])
+                .unwrap()
+                .command
+        else {
+            panic!("expected postprocess")
+        };
+        assert_eq!(post.adhoc_bfac, Some(-100.0));
+        let Command::Refine(refine) = parse(&[
+            "refine",
+            "--i",
+            "p.star",
+            "--ref",
+            "r.mrc",
+            "--o",
+            "run",
+            "--ini_high",
+            "30",
+            "--particle_diameter",
+            "-10",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!("expected refine")
+        };
+        assert_eq!(
+            refine.particle_diameter, -10.0,
+            "refused by refine's own check"
+        );
+    }
+
+    #[test]
+    fn a_negative_count_is_refused_naming_the_option() {
+        let error = parse(&["simulate", "--o", "out", "--n", "-5"]).unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
+        let message = error.to_string();
+        assert!(
+            message.contains("invalid value '-5' for '--n <N>'"),
+            "{message}"
+        );
     }
 
     #[test]

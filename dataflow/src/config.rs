@@ -169,7 +169,7 @@ fn flags_from_file(
     let entries: BTreeMap<String, Spanned<ConfigValue>> = if text.trim().is_empty() {
         BTreeMap::new()
     } else {
-        serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        serde_saphyr::from_str(&text).map_err(|e| yaml_error(path, &text, e))?
     };
     let mut grammar = Cli::command();
     for name in subcommand {
@@ -230,6 +230,39 @@ fn flags_from_file(
         }
     }
     Ok((flags, origins))
+}
+
+/// The YAML parser's error about `text` (read from `path`) in a user's terms: a repeated key is
+/// named with both its lines; anything else keeps the parser's words after `path`.
+fn yaml_error(path: &Path, text: &str, error: serde_saphyr::Error) -> anyhow::Error {
+    let mut inner = &error;
+    while let serde_saphyr::Error::WithSnippet { error, .. } = inner {
+        inner = error;
+    }
+    let serde_saphyr::Error::DuplicateMappingKey { key, location } = inner else {
+        return anyhow::anyhow!("{}: {error}", path.display());
+    };
+    let line = location.line();
+    let Some(key) = key else {
+        return anyhow::anyhow!(
+            "{}:{line}: a key appears twice; expected each key once",
+            path.display()
+        );
+    };
+    let first = text
+        .lines()
+        .position(|l| l.starts_with(&format!("{key}:")))
+        .map(|index| index as u64 + 1)
+        .filter(|&first| first < line);
+    let lines = first.map_or_else(
+        || format!("line {line}"),
+        |first| format!("lines {first} and {line}"),
+    );
+    anyhow::anyhow!(
+        "{}:{line}: key `{key}` appears twice ({lines}); expected each key once (a flag typed on \
+         the command line overrides the file's value)",
+        path.display()
+    )
 }
 
 #[cfg(test)]
@@ -340,6 +373,21 @@ mod tests {
         assert_eq!(
             expanded,
             args(&["cryoflux", "image", "--filter_edge_width=3", "--new_box=8"])
+        );
+    }
+
+    #[test]
+    fn duplicate_key_names_the_key_file_and_lines() {
+        let (_dir, path) = write_config("i: a.star\no: b.star\ni: c.star\n");
+        let message = expand(args(&["cryoflux", "convert", &path]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            format!(
+                "{path}:3: key `i` appears twice (lines 1 and 3); expected each key once (a flag \
+                 typed on the command line overrides the file's value)"
+            )
         );
     }
 

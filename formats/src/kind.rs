@@ -16,8 +16,14 @@ pub enum FileKind {
 }
 
 impl FileKind {
-    /// The kind of `path`, from its (case-insensitive) extension.
+    /// The kind of `path`, from its (case-insensitive) extension; a directory is an error.
     pub fn from_path(path: &Path) -> Result<Self> {
+        if path.is_dir() {
+            return Err(Error::content(
+                path,
+                "is a directory; expected a file (.star, .mrc/.mrcs/.map or .parquet)",
+            ));
+        }
         let extension = path
             .extension()
             .and_then(|e| e.to_str())
@@ -61,6 +67,19 @@ mod tests {
         assert!(
             message.contains("x.txt") && message.contains(".txt"),
             "{message}"
+        );
+    }
+
+    #[test]
+    fn a_directory_is_named_as_one() {
+        let dir = std::env::temp_dir();
+        let message = FileKind::from_path(&dir).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            format!(
+                "{}: is a directory; expected a file (.star, .mrc/.mrcs/.map or .parquet)",
+                dir.display()
+            )
         );
     }
 }

@@ -295,16 +295,21 @@ fn truncated_extended_header() {
 }
 
 #[test]
-fn longer_file_is_accepted_and_reported() {
-    let mut bytes = Raw::new([2, 1, 1], 2, Endian::Little).file(&words(
-        Mode::Float32,
-        Endian::Little,
-        &[1.0, 2.0],
-    ));
-    bytes.extend_from_slice(&[0; 12]);
-    let file = open(bytes).unwrap();
-    assert_eq!(file.trailing_bytes(), 12);
-    assert_eq!(file.read_all().unwrap(), [1.0, 2.0]);
+fn longer_file_than_the_header_says_is_refused() {
+    // The header says 40³ float32 voxels; the file holds 48³ (issue 13: read silently before).
+    let bytes = Raw::new([40, 40, 40], 2, Endian::Little).file(&vec![0u8; 4 * 48 * 48 * 48]);
+    let err = error(bytes);
+    assert!(
+        err.starts_with("particles.mrcs: longer than its header says")
+            && err.contains("40 × 40 × 40 voxels")
+            && err.contains(&format!("{} bytes in all", 1024 + 4 * 40 * 40 * 40))
+            && err.contains(&format!("has {} bytes", 1024 + 4 * 48 * 48 * 48))
+            && err.contains(&format!("({} extra)", 4 * (48 * 48 * 48 - 40 * 40 * 40))),
+        "{err}"
+    );
+    let mut one_extra = Raw::new([2, 1, 1], 2, Endian::Little).file(&[0; 8]);
+    one_extra.push(0);
+    assert!(error(one_extra).contains("(1 extra)"));
 }
 
 #[test]

@@ -144,14 +144,14 @@ fn unknown_labels_are_kept_as_text() {
 
 #[test]
 fn numbers_in_all_their_spellings() {
-    let text = "data_\nloop_\n_rlnDefocusU\n_rlnClassNumber\n1.5e3 1.000000\nnan 2\n\
+    let text = "data_\nloop_\n_rlnLogLikeliContribution\n_rlnClassNumber\n1.5e3 1.000000\nnan 2\n\
                 -inf +3\n.5 4e0\n";
     let star = parse(text).unwrap();
     let table = star.blocks[0].table.as_ref().unwrap();
-    let defocus = table.floats("rlnDefocusU").unwrap();
-    assert_eq!(defocus[0], 1500.0);
-    assert!(defocus[1].is_nan());
-    assert_eq!((defocus[2], defocus[3]), (f64::NEG_INFINITY, 0.5));
+    let values = table.floats("rlnLogLikeliContribution").unwrap();
+    assert_eq!(values[0], 1500.0);
+    assert!(values[1].is_nan());
+    assert_eq!((values[2], values[3]), (f64::NEG_INFINITY, 0.5));
     assert_eq!(table.ints("rlnClassNumber"), Some(&[1, 2, 3, 4][..]));
 }
 

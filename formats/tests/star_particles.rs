@@ -63,8 +63,12 @@ fn relion31_missing_pieces_are_errors() {
         "{OPTICS}data_micrographs\nloop_\n_rlnMicrographName\nm.mrc\n"
     ));
     assert!(
-        message.contains("no data_particles block (the file has data_micrographs)"),
+        message.contains("no data_particles block (the file has data_optics, data_micrographs)"),
         "{message}"
+    );
+    assert_eq!(
+        error(OPTICS),
+        format!("{PATH}: no data_particles block (the file has data_optics)")
     );
     let message = error(&format!("{OPTICS}data_particles\n_rlnNrClasses 1\n"));
     assert!(
@@ -77,6 +81,23 @@ fn relion31_missing_pieces_are_errors() {
     assert!(
         message.contains("block data_particles lacks the column(s) rlnOpticsGroup"),
         "{message}"
+    );
+}
+
+#[test]
+fn nan_pose_is_refused_at_its_line() {
+    let text = format!(
+        "{OPTICS}data_particles\nloop_\n_rlnImageName\n_rlnOpticsGroup\n_rlnAngleRot\n\
+         1@a.mrcs 1 10.5\n2@a.mrcs 1 nan\n"
+    );
+    let star = StarFile::parse(&text, Path::new(PATH))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        star,
+        format!(
+            "{PATH}: line 14, rlnAngleRot: expected a finite real number (degrees), found `nan`"
+        )
     );
 }
 

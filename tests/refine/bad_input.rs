@@ -171,7 +171,11 @@ fn bad_inputs_are_refused_before_any_iteration() {
     let err = job.refused(&job.args(p, &nan_ref, &[]));
     assert_mentions(
         &err,
-        &["ref_nan.mrc", "1 non-finite voxels", "expected finite"],
+        &[
+            "ref_nan.mrc",
+            "voxel (x, y, z) = (4, 2, 0) (0-based) holds NaN",
+            "expected finite",
+        ],
     );
 
     // An empty half set.
@@ -213,7 +217,11 @@ fn bad_inputs_are_refused_before_any_iteration() {
     let err = job.refused(&job.args(p, r, &["--solvent_mask", mask.to_str().unwrap()]));
     assert_mentions(
         &err,
-        &["mask_nan.mrc", "non-finite", "expected values in [0, 1]"],
+        &[
+            "mask_nan.mrc",
+            "voxel (x, y, z) = (0, 0, 24) (0-based) holds NaN",
+            "expected finite",
+        ],
     );
 
     // --solvent_correct_fsc without a mask.

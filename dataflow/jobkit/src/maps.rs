@@ -77,8 +77,9 @@ pub fn read_grids(path: &Path, angpix: Option<f64>) -> anyhow::Result<Grids> {
     }
     let images = (0..mrc.image_count())
         .map(|i| {
-            Image::from_vec(nx, pixel, mrc.read_image(i)?)
-                .with_context(|| format!("{shown}: image {}", i + 1))
+            let data = mrc.read_image(i)?;
+            refuse_non_finite(path, &data, [nx, ny], i)?;
+            Image::from_vec(nx, pixel, data).with_context(|| format!("{shown}: image {}", i + 1))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     if is_stack_path(path) {
@@ -138,7 +139,29 @@ pub fn volume_from_mrc(mrc: &MrcFile, angpix: Option<f64>) -> anyhow::Result<Vol
         );
     }
     let data = mrc.read_all()?;
+    refuse_non_finite(mrc.path(), &data, [nx, ny], 0)?;
     Volume::from_vec(nx, voxel, data).with_context(|| format!("{path}: cannot use the map"))
+}
+
+/// An error naming `path` and the first NaN or infinite value of `data` (voxels X fastest, then
+/// Y, then Z, in sections of `nx × ny`; section 0 of `data` is section `first_section` of the
+/// file), so that a damaged input is reported as such and not as a failure to write an output.
+fn refuse_non_finite(
+    path: &Path,
+    data: &[f32],
+    [nx, ny]: [usize; 2],
+    first_section: usize,
+) -> anyhow::Result<()> {
+    let Some(at) = data.iter().position(|v| !v.is_finite()) else {
+        return Ok(());
+    };
+    let (x, y, z) = (at % nx, at / nx % ny, first_section + at / (nx * ny));
+    bail!(
+        "{}: voxel (x, y, z) = ({x}, {y}, {z}) (0-based) holds {}; expected finite densities \
+         (the input file is damaged)",
+        path.display(),
+        data[at]
+    )
 }
 
 /// The header's voxel size in Å as the decimal it was meant to be: the float32 value (cell
@@ -155,4 +178,52 @@ pub const PIXEL_SIZE_TOLERANCE: f64 = 1e-3;
 /// Whether two pixel sizes (Å) agree within [`PIXEL_SIZE_TOLERANCE`].
 pub fn same_pixel_size(a: f64, b: f64) -> bool {
     (a - b).abs() <= PIXEL_SIZE_TOLERANCE * a.abs().max(b.abs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// A `[n, n, nz]` float32 MRC file of ones with `value` at voxel `at` (X fastest).
+    fn file_with(dir: &Path, name: &str, n: usize, nz: usize, at: usize, value: f32) -> PathBuf {
+        let path = dir.join(name);
+        write_volume(
+            &path,
+            &vec![1.0; n * n * nz],
+            [n, n, nz],
+            2.0,
+            WriteMode::Float32,
+        )
+        .unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let offset = 1024 + 4 * at;
+        bytes[offset..offset + 4].copy_from_slice(&value.to_le_bytes());
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn nan_in_an_input_map_names_the_file_and_voxel() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = 1 + 4 * 2 + 16 * 3;
+        let map = file_with(dir.path(), "ref.mrc", 4, 4, at, f32::NAN);
+        let message = read_map(&map, None).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            format!(
+                "{}: voxel (x, y, z) = (1, 2, 3) (0-based) holds NaN; expected finite densities \
+                 (the input file is damaged)",
+                map.display()
+            )
+        );
+        let stack = file_with(dir.path(), "s.mrcs", 4, 3, 16 * 2 + 5, f32::INFINITY);
+        let message = read_grids(&stack, None).unwrap_err().to_string();
+        assert!(
+            message.contains("s.mrcs: voxel (x, y, z) = (1, 1, 2) (0-based) holds inf"),
+            "{message}"
+        );
+        let clean = file_with(dir.path(), "ok.mrc", 4, 4, 0, 1.0);
+        assert_eq!(read_map(&clean, None).unwrap().n(), 4);
+    }
 }

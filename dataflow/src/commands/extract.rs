@@ -44,10 +44,10 @@ pub struct ExtractArgs {
     #[arg(long = "extract_size", value_name = "px")]
     pub extract_size: usize,
     /// Re-scale the particles to this size, px (−1: no rescaling).
-    #[arg(long = "scale", value_name = "px", default_value_t = -1, allow_negative_numbers = true)]
+    #[arg(long = "scale", value_name = "px", default_value_t = -1)]
     pub scale: i64,
     /// Re-window the particles to this size, px (−1: no re-windowing).
-    #[arg(long = "window", value_name = "px", default_value_t = -1, allow_negative_numbers = true)]
+    #[arg(long = "window", value_name = "px", default_value_t = -1)]
     pub window: i64,
     /// Normalise the background to mean 0 and stddev 1.
     #[arg(long = "norm")]
@@ -56,32 +56,22 @@ pub struct ExtractArgs {
     #[arg(long = "no_ramp")]
     pub no_ramp: bool,
     /// Radius of the background circle, px of the final box (needed with --norm).
-    #[arg(long = "bg_radius", value_name = "px", default_value_t = -1.0, allow_negative_numbers = true)]
+    #[arg(long = "bg_radius", value_name = "px", default_value_t = -1.0)]
     pub bg_radius: f64,
     /// Sigma above which white dust is removed (negative: no removal).
-    #[arg(long = "white_dust", value_name = "σ", default_value_t = -1.0, allow_negative_numbers = true)]
+    #[arg(long = "white_dust", value_name = "σ", default_value_t = -1.0)]
     pub white_dust: f64,
     /// Sigma above which black dust is removed (negative: no removal).
-    #[arg(long = "black_dust", value_name = "σ", default_value_t = -1.0, allow_negative_numbers = true)]
+    #[arg(long = "black_dust", value_name = "σ", default_value_t = -1.0)]
     pub black_dust: f64,
     /// Invert the contrast of the particles.
     #[arg(long = "invert_contrast")]
     pub invert_contrast: bool,
     /// Added to every X coordinate, px.
-    #[arg(
-        long = "extract_bias_x",
-        value_name = "px",
-        default_value_t = 0,
-        allow_negative_numbers = true
-    )]
+    #[arg(long = "extract_bias_x", value_name = "px", default_value_t = 0)]
     pub extract_bias_x: i64,
     /// Added to every Y coordinate, px.
-    #[arg(
-        long = "extract_bias_y",
-        value_name = "px",
-        default_value_t = 0,
-        allow_negative_numbers = true
-    )]
+    #[arg(long = "extract_bias_y", value_name = "px", default_value_t = 0)]
     pub extract_bias_y: i64,
     /// Only extract micrographs whose _extract.star does not exist yet.
     #[arg(long = "only_do_unfinished")]

@@ -36,7 +36,7 @@ pub struct ImageArgs {
     #[arg(long = "filter_edge_width", default_value_t = 2.0)]
     pub filter_edge_width: f64,
     /// Apply this B-factor in Å²: amplitudes × exp(−B·s²/4); negative sharpens.
-    #[arg(long, value_name = "Å²", allow_negative_numbers = true)]
+    #[arg(long, value_name = "Å²")]
     pub bfactor: Option<f64>,
     /// Print mean, standard deviation, minimum and maximum of the input (per image of a stack).
     #[arg(long)]

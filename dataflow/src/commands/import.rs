@@ -64,20 +64,10 @@ pub struct ImportArgs {
     #[arg(long = "Q0", default_value_t = 0.1)]
     pub q0: f64,
     /// Beam tilt in X, in mrad.
-    #[arg(
-        long = "beamtilt_x",
-        value_name = "mrad",
-        default_value_t = 0.0,
-        allow_negative_numbers = true
-    )]
+    #[arg(long = "beamtilt_x", value_name = "mrad", default_value_t = 0.0)]
     pub beamtilt_x: f64,
     /// Beam tilt in Y, in mrad.
-    #[arg(
-        long = "beamtilt_y",
-        value_name = "mrad",
-        default_value_t = 0.0,
-        allow_negative_numbers = true
-    )]
+    #[arg(long = "beamtilt_y", value_name = "mrad", default_value_t = 0.0)]
     pub beamtilt_y: f64,
 }
 

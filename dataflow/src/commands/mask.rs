@@ -16,18 +16,10 @@ pub struct MaskArgs {
     #[arg(long = "o", visible_alias = "output", value_name = "FILE.mrc")]
     pub output: PathBuf,
     /// Threshold of the initial binary mask (map units).
-    #[arg(
-        long = "ini_threshold",
-        default_value_t = 0.01,
-        allow_negative_numbers = true
-    )]
+    #[arg(long = "ini_threshold", default_value_t = 0.01)]
     pub ini_threshold: f64,
     /// Grow the binary mask by this many pixels (negative: shrink).
-    #[arg(
-        long = "extend_inimask",
-        default_value_t = 0.0,
-        allow_negative_numbers = true
-    )]
+    #[arg(long = "extend_inimask", default_value_t = 0.0)]
     pub extend_inimask: f64,
     /// Width in pixels of the raised-cosine soft edge added outside the binary mask.
     #[arg(long = "width_soft_edge", default_value_t = 0.0)]

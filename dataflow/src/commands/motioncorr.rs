@@ -20,7 +20,7 @@ pub struct MotionCorrArgs {
     #[arg(long = "first_frame_sum", default_value_t = 1)]
     pub first_frame_sum: usize,
     /// Last movie frame used in the output sum (0 or negative: all).
-    #[arg(long = "last_frame_sum", default_value_t = -1, allow_negative_numbers = true)]
+    #[arg(long = "last_frame_sum", default_value_t = -1)]
     pub last_frame_sum: i64,
     /// Binning factor (can be non-integer).
     #[arg(long = "bin_factor", default_value_t = 1.0)]
@@ -53,10 +53,10 @@ pub struct MotionCorrArgs {
     #[arg(long = "dose_weighting")]
     pub dose_weighting: bool,
     /// Pixel size in Å (≤ 0: the optics table's rlnMicrographOriginalPixelSize).
-    #[arg(long, value_name = "Å", default_value_t = -1.0, allow_negative_numbers = true)]
+    #[arg(long, value_name = "Å", default_value_t = -1.0)]
     pub angpix: f64,
     /// Voltage in kV for dose weighting (≤ 0: the optics table's rlnVoltage).
-    #[arg(long, value_name = "kV", default_value_t = -1.0, allow_negative_numbers = true)]
+    #[arg(long, value_name = "kV", default_value_t = -1.0)]
     pub voltage: f64,
     /// Electron dose per frame in e/Å².
     #[arg(long = "dose_per_frame", value_name = "e/Å²", default_value_t = 1.0)]

@@ -39,7 +39,7 @@ pub struct PostprocessArgs {
     )]
     pub output: PathBuf,
     /// Pixel size in Å (default, or ≤ 0: the half maps' header value).
-    #[arg(long, value_name = "Å", allow_hyphen_values = true)]
+    #[arg(long, value_name = "Å")]
     pub angpix: Option<f64>,
     /// Detector MTF as a STAR file (rlnResolutionInversePixel, rlnMtfValue) to divide out.
     #[arg(long, value_name = "FILE.star")]
@@ -57,19 +57,14 @@ pub struct PostprocessArgs {
     #[arg(long = "autob_highres", value_name = "Å", default_value_t = 0.0)]
     pub autob_highres: f64,
     /// Use this B-factor (Å², e.g. -100 to sharpen; 0: none) instead of fitting one.
-    #[arg(long = "adhoc_bfac", value_name = "Å²", allow_hyphen_values = true)]
+    #[arg(long = "adhoc_bfac", value_name = "Å²")]
     pub adhoc_bfac: Option<f64>,
     /// Do not weight shells by √(2·FSC/(1 + FSC)) (then consider --low_pass).
     #[arg(long = "skip_fsc_weighting")]
     pub skip_fsc_weighting: bool,
     /// Low-pass the final map at this resolution, Å (0: no low-pass; negative: at the final
     /// resolution).
-    #[arg(
-        long = "low_pass",
-        value_name = "Å",
-        default_value_t = 0.0,
-        allow_hyphen_values = true
-    )]
+    #[arg(long = "low_pass", value_name = "Å", default_value_t = 0.0)]
     pub low_pass: f64,
     /// Width of the low-pass filter's raised-cosine edge, in Fourier shells.
     #[arg(

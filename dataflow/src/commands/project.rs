@@ -27,44 +27,19 @@ pub struct ProjectArgs {
     #[arg(long, value_name = "Å")]
     pub angpix: Option<f64>,
     /// First Euler angle in degrees (single projection).
-    #[arg(
-        long,
-        default_value_t = 0.0,
-        conflicts_with = "ang",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 0.0, conflicts_with = "ang")]
     pub rot: f64,
     /// Second Euler angle in degrees (single projection).
-    #[arg(
-        long,
-        default_value_t = 0.0,
-        conflicts_with = "ang",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 0.0, conflicts_with = "ang")]
     pub tilt: f64,
     /// Third Euler angle in degrees (single projection).
-    #[arg(
-        long,
-        default_value_t = 0.0,
-        conflicts_with = "ang",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 0.0, conflicts_with = "ang")]
     pub psi: f64,
     /// Origin X in pixels (single projection): the image shows the projection moved by −origin.
-    #[arg(
-        long,
-        default_value_t = 0.0,
-        conflicts_with = "ang",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 0.0, conflicts_with = "ang")]
     pub xoff: f64,
     /// Origin Y in pixels (single projection).
-    #[arg(
-        long,
-        default_value_t = 0.0,
-        conflicts_with = "ang",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, default_value_t = 0.0, conflicts_with = "ang")]
     pub yoff: f64,
     /// Worker threads (default: all cores).
     #[arg(long = "j", visible_alias = "threads", value_name = "N", value_parser = cryoflux_jobkit::threads::worker_threads)]

@@ -76,22 +76,12 @@ pub struct SimulateArgs {
     /// Per-micrograph signal scale s_m = exp(X·z), z ~ N(0,1): the noise-free signal of every
     /// particle of micrograph m is multiplied by s_m (noise unchanged); truth.star gets
     /// rlnGroupScaleCorrection. 0 (default): off. At most 2.
-    #[arg(
-        long = "scale_spread",
-        allow_negative_numbers = true,
-        value_name = "X",
-        default_value_t = 0.0
-    )]
+    #[arg(long = "scale_spread", value_name = "X", default_value_t = 0.0)]
     pub scale_spread: f64,
     /// Per-particle normalisation error f_i = exp(Y·z), z ~ N(0,1): the whole image (signal and
     /// noise) is multiplied by f_i; truth.star gets rlnNormCorrection. 0 (default): off. At
     /// most 2.
-    #[arg(
-        long = "norm_spread",
-        allow_negative_numbers = true,
-        value_name = "Y",
-        default_value_t = 0.0
-    )]
+    #[arg(long = "norm_spread", value_name = "Y", default_value_t = 0.0)]
     pub norm_spread: f64,
     /// Worker threads (default: all cores); the output does not depend on it.
     #[arg(long = "j", visible_alias = "threads", value_name = "N", value_parser = cryoflux_jobkit::threads::worker_threads)]

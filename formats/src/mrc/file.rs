@@ -5,8 +5,9 @@
 //! file stores them in (`MAPC/MAPR/MAPS` other than 1,2,3 are reordered on read). Image indices
 //! are 0-based here; RELION's `N@stack.mrcs` is 1-based.
 //!
-//! A file longer than its header says is accepted: the extra bytes are ignored and reported by
-//! [`MrcFile::trailing_bytes`] so a caller can warn. A shorter one is an error.
+//! The file's length must equal what its header describes (main header, extended header and
+//! NX × NY × NZ voxels): a shorter file is truncated, and a longer one means the header's sizes
+//! are not the data's (read anyway, the map would come out scrambled). Both are errors.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -31,7 +32,6 @@ pub struct MrcFile {
     dims: [usize; 3],
     /// Distance in the file, in voxels, between neighbours along X, Y, Z.
     strides: [usize; 3],
-    trailing_bytes: u64,
 }
 
 /// The file's bytes: mapped from disk, or owned (in-memory parsing, tiny files).
@@ -81,18 +81,25 @@ impl MrcFile {
         let data_len = expected_data_len(&header, path)?;
         let expected = data_offset as u64 + data_len;
         let actual = bytes.len() as u64;
-        if actual < expected {
+        if actual != expected {
             let [nx, ny, nz] = header.size;
+            let (what, difference) = if actual < expected {
+                ("truncated", format!("{} missing", expected - actual))
+            } else {
+                (
+                    "longer than its header says (the header's sizes are not the data's)",
+                    format!("{} extra", actual - expected),
+                )
+            };
             return Err(Error::binary(
                 path,
                 format!(
-                    "truncated: the header describes {nx} × {ny} × {nz} voxels of {} ({} bytes \
+                    "{what}: the header describes {nx} × {ny} × {nz} voxels of {} ({} bytes \
                      each) after {HEADER_LEN} + {} header bytes, {expected} bytes in all, but the \
-                     file has {actual} bytes ({} missing)",
+                     file has {actual} bytes ({difference})",
                     header.mode,
                     header.mode.bytes_per_voxel(),
                     header.nsymbt,
-                    expected - actual
                 ),
             ));
         }
@@ -116,7 +123,6 @@ impl MrcFile {
             data_offset,
             dims,
             strides,
-            trailing_bytes: actual - expected,
             header,
         })
     }
@@ -155,11 +161,6 @@ impl MrcFile {
     /// Pixels in one image: X extent × Y extent.
     pub fn image_len(&self) -> usize {
         self.dims[0] * self.dims[1]
-    }
-
-    /// Bytes after the data block that the header does not account for (0 in a tidy file).
-    pub fn trailing_bytes(&self) -> u64 {
-        self.trailing_bytes
     }
 
     /// Image `index` (0-based), X fastest.

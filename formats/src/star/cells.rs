@@ -3,7 +3,7 @@
 //! into `f64`/`i64` vectors without an intermediate `String`.
 
 use super::document::{ColumnData, Value};
-use super::labels::{ValueKind, kind_of};
+use super::labels::{ValueKind, kind_of, lookup, must_be_finite};
 use super::number::{parse_f64, parse_i64};
 
 /// A cell whose text is not a value of the label's kind; says what was expected.
@@ -11,16 +11,37 @@ use super::number::{parse_f64, parse_i64};
 pub struct WrongKind {
     /// The kind the label requires.
     pub expected: ValueKind,
+    /// The label's unit when it must be a finite number (see
+    /// [`super::labels::FINITE_LABELS`]) and the cell was NaN or infinite.
+    pub not_finite: Option<&'static str>,
 }
 
 impl WrongKind {
+    /// A cell that does not parse as `expected`.
+    fn kind(expected: ValueKind) -> Self {
+        WrongKind {
+            expected,
+            not_finite: None,
+        }
+    }
+
+    /// A NaN or infinite cell of a label that must be finite.
+    fn not_finite(label: &str) -> Self {
+        WrongKind {
+            expected: ValueKind::Float,
+            not_finite: Some(lookup(label).map_or("", |info| info.unit)),
+        }
+    }
+
     /// A message naming the offending text and the expected kind, e.g.
     /// ``expected a real number, found `abc` ``.
     pub fn message(&self, found: &str) -> String {
-        let expected = match self.expected {
-            ValueKind::Float => "a real number",
-            ValueKind::Int => "an integer",
-            ValueKind::Text => "text",
+        let expected = match (self.expected, self.not_finite) {
+            (_, Some("")) => "a finite real number".to_owned(),
+            (_, Some(unit)) => format!("a finite real number ({unit})"),
+            (ValueKind::Float, None) => "a real number".to_owned(),
+            (ValueKind::Int, None) => "an integer".to_owned(),
+            (ValueKind::Text, None) => "text".to_owned(),
         };
         format!("expected {expected}, found `{}`", abbreviate(found))
     }
@@ -38,35 +59,47 @@ pub fn abbreviate(text: &str) -> String {
 /// Parse one key–value item's value according to its label's kind.
 pub fn parse_value(label: &str, text: &str) -> Result<Value, WrongKind> {
     let expected = kind_of(label);
-    match expected {
+    let value = match expected {
         ValueKind::Float => parse_f64(text).map(Value::Float),
         ValueKind::Int => parse_i64(text).map(Value::Int),
         ValueKind::Text => Some(Value::Text(text.to_owned())),
     }
-    .ok_or(WrongKind { expected })
+    .ok_or(WrongKind::kind(expected))?;
+    match value {
+        Value::Float(v) if !v.is_finite() && must_be_finite(label) => {
+            Err(WrongKind::not_finite(label))
+        }
+        value => Ok(value),
+    }
 }
 
-/// A loop column being filled row by row.
+/// A loop column being filled row by row, with its label when its values must be finite
+/// ([`must_be_finite`]).
 #[derive(Debug)]
-pub struct ColumnBuilder(ColumnData);
+pub struct ColumnBuilder(ColumnData, Option<&'static str>);
 
 impl ColumnBuilder {
     /// An empty column typed for `label`.
     pub fn for_label(label: &str) -> Self {
-        ColumnBuilder(match kind_of(label) {
+        let data = match kind_of(label) {
             ValueKind::Float => ColumnData::Float(Vec::new()),
             ValueKind::Int => ColumnData::Int(Vec::new()),
             ValueKind::Text => ColumnData::Text(Vec::new()),
-        })
+        };
+        let finite = lookup(label)
+            .filter(|info| must_be_finite(info.name))
+            .map(|info| info.name);
+        ColumnBuilder(data, finite)
     }
 
     /// An empty column of the same type.
     pub fn empty_like(&self) -> Self {
-        ColumnBuilder(match &self.0 {
+        let data = match &self.0 {
             ColumnData::Float(_) => ColumnData::Float(Vec::new()),
             ColumnData::Int(_) => ColumnData::Int(Vec::new()),
             ColumnData::Text(_) => ColumnData::Text(Vec::new()),
-        })
+        };
+        ColumnBuilder(data, self.1)
     }
 
     /// Make room for `rows` more cells.
@@ -91,21 +124,16 @@ impl ColumnBuilder {
     /// Append the cell written as `text`.
     pub fn push(&mut self, text: &str) -> Result<(), WrongKind> {
         match &mut self.0 {
-            ColumnData::Float(cells) => match parse_f64(text) {
-                Some(value) => cells.push(value),
-                None => {
-                    return Err(WrongKind {
-                        expected: ValueKind::Float,
-                    });
+            ColumnData::Float(cells) => match (parse_f64(text), self.1) {
+                (Some(value), Some(label)) if !value.is_finite() => {
+                    return Err(WrongKind::not_finite(label));
                 }
+                (Some(value), _) => cells.push(value),
+                (None, _) => return Err(WrongKind::kind(ValueKind::Float)),
             },
             ColumnData::Int(cells) => match parse_i64(text) {
                 Some(value) => cells.push(value),
-                None => {
-                    return Err(WrongKind {
-                        expected: ValueKind::Int,
-                    });
-                }
+                None => return Err(WrongKind::kind(ValueKind::Int)),
             },
             ColumnData::Text(cells) => cells.push(text.to_owned()),
         }
@@ -137,31 +165,51 @@ mod tests {
 
     #[test]
     fn columns_are_typed_by_label() {
-        let mut defocus = ColumnBuilder::for_label("rlnDefocusU");
-        defocus.push("15000.5").unwrap();
-        defocus.push("nan").unwrap();
+        let mut resolution = ColumnBuilder::for_label("rlnAngstromResolution");
+        resolution.push("15000.5").unwrap();
+        resolution.push("nan").unwrap();
         assert_eq!(
-            defocus.push("abc"),
-            Err(WrongKind {
-                expected: ValueKind::Float
-            })
+            resolution.push("abc"),
+            Err(WrongKind::kind(ValueKind::Float))
         );
-        match defocus.finish() {
+        match resolution.finish() {
             ColumnData::Float(cells) => assert_eq!((cells.len(), cells[0]), (2, 15000.5)),
             other => panic!("expected floats, got {other:?}"),
         }
         let mut group = ColumnBuilder::for_label("rlnOpticsGroup");
         group.push("2.000000").unwrap();
-        assert_eq!(
-            group.push("1.5"),
-            Err(WrongKind {
-                expected: ValueKind::Int
-            })
-        );
+        assert_eq!(group.push("1.5"), Err(WrongKind::kind(ValueKind::Int)));
         assert_eq!(group.finish(), ColumnData::Int(vec![2]));
         let mut unknown = ColumnBuilder::for_label("wrpPickingScore");
         unknown.push("0.5").unwrap();
         assert_eq!(unknown.finish(), ColumnData::Text(vec!["0.5".into()]));
+    }
+
+    #[test]
+    fn geometry_labels_refuse_nan_and_infinity() {
+        let mut rot = ColumnBuilder::for_label("rlnAngleRot");
+        rot.push("12.5").unwrap();
+        for bad in ["nan", "NaN", "inf", "-inf"] {
+            let error = rot.push(bad).unwrap_err();
+            assert_eq!(
+                error.message(bad),
+                format!("expected a finite real number (degrees), found `{bad}`")
+            );
+        }
+        assert_eq!(
+            rot.empty_like().push("nan"),
+            Err(WrongKind::not_finite("rlnAngleRot"))
+        );
+        assert_eq!(rot.finish(), ColumnData::Float(vec![12.5]));
+        let error = parse_value("rlnVoltage", "nan").unwrap_err();
+        assert_eq!(
+            error.message("nan"),
+            "expected a finite real number (kV), found `nan`"
+        );
+        assert_eq!(
+            parse_value("rlnFinalResolution", "inf"),
+            Ok(Value::Float(f64::INFINITY))
+        );
     }
 
     #[test]

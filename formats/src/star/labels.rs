@@ -43,6 +43,42 @@ pub fn kind_of(name: &str) -> ValueKind {
     lookup(name).map_or(ValueKind::Text, |info| info.kind)
 }
 
+/// Labels of a particle's geometry and imaging (Euler angles, origins, coordinates, CTF and
+/// optics constants), sorted: a NaN or infinite value in one of them is always a broken input,
+/// so readers refuse it where it is written (file, line or row, label) instead of letting it
+/// surface later as a NaN in some output.
+pub const FINITE_LABELS: &[&str] = &[
+    "rlnAmplitudeContrast",
+    "rlnAnglePsi",
+    "rlnAngleRot",
+    "rlnAngleTilt",
+    "rlnCoordinateX",
+    "rlnCoordinateY",
+    "rlnCoordinateZ",
+    "rlnCtfBfactor",
+    "rlnCtfScalefactor",
+    "rlnDefocusAngle",
+    "rlnDefocusU",
+    "rlnDefocusV",
+    "rlnDetectorPixelSize",
+    "rlnImagePixelSize",
+    "rlnMagnification",
+    "rlnOriginX",
+    "rlnOriginXAngst",
+    "rlnOriginY",
+    "rlnOriginYAngst",
+    "rlnOriginZ",
+    "rlnOriginZAngst",
+    "rlnPhaseShift",
+    "rlnSphericalAberration",
+    "rlnVoltage",
+];
+
+/// Whether `name` is one of the [`FINITE_LABELS`], whose values must be finite numbers.
+pub fn must_be_finite(name: &str) -> bool {
+    FINITE_LABELS.binary_search(&name).is_ok()
+}
+
 const fn float(name: &'static str, unit: &'static str, meaning: &'static str) -> LabelInfo {
     LabelInfo {
         name,
@@ -1088,6 +1124,18 @@ mod tests {
         assert_eq!(kind_of("rlnOpticsGroup"), ValueKind::Int);
         assert_eq!(kind_of("rlnCtfDataAreCtfPremultiplied"), ValueKind::Int);
         assert_eq!(kind_of("rlnOddZernike"), ValueKind::Text);
+    }
+
+    #[test]
+    fn finite_labels_are_sorted_registered_floats() {
+        for pair in FINITE_LABELS.windows(2) {
+            assert!(pair[0] < pair[1], "{} before {}", pair[0], pair[1]);
+        }
+        for name in FINITE_LABELS {
+            assert_eq!(kind_of(name), ValueKind::Float, "{name}");
+            assert!(must_be_finite(name));
+        }
+        assert!(!must_be_finite("rlnFinalResolution"));
     }
 
     #[test]

@@ -53,8 +53,9 @@ impl ParticleStar {
             let table = take_v30_table(star, path)?;
             return upgrade_v30(table, path, None);
         }
-        let optics = take_table(&mut star, OPTICS_BLOCK, path)?;
+        // Particles first: the message for a missing block lists the blocks still there.
         let particles = take_table(&mut star, PARTICLES_BLOCK, path)?;
+        let optics = take_table(&mut star, OPTICS_BLOCK, path)?;
         let particle_star = ParticleStar {
             optics,
             particles,

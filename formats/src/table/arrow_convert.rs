@@ -43,7 +43,11 @@ pub fn table_to_record_batch(table: &Table) -> RecordBatch {
 
 /// STAR table from an Arrow batch. Floating-point columns become float columns, integer
 /// columns integer columns, and string columns text; `path` names the source in errors.
-/// Nulls and other Arrow types are rejected with the column's name.
+/// Nulls and other Arrow types are rejected with the column's name. A column whose label is in
+/// the registry must hold that label's kind, as it would in a STAR file (integers widen to
+/// reals, integral reals narrow to integers); anything else is an error naming the column's
+/// Arrow type and the kind expected, and a NaN or infinite value of a label that must be finite
+/// ([`labels::FINITE_LABELS`]) is an error naming its row.
 pub fn record_batch_to_table(batch: &RecordBatch, path: &Path) -> Result<Table> {
     let mut table = Table::with_rows(batch.num_rows());
     for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
@@ -66,6 +70,7 @@ pub fn record_batch_to_table(batch: &RecordBatch, path: &Path) -> Result<Table> 
                 ),
             )
         })?;
+        let data = as_registered_kind(label, data, field.data_type(), path)?;
         if table.column(label).is_some() {
             return Err(Error::table(path, format!("column {label} appears twice")));
         }
@@ -75,6 +80,69 @@ pub fn record_batch_to_table(batch: &RecordBatch, path: &Path) -> Result<Table> 
         });
     }
     Ok(table)
+}
+
+/// `data` (column `label`, read from Arrow type `arrow_type`) as the kind the label registry
+/// gives `label`; unregistered labels keep whatever kind they have.
+fn as_registered_kind(
+    label: &str,
+    data: ColumnData,
+    arrow_type: &DataType,
+    path: &Path,
+) -> Result<ColumnData> {
+    let Some(info) = labels::lookup(label) else {
+        return Ok(data);
+    };
+    let unit = if info.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", info.unit)
+    };
+    let wrong = |expected: &str| {
+        Error::table(
+            path,
+            format!(
+                "column {label} has Arrow type {arrow_type}; expected {expected}{unit}, as \
+                 {label} holds in RELION"
+            ),
+        )
+    };
+    let data = match (info.kind, data) {
+        (labels::ValueKind::Float, ColumnData::Int(values)) => {
+            ColumnData::Float(values.iter().map(|&v| v as f64).collect())
+        }
+        (labels::ValueKind::Int, ColumnData::Float(values)) => {
+            let integral = values.iter().all(|v| v.fract() == 0.0 && v.abs() < 9.2e18);
+            if !integral {
+                return Err(wrong("integers"));
+            }
+            ColumnData::Int(values.iter().map(|&v| v as i64).collect())
+        }
+        (labels::ValueKind::Float, data @ ColumnData::Float(_))
+        | (labels::ValueKind::Int, data @ ColumnData::Int(_))
+        | (labels::ValueKind::Text, data @ ColumnData::Text(_)) => data,
+        (labels::ValueKind::Float, ColumnData::Text(_)) => {
+            return Err(wrong("a floating-point column"));
+        }
+        (labels::ValueKind::Int, ColumnData::Text(_)) => {
+            return Err(wrong("an integer column"));
+        }
+        (labels::ValueKind::Text, _) => return Err(wrong("a string column")),
+    };
+    if let ColumnData::Float(values) = &data
+        && labels::must_be_finite(label)
+        && let Some(row) = values.iter().position(|v| !v.is_finite())
+    {
+        return Err(Error::table(
+            path,
+            format!(
+                "column {label}, row {} (1-based): {}; expected a finite number{unit}",
+                row + 1,
+                values[row]
+            ),
+        ));
+    }
+    Ok(data)
 }
 
 /// Typed cells of one Arrow array, or `None` for types STAR cannot hold.
@@ -195,6 +263,62 @@ mod tests {
         let table = record_batch_to_table(&batch, Path::new("t")).unwrap();
         assert_eq!(table.floats("rlnAngleRot"), Some(&[1.5][..]));
         assert_eq!(table.ints("rlnRandomSubset"), Some(&[2][..]));
+    }
+
+    fn one_column(field: Field, array: ArrayRef) -> Result<Table> {
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(vec![field])), vec![array]).unwrap();
+        record_batch_to_table(&batch, Path::new("p.parquet"))
+    }
+
+    #[test]
+    fn wrong_type_of_a_known_label_names_both_types() {
+        let text = Arc::new(StringArray::from(vec!["12.5"]));
+        let message = one_column(Field::new("rlnAngleRot", DataType::Utf8, false), text)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "p.parquet: column rlnAngleRot has Arrow type Utf8; expected a floating-point column \
+             (degrees), as rlnAngleRot holds in RELION"
+        );
+        let halves = Arc::new(Float64Array::from(vec![1.0, 2.5]));
+        let message = one_column(
+            Field::new("rlnRandomSubset", DataType::Float64, false),
+            halves,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(message.contains("Float64; expected integers"), "{message}");
+        let numbers = Arc::new(Int64Array::from(vec![1]));
+        let message = one_column(Field::new("rlnImageName", DataType::Int64, false), numbers)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("Int64; expected a string column"),
+            "{message}"
+        );
+        let integral = Arc::new(Float64Array::from(vec![1.0, 2.0]));
+        let table = one_column(
+            Field::new("rlnRandomSubset", DataType::Float64, false),
+            integral,
+        );
+        assert_eq!(table.unwrap().ints("rlnRandomSubset"), Some(&[1, 2][..]));
+        let unknown = Arc::new(Int64Array::from(vec![7]));
+        let table = one_column(Field::new("wrpScore", DataType::Int64, false), unknown).unwrap();
+        assert_eq!(table.ints("wrpScore"), Some(&[7][..]));
+    }
+
+    #[test]
+    fn nan_in_a_geometry_column_names_its_row() {
+        let angles = Arc::new(Float64Array::from(vec![1.0, f64::NAN]));
+        let message = one_column(Field::new("rlnAngleTilt", DataType::Float64, false), angles)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "p.parquet: column rlnAngleTilt, row 2 (1-based): NaN; expected a finite number \
+             (degrees)"
+        );
     }
 
     #[test]

@@ -370,13 +370,6 @@ pub fn load_reference(
             path.display()
         );
     };
-    let non_finite = map.data().iter().filter(|v| !v.is_finite()).count();
-    if non_finite > 0 {
-        bail!(
-            "{}: reference has {non_finite} non-finite voxels (NaN or ∞); expected finite values",
-            path.display()
-        );
-    }
     if !(ini_high.is_finite() && ini_high > 0.0) {
         bail!("--ini_high {ini_high} Å; expected a positive resolution");
     }
@@ -449,14 +442,6 @@ pub fn load_solvent_mask(
             path.display(),
             mask.n(),
             mask.pixel_size(),
-            path.display()
-        );
-    }
-    let non_finite = mask.data().iter().filter(|m| !m.is_finite()).count();
-    if non_finite > 0 {
-        bail!(
-            "{}: solvent mask has {non_finite} non-finite voxels (NaN or ∞); expected values in \
-             [0, 1]",
             path.display()
         );
     }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use cryoflux_formats::FileKind;
 use cryoflux_formats::mrc::MrcFile;
 use cryoflux_formats::star::{ColumnData, StarFile, Value, labels};
@@ -12,7 +12,17 @@ use cryoflux_formats::table::read_parquet;
 /// standard output.
 pub fn describe(path: &Path) -> anyhow::Result<String> {
     Ok(match FileKind::from_path(path)? {
-        FileKind::Star => describe_star(&StarFile::read(path)?),
+        FileKind::Star => {
+            let star = StarFile::read(path)?;
+            if star.blocks.is_empty() {
+                bail!(
+                    "{}: no data_ block (the file is empty or holds only comments); expected a \
+                     STAR file with at least one data_ block",
+                    path.display()
+                );
+            }
+            describe_star(&star)
+        }
         FileKind::Parquet => describe_parquet(path)?,
         FileKind::Mrc => describe_mrc(&MrcFile::open(path)?)?,
     })
@@ -139,4 +149,33 @@ fn unit_suffix(label: &str) -> String {
         .filter(|info| !info.unit.is_empty())
         .map(|info| format!(", {}", info.unit))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_star_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty.star");
+        for text in ["", "# only a comment\n\n"] {
+            std::fs::write(&path, text).unwrap();
+            let message = describe(&path).unwrap_err().to_string();
+            assert_eq!(
+                message,
+                format!(
+                    "{}: no data_ block (the file is empty or holds only comments); expected a \
+                     STAR file with at least one data_ block",
+                    path.display()
+                )
+            );
+        }
+        std::fs::write(&path, "data_x\n_rlnNrClasses 1\n").unwrap();
+        assert!(
+            describe(&path)
+                .unwrap()
+                .starts_with("data_x: 1 key-value items")
+        );
+    }
 }
