@@ -645,7 +645,10 @@ mod batching {
             particle,
             size,
             metric: Metric::Diff2,
-            rotations: Rotations::Bank { bank: &bank, indices },
+            rotations: Rotations::Bank {
+                bank: &bank,
+                indices,
+            },
             translations_px: &translations,
             pairs: Pairs::All,
         };
@@ -671,8 +674,8 @@ mod batching {
         };
         let mut reference = vec![Vec::new(); particles];
         let mut scores = vec![Vec::new(); particles];
-        let evals = (particles * bank.len() * translations.len() * window.len_for(size).unwrap())
-            as f64;
+        let evals =
+            (particles * bank.len() * translations.len() * window.len_for(size).unwrap()) as f64;
         let chunks = [16, 64, 256];
         let (mut base, mut best) = (f64::INFINITY, [f64::INFINITY; 3]);
         // Interleaved, best of 3: the machine is shared.

@@ -147,27 +147,61 @@ impl FrameWeights {
     }
 }
 
-/// Multiplies an aligned frame's spectrum, frame `frame` (0-based) of `frames`, by its
-/// normalised dose weight w_f(q) / √(Σ_f' w_f'(q)²), so that the plain sum of the weighted
-/// frames is the dose-weighted sum ([`super::frames::sum_aligned`]): for sums that move each
-/// frame differently afterwards (a local motion model).
+/// The normalised frame weights at every frequency of one spectrum size, computed once for all
+/// frames (a weight is then a power of its ratio, not a critical exposure and exponentials).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightTable {
+    width: usize,
+    height: usize,
+    weights: Vec<FrameWeights>,
+}
+
+impl DoseWeighting {
+    /// The weights of `frames` frames at every value of the half array of a `width` × `height`
+    /// px frame's spectrum.
+    pub fn table(&self, width: usize, height: usize, frames: usize) -> WeightTable {
+        let columns = PlaneSpectrum::columns_for(width);
+        let weights = (0..columns * height)
+            .into_par_iter()
+            .map(|i| {
+                let fy = wrapped_to_logical(i / columns, height) as f64 / height as f64;
+                self.at((i % columns) as f64 / width as f64, fy, frames)
+            })
+            .collect();
+        WeightTable {
+            width,
+            height,
+            weights,
+        }
+    }
+}
+
+/// Multiplies an aligned frame's spectrum, frame `frame` (0-based), by its normalised dose
+/// weight w_f(q) / √(Σ_f' w_f'(q)²) from `table`, so that the plain sum of the weighted frames
+/// is the dose-weighted sum ([`super::frames::sum_aligned`]): for sums that move each frame
+/// differently afterwards (a local motion model). A table of another size is an error.
 pub fn dose_weight(
     spectrum: &mut PlaneSpectrum,
     frame: usize,
-    frames: usize,
-    weighting: &DoseWeighting,
-) {
-    let (width, height, columns) = (spectrum.width(), spectrum.height(), spectrum.columns());
+    table: &WeightTable,
+) -> Result<(), GridError> {
+    if (spectrum.width(), spectrum.height()) != (table.width, table.height) {
+        return Err(GridError::Mismatch {
+            what: "dose-weight table",
+            expected: format!(
+                "the frame size {} × {} px",
+                spectrum.width(),
+                spectrum.height()
+            ),
+            found: format!("{} × {} px", table.width, table.height),
+        });
+    }
     spectrum
         .data_mut()
-        .par_chunks_mut(columns)
-        .enumerate()
-        .for_each(|(row, values)| {
-            let fy = wrapped_to_logical(row, height) as f64 / height as f64;
-            for (kx, value) in values.iter_mut().enumerate() {
-                *value *= weighting.at(kx as f64 / width as f64, fy, frames).of(frame) as f32;
-            }
-        });
+        .par_iter_mut()
+        .zip(&table.weights)
+        .for_each(|(value, weights)| *value *= weights.of(frame) as f32);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -199,11 +233,14 @@ mod tests {
             .collect();
         let settings = DoseSettings::new(1.5, 0.5, 300.0).unwrap();
         let summed = weighted_sum(&frames, 1.2, &settings).unwrap();
-        let weighting = DoseWeighting::new(1.2, settings).unwrap();
+        let table = DoseWeighting::new(1.2, settings)
+            .unwrap()
+            .table(12, 10, frames.len());
         let mut each = frames.clone();
         for (f, frame) in each.iter_mut().enumerate() {
-            dose_weight(frame, f, frames.len(), &weighting);
+            dose_weight(frame, f, &table).unwrap();
         }
+        assert!(dose_weight(&mut PlaneSpectrum::zeros(12, 8), 0, &table).is_err());
         for (i, a) in summed.data().iter().enumerate() {
             let b: crate::grid::Complex32 = each.iter().map(|f| f.data()[i]).sum();
             assert!((a - b).norm() < 1e-5, "{a} vs {b}");

@@ -264,9 +264,10 @@ mod tests {
         .unwrap();
         let mut shifted = spectra.clone();
         apply_global_shifts(&mut shifted, &shifts).unwrap();
+        let table = dose.table(96, 80, 4);
         let mut weighted = shifted.clone();
         for (f, frame) in weighted.iter_mut().enumerate() {
-            crate::motion::dose::dose_weight(frame, f, 4, &dose);
+            crate::motion::dose::dose_weight(frame, f, &table).unwrap();
         }
         for (dose, each) in [(None, &shifted), (Some(&dose), &weighted)] {
             let fused = sum_aligned(&spectra, &shifts, dose).unwrap();

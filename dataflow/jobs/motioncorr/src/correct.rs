@@ -218,7 +218,14 @@ pub fn correct_movie(item: &MovieItem, detector: &Detector) -> anyhow::Result<Co
     };
     let (local, sums) = if s.local_alignment() {
         apply_global_shifts(&mut spectra, &alignment.shifts)?;
-        local_sums(spectra, s, align, dose.as_ref(), plain_wanted, item)?
+        // The aligned frames in real space, transformed once: the patches align them and the
+        // plain local sum resamples them.
+        let aligned: Vec<Plane> = spectra.par_iter().map(inverse).collect();
+        let local = local_motion(&aligned, s, align, item)?;
+        times.local = lap();
+        let model = local.accepted.then_some(&local.fit.motion);
+        let sums = local_sums(spectra, aligned, model, dose.as_ref(), plain_wanted)?;
+        (Some(local), sums)
     } else {
         let sum = |dose| -> anyhow::Result<Plane> {
             Ok(inverse(&sum_aligned(&spectra, &alignment.shifts, dose)?))
@@ -298,22 +305,16 @@ fn bad_pixels(
     Ok((mask, hot))
 }
 
-/// The local path, from the globally aligned spectra (consumed): patch alignment and the
-/// polynomial fit, then the sums of the frames moved by the model if it was accepted (by the
-/// global shifts alone otherwise).
+/// The sums of the local path, from the globally aligned spectra (consumed) and the same
+/// frames in real space (consumed): the frames moved by the local `model` if it was accepted,
+/// by the global shifts alone otherwise.
 fn local_sums(
     spectra: Vec<PlaneSpectrum>,
-    s: &MotionCorrSettings,
-    align: AlignSettings,
+    aligned: Vec<Plane>,
+    model: Option<&PolynomialMotion>,
     dose: Option<&DoseWeighting>,
     plain_wanted: bool,
-    item: &MovieItem,
-) -> anyhow::Result<(Option<LocalMotion>, Sums)> {
-    // The aligned frames in real space, transformed once: the patches align them and the
-    // plain local sum resamples them.
-    let aligned: Vec<Plane> = spectra.par_iter().map(inverse).collect();
-    let local = local_motion(&aligned, s, align, item)?;
-    let model = local.accepted.then_some(&local.fit.motion);
+) -> anyhow::Result<Sums> {
     let zero = vec![[0.0; 2]; spectra.len()];
     let plain = match (plain_wanted, model) {
         (false, _) => None,
@@ -325,25 +326,22 @@ fn local_sums(
         (None, _) => None,
         (Some(d), None) => Some(inverse(&sum_aligned(&spectra, &zero, Some(d))?)),
         (Some(d), Some(m)) => {
-            let count = spectra.len();
-            let weighted: Vec<Plane> = spectra
+            let table = d.table(spectra[0].width(), spectra[0].height(), spectra.len());
+            let weighted = spectra
                 .into_par_iter()
                 .enumerate()
                 .map(|(f, mut spectrum)| {
-                    dose_weight(&mut spectrum, f, count, d);
-                    inverse(&spectrum)
+                    dose_weight(&mut spectrum, f, &table)?;
+                    Ok(inverse(&spectrum))
                 })
-                .collect();
+                .collect::<anyhow::Result<Vec<Plane>>>()?;
             Some(local_sum(&weighted, m)?)
         }
     };
-    Ok((
-        Some(local),
-        Sums {
-            dose_weighted,
-            plain,
-        },
-    ))
+    Ok(Sums {
+        dose_weighted,
+        plain,
+    })
 }
 
 /// Patch alignment of the globally aligned frames and the polynomial fit.
