@@ -255,7 +255,10 @@ fn bad_inputs_are_refused_before_any_iteration() {
         );
     }
     let err = job.refused(&job.args(p, r, &["--gpu", "0:x"]));
-    assert_mentions(&err, &["--gpu 0:x: device list \"0:x\"", "not a device number"]);
+    assert_mentions(
+        &err,
+        &["--gpu 0:x: device list \"0:x\"", "not a device number"],
+    );
 
     // A global search at HEALPix order 9 (10¹⁰ orientations, terabytes): refused at once.
     let err = job.refused(&job.args(p, r, &["--healpix_order", "9"]));

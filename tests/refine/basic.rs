@@ -302,9 +302,7 @@ fn a_relion_gui_command_line_runs_unchanged() {
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{log}");
     assert!(
-        log.contains(
-            "--dont_combine_weights_via_disc, --pool, --preread_images have no effect"
-        ),
+        log.contains("--dont_combine_weights_via_disc, --pool, --preread_images have no effect"),
         "{log}"
     );
     assert!(Path::new(&format!("{}_class001.mrc", out.display())).exists());

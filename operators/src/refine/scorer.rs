@@ -215,16 +215,22 @@ mod tests {
             "no CUDA device found (/proc/driver/nvidia/gpus, /dev/nvidia[0-9]*: none); this \
              build's GPU scorer is not available either"
         );
-        let found = select(&any, probe_finding(&["0000:01:00.0 NVIDIA H100", "/dev/nvidia1"]))
-            .err()
-            .unwrap();
+        let found = select(
+            &any,
+            probe_finding(&["0000:01:00.0 NVIDIA H100", "/dev/nvidia1"]),
+        )
+        .err()
+        .unwrap();
         assert_eq!(
             found,
             ScorerError::NoGpuScorer {
                 devices: vec!["0000:01:00.0 NVIDIA H100".into(), "/dev/nvidia1".into()]
             }
         );
-        assert!(found.to_string().contains("without the `cuda` feature"), "{found}");
+        assert!(
+            found.to_string().contains("without the `cuda` feature"),
+            "{found}"
+        );
     }
 
     #[test]

@@ -22,8 +22,8 @@ use cryoflux_operators::refine::records::ParticleRecord;
 use cryoflux_operators::refine::records::ReferenceMsg;
 use serde::{Deserialize, Serialize};
 
-use super::{RefineSettings, ScorerChoice};
 use super::schedule::Schedule;
+use super::{RefineSettings, ScorerChoice};
 
 /// Version of refine's checkpoint payload; a file of another version is refused.
 const VERSION: u32 = 3;
