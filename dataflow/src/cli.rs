@@ -159,7 +159,8 @@ mod tests {
             panic!("expected refine")
         };
         assert_eq!(
-            refine.particle_diameter, -10.0,
+            refine.particle_diameter,
+            Some(-10.0),
             "refused by refine's own check"
         );
     }
