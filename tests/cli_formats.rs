@@ -144,10 +144,15 @@ fn bad_star_fails_cleanly_and_writes_nothing() {
         !out.exists(),
         "a failed conversion must not leave an output file"
     );
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
     assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        1,
-        "no temporary files left"
+        left,
+        ["RELION_JOB_EXIT_FAILURE", "bad.star"],
+        "no temporary files left, the failure marked"
     );
 }
 

@@ -341,3 +341,76 @@ fn bad_input_is_refused_with_the_file_named_and_nothing_written() {
     ]);
     assert!(err.contains("33"), "{err}");
 }
+
+#[test]
+fn sizes_thresholds_and_thread_counts_are_checked_before_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.mrc");
+    let truth = bundled_map_float32(dir.path());
+    let refused = |args: &[&str]| -> String {
+        let output = run_cryoflux(args);
+        // A clear refusal (exit 1 or clap's 2), not an abort in the allocator.
+        assert!(
+            matches!(output.status.code(), Some(1 | 2)),
+            "{args:?}: {:?}",
+            output.status
+        );
+        assert!(!out.exists(), "{args:?} wrote its output despite failing");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    // 8192³ float32 is 2.2 TB: refused with the size needed and the size available.
+    let err = refused(&[
+        "image",
+        "--i",
+        path_str(&truth),
+        "--o",
+        path_str(&out),
+        "--new_box",
+        "8192",
+    ]);
+    assert!(
+        err.contains("8192³") && err.contains("GB of memory") && err.contains("available"),
+        "{err}"
+    );
+    let err = refused(&[
+        "mask",
+        "--sphere_radius",
+        "10",
+        "--box",
+        "8192",
+        "--o",
+        path_str(&out),
+    ]);
+    assert!(err.contains("8192³") && err.contains("--box"), "{err}");
+    // A threshold above the map's maximum would give an all-zero mask.
+    let err = refused(&[
+        "mask",
+        "--i",
+        path_str(&truth),
+        "--o",
+        path_str(&out),
+        "--ini_threshold",
+        "1000",
+    ]);
+    assert!(
+        err.contains("all-zero") && err.contains("--ini_threshold 1000") && err.contains("maximum"),
+        "{err}"
+    );
+    // `--j 0` is refused the same way by every command that has --j.
+    for command in [
+        "simulate",
+        "reconstruct",
+        "refine",
+        "project",
+        "extract",
+        "ctffind",
+        "motioncorr",
+        "demo",
+    ] {
+        let err = refused(&[command, "--j", "0"]);
+        assert!(
+            err.contains("--j") && err.contains("at least 1"),
+            "{command}: {err}"
+        );
+    }
+}

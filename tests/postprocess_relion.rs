@@ -160,6 +160,7 @@ fn outputs_are_emdb_ready_and_plotted() {
     assert_eq!(
         names,
         [
+            "RELION_JOB_EXIT_SUCCESS",
             "postprocess.mrc",
             "postprocess.star",
             "postprocess_fsc.png",

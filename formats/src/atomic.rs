@@ -9,6 +9,13 @@ use tempfile::NamedTempFile;
 
 use crate::error::{Error, Result};
 
+/// Start of the name of every temporary file [`AtomicFile`] writes (`.cryoflux-XXXXXX.partial`);
+/// a file so named that outlives its writer was left by a killed run.
+pub const TEMP_PREFIX: &str = ".cryoflux-";
+
+/// End of the name of every temporary file [`AtomicFile`] writes.
+pub const TEMP_SUFFIX: &str = ".partial";
+
 /// A file being written at a temporary sibling of its destination. [`AtomicFile::commit`]
 /// flushes it to disk and renames it into place; dropping it without committing deletes it, so
 /// the destination never holds a partial file.
@@ -26,7 +33,7 @@ impl AtomicFile {
             _ => Path::new("."),
         };
         let mut builder = tempfile::Builder::new();
-        builder.prefix(".cryoflux-").suffix(".partial");
+        builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
         // Outputs are ordinary files (rw-r--r--), not private temporary files.
         #[cfg(unix)]
         builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));

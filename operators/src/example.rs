@@ -105,7 +105,7 @@ pub fn tiny_partials(job: &TinyJob) -> Vec<BlockPartial> {
             job.layout,
             progress,
             shared,
-            scorer::select(),
+            scorer::cpu(),
         )
         .capture()
     });
@@ -137,6 +137,7 @@ pub fn plan() -> IterationPlan {
         block_size: 2,
         norm_correction: false,
         scale_correction: false,
+        max_significant: None,
     }
 }
 

@@ -220,6 +220,47 @@ fn bad_inputs_are_refused_before_any_iteration() {
     let err = job.refused(&job.args(p, r, &["--solvent_correct_fsc"]));
     assert_mentions(&err, &["--solvent_correct_fsc", "expected --solvent_mask"]);
 
+    // --gpu: this build has no GPU scorer, so it stops at start-up instead of running on the
+    // CPU, saying whether the machine shows a CUDA device; a device list not in RELION's
+    // syntax is refused naming it.
+    let err = job.refused(&job.args(p, r, &["--gpu", "0:1"]));
+    assert_mentions(
+        &err,
+        &[
+            "error: --gpu 0:1: ",
+            "this build's GPU scorer is not available",
+            "; run without --gpu",
+        ],
+    );
+    let no_gpu = ["/proc/driver/nvidia/gpus", "/dev/nvidia0"]
+        .iter()
+        .all(|p| !Path::new(p).exists());
+    if no_gpu {
+        let err = job.refused(&job.args(p, r, &["--gpu"]));
+        assert_mentions(
+            &err,
+            &[
+                "error: --gpu: no CUDA device found (/proc/driver/nvidia/gpus, \
+                 /dev/nvidia[0-9]*: none); this build's GPU scorer is not available either; \
+                 run without --gpu",
+            ],
+        );
+    }
+    let err = job.refused(&job.args(p, r, &["--gpu", "0:x"]));
+    assert_mentions(&err, &["--gpu 0:x: device list \"0:x\"", "not a device number"]);
+
+    // A global search at HEALPix order 9 (10¹⁰ orientations, terabytes): refused at once.
+    let err = job.refused(&job.args(p, r, &["--healpix_order", "9"]));
+    assert_mentions(
+        &err,
+        &[
+            "--healpix_order 9",
+            "9.664e9 orientations",
+            "GB of memory",
+            "fit",
+        ],
+    );
+
     // A NaN pixel in the middle of the first image (last: it spoils the particles).
     poison_value(&job.path("sim/particles.mrcs"), 1024 + 4 * (48 * 24 + 24));
     let err = job.refused(&job.args(p, r, &[]));

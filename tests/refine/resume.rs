@@ -166,13 +166,15 @@ fn continue_from_a_folder_without_checkpoints_is_refused() {
             &["--continue", from],
         )
     };
+    // The job's own directory is made for its markers, and removed when it fails.
     let (ok, err) = run_in(&empty, &args(ROOT));
     assert!(
-        !ok && err.contains("no checkpoint in Refine3D/job001: the folder does not exist"),
+        !ok && err.contains("no checkpoint in Refine3D/job001"),
         "{err}"
     );
     let folder = file(&empty, "");
     let folder = folder.parent().unwrap();
+    assert!(!folder.exists(), "a failed run left its empty directory");
     std::fs::create_dir_all(folder).unwrap();
     for from in [folder.to_str().unwrap(), ROOT] {
         let (ok, err) = run_in(&empty, &args(from));
@@ -181,4 +183,61 @@ fn continue_from_a_folder_without_checkpoints_is_refused() {
             "{err}"
         );
     }
+}
+
+/// `cryoflux args` run in `folder`; returns (success, stdout, stderr).
+fn output_in(folder: &Path, args: &[&str]) -> (bool, String, String) {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let output = in_folder(folder, &args).output().unwrap();
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (
+        output.status.success(),
+        text(&output.stdout),
+        text(&output.stderr),
+    )
+}
+
+#[test]
+fn continue_from_an_optimiser_file_alone_takes_every_setting_and_counts_all_iterations() {
+    let dir = tempfile::tempdir().unwrap();
+    let (particles, reference) = inputs(dir.path());
+    let folder = dir.path().join("project");
+    let full = small_refine_args(&particles, &reference, ROOT, &["--iter", "2"]);
+    let (ok, out, err) = output_in(&folder, &strs(&full));
+    assert!(
+        ok && out.contains("cryoflux refine: 3 iterations;"),
+        "{out}{err}"
+    );
+
+    // RELION's way: the optimiser file and a new output root, nothing else.
+    let optimiser = format!("{ROOT}_it001_optimiser.star");
+    let new_root = "Refine3D/job002/run";
+    let continued = [
+        "refine",
+        "--continue",
+        &optimiser,
+        "--o",
+        new_root,
+        "--j",
+        "2",
+    ];
+    let (ok, out, err) = output_in(&folder, &continued);
+    assert!(
+        ok && err.contains("resuming after iteration 1"),
+        "{out}{err}"
+    );
+    assert!(out.contains("3 iterations (2 in this run)"), "{out}");
+    let map = |root: &str| std::fs::read(folder.join(format!("{root}_class001.mrc"))).unwrap();
+    assert!(
+        map(ROOT) == map(new_root),
+        "the continued map differs from the uninterrupted run's"
+    );
+
+    // Another setting cannot change on the way.
+    let changed = [&continued[..], &["--healpix_order", "3"]].concat();
+    let (ok, _, err) = output_in(&folder, &changed);
+    assert!(
+        !ok && err.contains("healpix_order: 3") && err.contains("only --o, --j"),
+        "{err}"
+    );
 }

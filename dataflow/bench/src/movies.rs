@@ -30,7 +30,7 @@ pub struct BenchMoviesArgs {
     #[arg(long, default_value_t = 1)]
     pub patches: usize,
     /// Threads for both programs.
-    #[arg(long = "j", default_value_t = 2)]
+    #[arg(long = "j", default_value_t = 2, value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: usize,
     /// Directory for the scratch files (removed afterwards).
     #[arg(long, default_value_os_t = std::env::temp_dir())]

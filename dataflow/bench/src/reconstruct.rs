@@ -42,7 +42,7 @@ pub struct BenchReconstructArgs {
     #[arg(long, default_value_t = 2000)]
     pub n: usize,
     /// Threads for cryoflux (and for the in-process measurements).
-    #[arg(long = "j", default_value_t = 2)]
+    #[arg(long = "j", default_value_t = 2, value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: usize,
     /// Slices for the projection throughput.
     #[arg(long, default_value_t = 2000)]

@@ -56,7 +56,7 @@ pub struct BenchRefineArgs {
     pub snr: f64,
     /// Threads of cryoflux refine (RELION runs 3 MPI ranks of one thread: a leader and two
     /// workers).
-    #[arg(long = "j", default_value_t = 2)]
+    #[arg(long = "j", default_value_t = 2, value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: usize,
     /// Ground-truth map (MRC); default: the bundled demo map (PDB 1TII, asymmetric, box 48,
     /// 3.0 Å).

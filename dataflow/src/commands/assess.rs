@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use cryoflux_jobkit::job_directory::JobFiles;
 use cryoflux_reporting::assess::{AssessInputs, assess, assess_aligned};
 
 /// Arguments of `cryoflux assess`.
@@ -38,6 +39,27 @@ pub struct AssessArgs {
     /// Also write the numbers to this JSON file (atomically).
     #[arg(long, value_name = "FILE.json")]
     pub json: Option<PathBuf>,
+}
+
+impl AssessArgs {
+    /// What the job reads and writes (it has no job directory: it reads another job's).
+    pub fn files(&self) -> JobFiles {
+        let mut files = JobFiles::without_directory()
+            .input("--data", &self.data)
+            .input("--truth", &self.truth);
+        for (flag, path) in [
+            ("--map", &self.map),
+            ("--truth_map", &self.truth_map),
+            ("--half1", &self.half1),
+            ("--half2", &self.half2),
+        ] {
+            files = files.optional_input(flag, path.as_deref());
+        }
+        match &self.json {
+            Some(json) => files.output("--json", json),
+            None => files,
+        }
+    }
 }
 
 /// Measures, prints the table, writes the JSON file if asked.

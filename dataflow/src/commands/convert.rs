@@ -1,5 +1,6 @@
 //! `cryoflux convert IN OUT`: particle tables between STAR and Parquet, losslessly.
 
+use cryoflux_jobkit::job_directory::JobFiles;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `cryoflux convert`.
@@ -44,6 +45,15 @@ impl ConvertArgs {
             .as_deref()
             .or(self.output_flag.as_deref())
             .expect("clap requires an output")
+    }
+}
+
+impl ConvertArgs {
+    /// What the job reads and writes; its directory is the output's.
+    pub fn files(&self) -> JobFiles {
+        JobFiles::beside(self.output())
+            .input("--i", self.input())
+            .output("--o", self.output())
     }
 }
 

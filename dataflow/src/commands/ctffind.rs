@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use cryoflux_ctffind::{run as run_job, settings::Settings};
+use cryoflux_ctffind::{outputs, run as run_job, settings::Settings};
+use cryoflux_jobkit::job_directory::JobFiles;
 
 /// Arguments of `cryoflux ctffind` (relion_run_ctffind's names, units and defaults).
 #[derive(Debug, clap::Args)]
@@ -54,7 +55,7 @@ pub struct CtffindArgs {
     #[arg(long = "only_do_unfinished")]
     pub only_do_unfinished: bool,
     /// Number of micrographs processed at once.
-    #[arg(long = "j", value_name = "N", default_value_t = 1)]
+    #[arg(long = "j", value_name = "N", default_value_t = 1, value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: usize,
 }
 
@@ -79,6 +80,19 @@ impl CtffindArgs {
             only_do_unfinished: self.only_do_unfinished,
             threads: self.threads,
         }
+    }
+}
+
+impl CtffindArgs {
+    /// What the job reads and writes; its directory is `--o`.
+    pub fn files(&self) -> JobFiles {
+        JobFiles::in_directory(&self.output)
+            .input("--i", &self.input)
+            .outputs_in(
+                "--o",
+                &self.output,
+                &[outputs::STAR_NAME, outputs::PARQUET_NAME],
+            )
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use cryoflux_demo::from_movies::MovieSizes;
 use cryoflux_demo::{DemoSettings, Source};
+use cryoflux_jobkit::job_directory::JobFiles;
 
 /// Default SNR from movies: CTF estimation misses the Thon rings of 125 particles per 1024²
 /// micrograph at 0.3 on some micrographs and finds them at 0.5 (measured).
@@ -51,7 +52,7 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 25)]
     pub iter: usize,
     /// Worker threads (default: all cores).
-    #[arg(long = "j", visible_alias = "threads")]
+    #[arg(long = "j", visible_alias = "threads", value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: Option<usize>,
 }
 
@@ -79,6 +80,13 @@ impl DemoArgs {
             threads: self.threads,
             source,
         })
+    }
+}
+
+impl DemoArgs {
+    /// The demo reads nothing; its directory is `--o`.
+    pub fn files(&self) -> JobFiles {
+        JobFiles::in_directory(&self.output)
     }
 }
 

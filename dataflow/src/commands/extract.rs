@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::ensure;
 use cryoflux_extract::{Settings, run as extract};
+use cryoflux_jobkit::job_directory::JobFiles;
 
 /// Arguments of `cryoflux extract` (relion_preprocess's names and defaults; −1 means off).
 #[derive(Debug, clap::Args)]
@@ -89,7 +90,7 @@ pub struct ExtractArgs {
     #[arg(long = "float16")]
     pub float16: bool,
     /// Worker threads (results do not depend on it).
-    #[arg(long = "j", visible_alias = "threads", default_value_t = 1)]
+    #[arg(long = "j", visible_alias = "threads", default_value_t = 1, value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: usize,
 }
 
@@ -134,6 +135,18 @@ impl ExtractArgs {
                 self.extract_size,
             )
         })
+    }
+}
+
+impl ExtractArgs {
+    /// What the job reads and writes (`--part_star` and its Parquet copy); its directory is
+    /// `--part_star`'s.
+    pub fn files(&self) -> JobFiles {
+        JobFiles::beside(&self.part_star)
+            .input("--i", &self.input)
+            .optional_input("--reextract_data_star", self.reextract_data_star.as_deref())
+            .output("--part_star", &self.part_star)
+            .output("--part_star", self.part_star.with_extension("parquet"))
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use cryoflux_jobkit::job_directory::JobFiles;
 use cryoflux_tools::image::ImageSettings;
 
 /// Arguments of `cryoflux image`.
@@ -61,6 +62,20 @@ impl ImageArgs {
             stats: self.stats,
             fsc: self.fsc.clone(),
         }
+    }
+}
+
+impl ImageArgs {
+    /// What the job reads and writes; its directory is the output's (none when it only
+    /// prints).
+    pub fn files(&self) -> JobFiles {
+        let files = match &self.output {
+            Some(output) => JobFiles::beside(output).output("--o", output),
+            None => JobFiles::without_directory(),
+        };
+        files
+            .input("--i", &self.input)
+            .optional_input("--fsc", self.fsc.as_deref())
     }
 }
 

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use cryoflux_import::cryosparc::{CsImportSettings, PathRewrite, import_cryosparc};
 use cryoflux_import::movies::{ImportKind, ImportSettings, import};
+use cryoflux_jobkit::job_directory::JobFiles;
 
 /// Arguments of `cryoflux import` (relion_import's names and defaults).
 #[derive(Debug, clap::Args)]
@@ -124,6 +125,32 @@ impl ImportArgs {
 }
 
 /// Writes the STAR file (and for cryoSPARC particles the Parquet table) and logs what was
+impl ImportArgs {
+    /// What the job reads (a cryoSPARC dataset and its passthroughs; a movie wildcard is not
+    /// checked) and writes; its directory is `--odir`.
+    pub fn files(&self) -> JobFiles {
+        let mut files = JobFiles::in_directory(&self.odir).outputs_in(
+            "--odir",
+            &self.odir,
+            &[
+                "movies.star",
+                "micrographs.star",
+                "particles.star",
+                "particles.parquet",
+            ],
+        );
+        if let Some(name) = &self.ofile {
+            files = files.output("--ofile", self.odir.join(name));
+        }
+        if self.do_cryosparc {
+            files = files.input("--i", &self.input);
+        }
+        self.passthrough
+            .iter()
+            .fold(files, |files, path| files.input("--passthrough", path))
+    }
+}
+
 /// imported.
 pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     if args.do_cryosparc {

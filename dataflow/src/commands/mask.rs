@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use cryoflux_jobkit::job_directory::JobFiles;
 use cryoflux_tools::mask::MaskSettings;
 
 /// Arguments of `cryoflux mask`.
@@ -63,6 +64,15 @@ impl MaskArgs {
             box_size: self.box_size,
             invert: self.invert,
         }
+    }
+}
+
+impl MaskArgs {
+    /// What the job reads and writes; its directory is the output's.
+    pub fn files(&self) -> JobFiles {
+        JobFiles::beside(&self.output)
+            .optional_input("--i", self.input.as_deref())
+            .output("--o", &self.output)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use cryoflux_jobkit::job_directory::JobFiles;
 use cryoflux_motioncorr::run::run as run_motioncorr;
 use cryoflux_motioncorr::settings::MotionCorrSettings;
 
@@ -93,7 +94,7 @@ pub struct MotionCorrArgs {
     pub only_do_unfinished: bool,
     /// Worker threads, one movie each at a time (default: all cores); results do not depend on
     /// it.
-    #[arg(long = "j", visible_alias = "threads", value_name = "N")]
+    #[arg(long = "j", visible_alias = "threads", value_name = "N", value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: Option<usize>,
     /// Seed of the random replacement of defect pixels.
     #[arg(long, visible_alias = "random_seed", default_value_t = 1)]
@@ -135,6 +136,17 @@ impl MotionCorrArgs {
             seed: self.seed,
             ..MotionCorrSettings::new(self.input.clone(), self.output.clone())
         }
+    }
+}
+
+impl MotionCorrArgs {
+    /// What the job reads and writes; its directory is `--o`.
+    pub fn files(&self) -> JobFiles {
+        JobFiles::in_directory(&self.output)
+            .input("--i", &self.input)
+            .optional_input("--gainref", self.gainref.as_deref())
+            .optional_input("--defect_file", self.defect_file.as_deref())
+            .outputs_in("--o", &self.output, &["corrected_micrographs.star"])
     }
 }
 

@@ -10,8 +10,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+use cryoflux_jobkit::job_directory::JobFiles;
 use cryoflux_postprocess::inputs::{other_half, read_half_maps, read_mtf};
-use cryoflux_postprocess::outputs::{InputNames, write_all};
+use cryoflux_postprocess::outputs::{InputNames, OUTPUT_SUFFIXES, write_all};
 use cryoflux_postprocess::postprocess;
 use cryoflux_postprocess::settings::{BfactorChoice, LowPass, Settings};
 
@@ -114,6 +115,27 @@ impl PostprocessArgs {
             mtf: None,
             seed: self.random_seed,
         }
+    }
+}
+
+impl PostprocessArgs {
+    /// What the job reads (half maps, the derived half-2 partner included) and writes (every
+    /// file under the output root); its directory is the root's.
+    pub fn files(&self) -> JobFiles {
+        let half2 = match &self.half2 {
+            Some(path) => Some(("--half2", path.clone())),
+            None => other_half(&self.half1)
+                .ok()
+                .map(|path| ("--i (its half2 partner)", path)),
+        };
+        let mut files = JobFiles::beside(&self.output)
+            .input("--i", &self.half1)
+            .optional_input("--mask", self.mask.as_deref())
+            .optional_input("--mtf", self.mtf.as_deref());
+        if let Some((flag, path)) = half2 {
+            files = files.input(flag, path);
+        }
+        files.outputs_under_root("--o", &self.output, &OUTPUT_SUFFIXES)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use cryoflux_jobkit::job_directory::JobFiles;
 use cryoflux_simulate::project::ProjectSettings;
 
 /// Arguments of `cryoflux project`.
@@ -66,7 +67,7 @@ pub struct ProjectArgs {
     )]
     pub yoff: f64,
     /// Worker threads (default: all cores).
-    #[arg(long = "j", visible_alias = "threads", value_name = "N")]
+    #[arg(long = "j", visible_alias = "threads", value_name = "N", value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: Option<usize>,
 }
 
@@ -86,6 +87,18 @@ impl ProjectArgs {
             yoff: self.yoff,
             threads: self.threads,
         }
+    }
+}
+
+impl ProjectArgs {
+    /// What the job reads and writes (`OUT.mrcs`, `OUT.star`); its directory is the output's.
+    pub fn files(&self) -> JobFiles {
+        JobFiles::beside(&self.output)
+            .input("--i", &self.input)
+            .optional_input("--ang", self.ang.as_deref())
+            .output("--o", &self.output)
+            .output("--o", self.output.with_extension("mrcs"))
+            .output("--o", self.output.with_extension("star"))
     }
 }
 

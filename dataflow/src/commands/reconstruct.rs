@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use cryoflux_jobkit::job_directory::JobFiles;
 use cryoflux_tools::reconstruct::ReconstructJob;
 
 /// Arguments of `cryoflux reconstruct`.
@@ -52,7 +53,7 @@ pub struct ReconstructArgs {
     #[arg(long = "trust_star_angpix")]
     pub trust_star_angpix: bool,
     /// Worker threads (default: all cores); the map does not depend on it.
-    #[arg(long = "j", visible_alias = "threads", value_name = "N")]
+    #[arg(long = "j", visible_alias = "threads", value_name = "N", value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: Option<usize>,
 }
 
@@ -76,6 +77,15 @@ impl ReconstructArgs {
             trust_star_angpix: self.trust_star_angpix,
             threads: self.threads,
         }
+    }
+}
+
+impl ReconstructArgs {
+    /// What the job reads and writes; its directory is the output's.
+    pub fn files(&self) -> JobFiles {
+        JobFiles::beside(&self.output)
+            .input("--i", &self.input)
+            .output("--o", &self.output)
     }
 }
 

@@ -3,30 +3,51 @@
 //! and what this first version simplifies).
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::bail;
+use clap::Parser;
 
 use super::relion_flags::RelionRefineFlags;
 use cryoflux_jobkit::cluster::ClusterSettings;
-use cryoflux_refine::{RefineSettings, refine};
+use cryoflux_jobkit::job_directory::JobFiles;
+use cryoflux_refine::checkpoint::settings_to_continue;
+use cryoflux_refine::{RefineSettings, ScorerChoice, refine};
 
 /// Arguments of `cryoflux refine`.
 #[derive(Debug, clap::Args)]
 pub struct RefineArgs {
-    /// Particles: a RELION STAR file or a Parquet particle table.
-    #[arg(long = "i", visible_alias = "input", value_name = "FILE")]
-    pub input: PathBuf,
-    /// Reference map (MRC), same box and pixel size as the particles.
-    #[arg(long = "ref", value_name = "FILE.mrc")]
-    pub reference: PathBuf,
+    /// Particles: a RELION STAR file or a Parquet particle table (with --continue: taken from
+    /// the checkpoint when left out).
+    #[arg(
+        long = "i",
+        visible_alias = "input",
+        value_name = "FILE",
+        required_unless_present = "continue_from"
+    )]
+    pub input: Option<PathBuf>,
+    /// Reference map (MRC), same box and pixel size as the particles (with --continue: taken
+    /// from the checkpoint when left out).
+    #[arg(
+        long = "ref",
+        value_name = "FILE.mrc",
+        required_unless_present = "continue_from"
+    )]
+    pub reference: Option<PathBuf>,
     /// Output root, e.g. Refine3D/job001/run (writes run_it001_half1_class001.mrc, …).
     #[arg(long = "o", visible_alias = "output", value_name = "ROOT")]
     pub output: PathBuf,
     /// Initial low-pass filter of the reference, in Å.
     #[arg(long = "ini_high", value_name = "Å", default_value_t = 60.0)]
     pub ini_high: f64,
-    /// Particle diameter in Å (alignment mask and spherical solvent mask).
-    #[arg(long = "particle_diameter", value_name = "Å")]
-    pub particle_diameter: f64,
+    /// Particle diameter in Å (alignment mask and spherical solvent mask; with --continue:
+    /// taken from the checkpoint when left out).
+    #[arg(
+        long = "particle_diameter",
+        value_name = "Å",
+        required_unless_present = "continue_from"
+    )]
+    pub particle_diameter: Option<f64>,
     /// Point group (RELION symbol, e.g. C1, D2).
     #[arg(long, default_value = "C1")]
     pub sym: String,
@@ -37,6 +58,12 @@ pub struct RefineArgs {
     /// pass uses one order more.
     #[arg(long = "healpix_order", default_value_t = 2)]
     pub healpix_order: u32,
+    /// Maximum number of poses & translations to consider (RELION `--maxsig`): at most this
+    /// many significant coarse samples per particle go to the fine pass; −1 or 0: cryoflux's
+    /// default cap of 1000 (RELION: none), so that a flat posterior cannot make one iteration
+    /// far slower than the others.
+    #[arg(long, value_name = "N", default_value_t = -1, allow_negative_numbers = true)]
+    pub maxsig: i64,
     /// Translation search radius around the previous offset, in Å.
     #[arg(long = "offset_range", value_name = "Å", default_value_t = 5.0)]
     pub offset_range: f64,
@@ -90,11 +117,14 @@ pub struct RefineArgs {
     #[arg(long = "rescale_ref")]
     pub rescale_ref: bool,
     /// Resume from the checkpoint of an earlier run (its `<root>_itNNN_optimiser.star`, or
-    /// the output root to take its last complete iteration).
+    /// the output root to take its last complete iteration). Alone, as `relion_refine
+    /// --continue`: every setting (inputs included) comes from the earlier run and only --o,
+    /// --j and the multi-process flags may be given; with --i, --ref and --particle_diameter,
+    /// the flags must describe the same run (they are checked against the checkpoint).
     #[arg(long = "continue", value_name = "FILE")]
     pub continue_from: Option<PathBuf>,
     /// Worker threads (timely workers; results do not depend on it).
-    #[arg(long = "j", visible_alias = "threads", default_value_t = 1)]
+    #[arg(long = "j", visible_alias = "threads", default_value_t = 1, value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: usize,
     /// Seed of the random half split (when the particles have no rlnRandomSubset) and of the
     /// orientation-grid perturbations.
@@ -134,9 +164,155 @@ pub struct ClusterArgs {
     pub cluster_timeout: f64,
 }
 
+impl RefineArgs {
+    /// What the job reads and writes (every `ROOT_…` file); its directory is the root's, except
+    /// in processes other than 0, which write nothing. The `--continue` checkpoint is not
+    /// checked: it is complete even in a killed run's directory, and a resumed run writes only
+    /// later iterations.
+    pub fn files(&self) -> JobFiles {
+        let files = JobFiles::beside(&self.output)
+            .optional_input("--i", self.input.as_deref())
+            .optional_input("--ref", self.reference.as_deref())
+            .optional_input("--solvent_mask", self.solvent_mask.as_deref())
+            .outputs_with_prefix("--o", &self.output);
+        if self.cluster.process == 0 {
+            files
+        } else {
+            files.without_markers()
+        }
+    }
+}
+
+impl RefineArgs {
+    /// The settings the flags ask for, with the particles, reference and diameter given.
+    fn settings_with(
+        &self,
+        (particles, reference, particle_diameter): (PathBuf, PathBuf, f64),
+        cluster: ClusterSettings,
+    ) -> RefineSettings {
+        RefineSettings {
+            particles,
+            reference,
+            output_root: self.output.clone(),
+            ini_high: self.ini_high,
+            particle_diameter,
+            symmetry: self.sym.clone(),
+            ctf: self.ctf,
+            healpix_order: self.healpix_order,
+            offset_range: self.offset_range,
+            offset_step: self.offset_step,
+            iterations: self.iter,
+            firstiter_cc: self.firstiter_cc,
+            ctf_intact_first_peak: self.ctf_intact_first_peak,
+            norm_correction: self.norm,
+            scale_correction: self.scale,
+            max_significant: usize::try_from(self.maxsig).ok().filter(|&m| m > 0),
+            check_normalisation: !self.relion.dont_check_norm,
+            auto_local_healpix_order: self.auto_local_healpix_order,
+            auto_resol_angles: self.auto_resol_angles,
+            auto_ignore_angles: self.auto_ignore_angles,
+            low_resol_join_halves: self.low_resol_join_halves,
+            solvent_mask: self.solvent_mask.clone(),
+            solvent_correct_fsc: self.solvent_correct_fsc,
+            rescale_reference: self.rescale_ref,
+            continue_from: self.continue_from.clone(),
+            threads: self.threads,
+            // The device is this run's choice (`run` sets it), never part of the method.
+            scorer: ScorerChoice::Cpu,
+            seed: self.random_seed,
+            progress: std::io::stderr().is_terminal() && cluster.writes_outputs(),
+            cluster,
+        }
+    }
+
+    /// The settings of this run: from the flags, or, on `--continue` without inputs, from the
+    /// checkpoint with the new output root, threads and processes.
+    fn settings(&self, cluster: ClusterSettings) -> anyhow::Result<RefineSettings> {
+        match (&self.input, &self.reference, self.particle_diameter) {
+            (Some(i), Some(r), Some(d)) => {
+                Ok(self.settings_with((i.clone(), r.clone(), d), cluster))
+            }
+            (None, None, None) => match &self.continue_from {
+                Some(from) => self.continued(from, cluster),
+                None => bail!("--i, --ref and --particle_diameter are required"),
+            },
+            _ => bail!(
+                "with --continue give --i, --ref and --particle_diameter all three (checked \
+                 against the checkpoint) or none of them (taken from the checkpoint)"
+            ),
+        }
+    }
+
+    /// The settings of the run `from` names, continued into `--o` with `--j` threads on
+    /// `cluster`; a flag that would change another setting is refused.
+    fn continued(&self, from: &Path, cluster: ClusterSettings) -> anyhow::Result<RefineSettings> {
+        let stored = settings_to_continue(from)?;
+        let inputs = || {
+            (
+                stored.particles.clone(),
+                stored.reference.clone(),
+                stored.particle_diameter,
+            )
+        };
+        let given = self.settings_with(inputs(), cluster.clone());
+        let defaults = RefineDefaults::parse_from(["refine", "--continue", "-", "--o", "-"])
+            .args
+            .settings_with(inputs(), cluster);
+        let changed = lines_not_in(&method(&given), &method(&defaults));
+        if !changed.is_empty() {
+            bail!(
+                "--continue {}: the settings come from the earlier run; only --o, --j and the \
+                 multi-process flags may be given, but these were changed: {}",
+                from.display(),
+                changed.join(", ")
+            );
+        }
+        Ok(RefineSettings {
+            output_root: given.output_root,
+            continue_from: given.continue_from,
+            threads: given.threads,
+            progress: given.progress,
+            cluster: given.cluster,
+            ..stored
+        })
+    }
+}
+
+/// `cryoflux refine`'s flags alone, to learn their defaults.
+#[derive(clap::Parser)]
+struct RefineDefaults {
+    #[command(flatten)]
+    args: RefineArgs,
+}
+
+/// The settings that define the method, one per line (`field: value,`): the output root,
+/// continuation, threads, progress bar and processes are left out.
+fn method(settings: &RefineSettings) -> String {
+    let method = RefineSettings {
+        output_root: PathBuf::new(),
+        continue_from: None,
+        threads: 1,
+        progress: false,
+        cluster: ClusterSettings::default(),
+        scorer: ScorerChoice::Cpu,
+        ..settings.clone()
+    };
+    format!("{method:#?}")
+}
+
+/// The lines of `a` that are not lines of `b`, trimmed.
+fn lines_not_in(a: &str, b: &str) -> Vec<String> {
+    let b: Vec<&str> = b.lines().collect();
+    a.lines()
+        .filter(|line| !b.contains(line))
+        .map(|line| line.trim().trim_end_matches(',').to_string())
+        .collect()
+}
+
 /// Runs the refinement and prints where the results are.
 pub fn run(args: &RefineArgs) -> anyhow::Result<()> {
     let ignored = args.relion.check()?;
+    let scorer = args.relion.scorer()?;
     let c = &args.cluster;
     let cluster = ClusterSettings::from_flags(
         c.process,
@@ -146,39 +322,13 @@ pub fn run(args: &RefineArgs) -> anyhow::Result<()> {
         c.cluster_timeout,
     )?;
     let settings = RefineSettings {
-        particles: args.input.clone(),
-        reference: args.reference.clone(),
-        output_root: args.output.clone(),
-        ini_high: args.ini_high,
-        particle_diameter: args.particle_diameter,
-        symmetry: args.sym.clone(),
-        ctf: args.ctf,
-        healpix_order: args.healpix_order,
-        offset_range: args.offset_range,
-        offset_step: args.offset_step,
-        iterations: args.iter,
-        firstiter_cc: args.firstiter_cc,
-        ctf_intact_first_peak: args.ctf_intact_first_peak,
-        norm_correction: args.norm,
-        scale_correction: args.scale,
-        check_normalisation: !args.relion.dont_check_norm,
-        auto_local_healpix_order: args.auto_local_healpix_order,
-        auto_resol_angles: args.auto_resol_angles,
-        auto_ignore_angles: args.auto_ignore_angles,
-        low_resol_join_halves: args.low_resol_join_halves,
-        solvent_mask: args.solvent_mask.clone(),
-        solvent_correct_fsc: args.solvent_correct_fsc,
-        rescale_reference: args.rescale_ref,
-        continue_from: args.continue_from.clone(),
-        threads: args.threads,
-        seed: args.random_seed,
-        progress: std::io::stderr().is_terminal() && cluster.writes_outputs(),
-        cluster,
+        scorer,
+        ..args.settings(cluster)?
     };
     if !ignored.is_empty() && settings.cluster.writes_outputs() {
         eprintln!(
             "cryoflux refine: RELION option(s) {} have no effect here (particles are held in \
-             memory; the E-step runs on the CPU in this build)",
+             memory; cryoflux schedules its own blocks)",
             ignored.join(", ")
         );
     }
@@ -186,9 +336,16 @@ pub fn run(args: &RefineArgs) -> anyhow::Result<()> {
     if !settings.cluster.writes_outputs() {
         return Ok(());
     }
+    // Iterations are numbered from the first run's first, so a continued run counts all.
+    let iterations = report.iterations.last().map_or(0, |s| s.iteration);
+    let resumed = if iterations > report.iterations.len() {
+        format!(" ({} in this run)", report.iterations.len())
+    } else {
+        String::new()
+    };
     println!(
-        "cryoflux refine: {} iterations; final gold-standard resolution (FSC 0.143) {:.2} Å",
-        report.iterations.len(),
+        "cryoflux refine: {iterations} iterations{resumed}; final gold-standard resolution (FSC \
+         0.143) {:.2} Å",
         report.resolution_angst
     );
     println!(

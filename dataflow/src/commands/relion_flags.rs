@@ -1,9 +1,11 @@
 //! RELION `relion_refine` options that `cryoflux refine` accepts so that a RELION GUI command
 //! line (refine.md §11) runs unchanged: options that name what cryoflux always does, options
-//! whose only supported value is RELION's GUI default, `--dont_check_norm`, and disc/GPU
-//! tuning options that have no counterpart here (accepted, and said to be ignored).
+//! whose only supported value is RELION's GUI default, `--dont_check_norm`, `--gpu` (which
+//! selects the E-step's scorer) and disc tuning options that have no counterpart here
+//! (accepted, and said to be ignored).
 
-use anyhow::bail;
+use anyhow::{Context, bail};
+use cryoflux_refine::{GpuDevices, ScorerChoice};
 
 /// The RELION-only options of `cryoflux refine`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -48,7 +50,9 @@ pub struct RelionRefineFlags {
     /// RELION disc I/O tuning; no effect.
     #[arg(long = "no_parallel_disc_io")]
     pub no_parallel_disc_io: bool,
-    /// RELION GPU selection; no effect in this build (the E-step runs on the CPU).
+    /// Score the E-step on CUDA GPUs, optionally these (RELION's syntax: `0:1` one device per
+    /// process, `0,1:2,3` per thread within each process). This build has no GPU scorer:
+    /// `--gpu` stops at start-up with a message saying whether a CUDA device was found.
     #[arg(long, value_name = "IDS", num_args = 0..=1, default_missing_value = "")]
     pub gpu: Option<String>,
     /// No warning when the particles' background is not normalised (mean 0, std 1).
@@ -83,12 +87,20 @@ impl RelionRefineFlags {
             (self.scratch_dir.is_some(), "--scratch_dir"),
             (self.preread_images, "--preread_images"),
             (self.no_parallel_disc_io, "--no_parallel_disc_io"),
-            (self.gpu.is_some(), "--gpu"),
         ];
         Ok(ignored
             .into_iter()
             .filter_map(|(given, name)| given.then_some(name))
             .collect())
+    }
+
+    /// The scorer `--gpu` asks for: the CPU's without it; a device list not in RELION's
+    /// syntax is refused, naming it.
+    pub fn scorer(&self) -> anyhow::Result<ScorerChoice> {
+        self.gpu.as_deref().map_or(Ok(ScorerChoice::Cpu), |ids| {
+            let devices: GpuDevices = ids.parse().with_context(|| format!("--gpu {ids}"))?;
+            Ok(ScorerChoice::Gpu(devices))
+        })
     }
 }
 
@@ -118,16 +130,29 @@ mod tests {
             "2",
             "--pool",
             "3",
-            "--gpu",
-            "",
             "--dont_combine_weights_via_disc",
         ]);
         assert_eq!(
             flags.check().unwrap(),
-            ["--dont_combine_weights_via_disc", "--pool", "--gpu"]
+            ["--dont_combine_weights_via_disc", "--pool"]
         );
-        assert!(parse(&["--gpu"]).check().unwrap() == ["--gpu"]);
         assert!(parse(&[]).check().unwrap().is_empty());
+    }
+
+    #[test]
+    fn gpu_selects_the_gpu_scorer_with_relions_device_list() {
+        assert_eq!(parse(&[]).scorer().unwrap(), ScorerChoice::Cpu);
+        let any = ScorerChoice::Gpu(GpuDevices::default());
+        assert_eq!(parse(&["--gpu"]).scorer().unwrap(), any);
+        assert_eq!(parse(&["--gpu", ""]).scorer().unwrap(), any);
+        let per_process = vec![vec![0, 1], vec![2]];
+        assert_eq!(
+            parse(&["--gpu", "0,1:2"]).scorer().unwrap(),
+            ScorerChoice::Gpu(GpuDevices { per_process })
+        );
+        assert!(parse(&["--gpu"]).check().unwrap().is_empty());
+        let err = format!("{:#}", parse(&["--gpu", "0:x"]).scorer().unwrap_err());
+        assert!(err.starts_with("--gpu 0:x: device list \"0:x\""), "{err}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use cryoflux_jobkit::job_directory::JobFiles;
 use cryoflux_simulate::movies::MovieFormat;
 use cryoflux_simulate::movies::ice::IceModel;
 use cryoflux_simulate::movies::motion::MotionModel;
@@ -93,7 +94,7 @@ pub struct SimulateArgs {
     )]
     pub norm_spread: f64,
     /// Worker threads (default: all cores); the output does not depend on it.
-    #[arg(long = "j", visible_alias = "threads", value_name = "N")]
+    #[arg(long = "j", visible_alias = "threads", value_name = "N", value_parser = cryoflux_jobkit::threads::worker_threads)]
     pub threads: Option<usize>,
     #[command(flatten)]
     pub movies: MovieArgs,
@@ -223,6 +224,20 @@ impl SimulateArgs {
             threads: self.threads,
             movies: self.movies.options()?,
         })
+    }
+}
+
+impl SimulateArgs {
+    /// What the job reads (a map, poses) and writes; its directory is `--o`.
+    pub fn files(&self) -> JobFiles {
+        JobFiles::in_directory(&self.output)
+            .optional_input("--map", self.map.as_deref())
+            .optional_input("--poses", self.poses.as_deref())
+            .outputs_in(
+                "--o",
+                &self.output,
+                &["particles.mrcs", "particles.star", "truth.star"],
+            )
     }
 }
 

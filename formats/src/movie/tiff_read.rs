@@ -89,10 +89,12 @@ impl TiffFrames {
                 .and_then(|()| decoder.read_image())
                 .map_err(|e| tiff_error(path, index, &e))?
         };
-        let pixels: Vec<f32> = match decoded {
-            DecodingResult::U8(v) => v.into_iter().map(f32::from).collect(),
-            DecodingResult::U16(v) => v.into_iter().map(f32::from).collect(),
-            DecodingResult::F32(v) => v,
+        // Rows in reverse order (RELION's Y flip), widened to f32 in the same pass.
+        let width = self.width.max(1);
+        let (size, pixels) = match decoded {
+            DecodingResult::U8(v) => (v.len(), flipped(&v, width)),
+            DecodingResult::U16(v) => (v.len(), flipped(&v, width)),
+            DecodingResult::F32(v) => (v.len(), flipped(&v, width)),
             _ => {
                 return Err(Error::binary(
                     path,
@@ -100,24 +102,26 @@ impl TiffFrames {
                 ));
             }
         };
-        if pixels.len() != self.width * self.height {
+        if size != self.width * self.height {
             return Err(Error::binary(
                 path,
                 format!(
-                    "frame {index} (0-based) decoded to {} px; expected {} × {}",
-                    pixels.len(),
-                    self.width,
-                    self.height
+                    "frame {index} (0-based) decoded to {size} px; expected {} × {}",
+                    self.width, self.height
                 ),
             ));
         }
-        Ok(pixels
-            .chunks_exact(self.width)
-            .rev()
-            .flatten()
-            .copied()
-            .collect())
+        Ok(pixels)
     }
+}
+
+/// The rows of `pixels` (rows of `width` samples) in reverse order, as f32.
+fn flipped<T: Copy + Into<f32>>(pixels: &[T], width: usize) -> Vec<f32> {
+    pixels
+        .chunks_exact(width)
+        .rev()
+        .flat_map(|row| row.iter().map(|&v| v.into()))
+        .collect()
 }
 
 /// Check the current page (`frame`, 0-based): its size equals the first page's, it is one

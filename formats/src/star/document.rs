@@ -176,6 +176,16 @@ impl Table {
             _ => None,
         }
     }
+
+    /// The number in column `label` at `row` (a real or integer cell), if the column exists
+    /// and is numeric.
+    pub fn number(&self, label: &str, row: usize) -> Option<f64> {
+        match &self.column(label)?.data {
+            ColumnData::Float(v) => Some(v[row]),
+            ColumnData::Int(v) => Some(v[row] as f64),
+            ColumnData::Text(_) => None,
+        }
+    }
 }
 
 /// One `data_NAME` block.

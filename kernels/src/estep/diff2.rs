@@ -581,3 +581,118 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod batching {
+    //! Would scoring several particles per scorer call help the CPU? The only thing particles
+    //! of an iteration share in the coarse pass is the bank of slices; this measures what
+    //! reading each bank slice once for several particles (chunks of slices small enough to
+    //! stay in cache, every particle scored on a chunk before the next) gains over the E-step's
+    //! particle-after-particle order, in the same run.
+    use super::*;
+    use crate::estep::testkit::{image_std, particle_input, simulate, test_ctf, white_sigma2};
+    use crate::estep::{
+        FourierWindow, MaskFill, OrientationPlan, PreparedParticle, ProjectionBank, Rotations,
+    };
+    use crate::fourier::projector::{Projector, ProjectorOptions};
+    use crate::geometry::euler::euler_to_matrix;
+    use crate::geometry::sampling::OrientationSampling;
+    use crate::geometry::symmetry::SymmetryGroup;
+    use std::time::Instant;
+
+    /// Run with `--ignored --nocapture`: box 64, coarse size 24, HEALPix order 2 (4 608 coarse
+    /// slices, C1), 21 translations, 8 particles.
+    #[test]
+    #[ignore = "benchmark; run explicitly with --ignored --nocapture"]
+    fn bank_reuse_across_particles_box64() {
+        let (n, pixel, size, particles) = (64, 1.5, 24, 8);
+        let volume = crate::estep::testkit::blob_volume(n, pixel, 12);
+        let options = ProjectorOptions {
+            r_max: Some(24),
+            ..ProjectorOptions::default()
+        };
+        let projector = Projector::new(&volume, &options).unwrap();
+        let sampling = OrientationSampling::new(2, &SymmetryGroup::parse("C1").unwrap()).unwrap();
+        let plan = OrientationPlan::new(&sampling, 1, 2.0).unwrap();
+        let window = FourierWindow::new(n, 48).unwrap();
+        let bank = ProjectionBank::for_plan(&projector, &window, size, &plan).unwrap();
+        let indices: Vec<u32> = (0..bank.len() as u32).collect();
+        let translations: Vec<[f64; 2]> = (-2i32..=2)
+            .flat_map(|x| (-2i32..=2).map(move |y| [2.0 * x as f64, 2.0 * y as f64]))
+            .filter(|t| t[0] * t[0] + t[1] * t[1] <= 25.0)
+            .collect();
+        let ctf = test_ctf(15000.0);
+        let images: Vec<_> = (0..particles)
+            .map(|i| {
+                let r = euler_to_matrix(30.0 * i as f64, 20.0 + 15.0 * i as f64, 45.0);
+                let clean = simulate(&projector, &r, [0.7, -1.2], Some(&ctf), 0.0, 0);
+                let std = 3.0 * image_std(&clean);
+                (
+                    simulate(&projector, &r, [0.7, -1.2], Some(&ctf), std, 10 + i as u64),
+                    white_sigma2(n, std),
+                )
+            })
+            .collect();
+        let prepared: Vec<_> = images
+            .iter()
+            .map(|(image, sigma2)| {
+                let input = particle_input(image, sigma2, Some(ctf), [0, 0], MaskFill::Mean);
+                PreparedParticle::new(&window, &input).unwrap()
+            })
+            .collect();
+        let request = |particle, indices| ScoreRequest {
+            projector: &projector,
+            particle,
+            size,
+            metric: Metric::Diff2,
+            rotations: Rotations::Bank { bank: &bank, indices },
+            translations_px: &translations,
+            pairs: Pairs::All,
+        };
+        let one_by_one = |scores: &mut Vec<Vec<f64>>| {
+            for (p, out) in prepared.iter().zip(scores) {
+                CpuScorer.score(&request(p, &indices), out).unwrap();
+            }
+        };
+        let chunked = |chunk: usize, scores: &mut Vec<Vec<f64>>| {
+            let mut out = Vec::new();
+            scores.iter_mut().for_each(Vec::clear);
+            for c in indices.chunks(chunk) {
+                for (p, all) in prepared.iter().zip(scores.iter_mut()) {
+                    CpuScorer.score(&request(p, c), &mut out).unwrap();
+                    all.extend_from_slice(&out);
+                }
+            }
+        };
+        let time = |f: &mut dyn FnMut()| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        };
+        let mut reference = vec![Vec::new(); particles];
+        let mut scores = vec![Vec::new(); particles];
+        let evals = (particles * bank.len() * translations.len() * window.len_for(size).unwrap())
+            as f64;
+        let chunks = [16, 64, 256];
+        let (mut base, mut best) = (f64::INFINITY, [f64::INFINITY; 3]);
+        // Interleaved, best of 3: the machine is shared.
+        for _ in 0..3 {
+            base = base.min(time(&mut || one_by_one(&mut reference)));
+            for (b, &c) in best.iter_mut().zip(&chunks) {
+                *b = b.min(time(&mut || chunked(c, &mut scores)));
+                assert_eq!(scores, reference);
+            }
+        }
+        println!(
+            "bank {} slices x {} pixels ({:.1} MB), {} translations, {particles} particles: \
+             one by one {:.2e} evals/s; chunks of {:?} slices: {:?}",
+            bank.len(),
+            window.len_for(size).unwrap(),
+            (bank.len() * window.len_for(size).unwrap() * 8) as f64 / 1e6,
+            translations.len(),
+            evals / base,
+            chunks,
+            best.map(|b| format!("{:.2e} evals/s ({:.2}x)", evals / b, base / b))
+        );
+    }
+}

@@ -120,7 +120,9 @@ pub use orientations::{
     CoarseOrientation, OrientationPlan, global_orientations, local_orientations,
 };
 pub use particle::{MaskFill, ParticleInput, ParticleMask, PreparedParticle};
-pub use passes::{ParticleSearch, SearchResult, WeightedPose, search};
+pub use passes::{
+    DEFAULT_SIGNIFICANT_CAP, ParticleSearch, SearchResult, WeightedPose, search, significant_cap,
+};
 pub use posterior::{
     LOG_WEIGHT_CUTOFF, Significance, Weights, log_likelihood, significance, weights,
 };

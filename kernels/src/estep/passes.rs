@@ -3,9 +3,14 @@
 //! their oversampled children (8^o orientations × 4^o translations each) at the current size →
 //! fine weights, the kept set and the particle's statistics (Pmax, dLL, best pose).
 //!
-//! In cross-correlation mode ([`Metric::NegativeCc`], refine.md §1.8) each pass keeps only its
-//! best sample: the fine pass searches the children of the best coarse sample, and the best
-//! fine sample gets weight 1.
+//! Bounded cost: a flat posterior (low SNR, a poor reference, an early iteration) makes nearly
+//! every coarse sample significant, and the fine pass would then project 8 fine rotations of
+//! nearly every coarse orientation (per particle, on the fly, at the larger current size) and
+//! score 32× the whole coarse grid: one iteration 100× slower than its neighbours. At most
+//! [`significant_cap`] coarse samples (the largest weights, ties broken by sample order) go to
+//! the fine pass: `--maxsig` when given (RELION's meaning), otherwise
+//! [`DEFAULT_SIGNIFICANT_CAP`], so that the fine pass projects at most 8 000 rotations and
+//! scores at most 32 000 samples whatever the posterior.
 
 use glam::DMat3;
 
@@ -20,6 +25,17 @@ use super::{
 };
 use crate::fourier::projector::Projector;
 use crate::geometry::euler::EulerAngles;
+
+/// Significant coarse samples carried to the fine pass when `--maxsig` is not given. A sharp
+/// posterior has far fewer (rlnNrOfSignificantSamples is typically 1–200), so this only binds
+/// for flat posteriors, where the fine pass would otherwise cost many coarse passes.
+pub const DEFAULT_SIGNIFICANT_CAP: usize = 1000;
+
+/// The most significant coarse samples a search carries to its fine pass: `max_significant`
+/// (`--maxsig`) if given, else [`DEFAULT_SIGNIFICANT_CAP`].
+pub fn significant_cap(max_significant: Option<usize>) -> usize {
+    max_significant.unwrap_or(DEFAULT_SIGNIFICANT_CAP)
+}
 
 /// Everything the search of one particle needs.
 #[derive(Debug, Clone, Copy)]
@@ -41,7 +57,8 @@ pub struct ParticleSearch<'a> {
     pub coarse_bank: Option<&'a ProjectionBank>,
     /// Mass fraction kept in each pass (`--adaptive_fraction`, 0.999).
     pub adaptive_fraction: f64,
-    /// Cap on significant coarse samples (`--maxsig`), or `None`.
+    /// Cap on significant coarse samples (`--maxsig`), or `None` for
+    /// [`DEFAULT_SIGNIFICANT_CAP`] ([`significant_cap`]).
     pub max_significant: Option<usize>,
     /// Likelihood (d²) or cross-correlation search.
     pub metric: Metric,
@@ -103,8 +120,9 @@ pub struct SearchResult {
 
 /// Which coarse pairs survive pass 1.
 enum Survivors {
-    /// Those whose weight (in the pass-1 array, which then holds weights) is ≥ the threshold.
-    AtLeast(f64),
+    /// Those whose weight (in the pass-1 array, which then holds weights) is above the
+    /// threshold, and those equal to it up to pair `last_tie` (so that a cap holds with ties).
+    AtLeast { threshold: f64, last_tie: usize },
     /// Only this one (cross-correlation winner).
     Only(usize),
 }
@@ -113,7 +131,10 @@ impl Survivors {
     /// Whether pair `i` survives, given the pass-1 array.
     fn keeps(&self, values: &[f64], i: usize) -> bool {
         match *self {
-            Survivors::AtLeast(threshold) => values[i] >= threshold,
+            Survivors::AtLeast {
+                threshold,
+                last_tie,
+            } => values[i] > threshold || (values[i] == threshold && i <= last_tie),
             Survivors::Only(j) => i == j,
         }
     }
@@ -134,13 +155,25 @@ fn significant_coarse(
             };
             // Σw of the weights is the sum over the positive ones (zero weights add nothing).
             let (sum, _) = weigh(scores, priors)?;
-            let s = significance_given_total(
-                scores,
-                || sum,
-                search.adaptive_fraction,
-                search.max_significant,
-            )?;
-            Ok((Survivors::AtLeast(s.threshold), s.count))
+            let cap = significant_cap(search.max_significant);
+            let s = significance_given_total(scores, || sum, search.adaptive_fraction, Some(cap))?;
+            // Weights tied at the threshold beyond the cap: keep the first ones in pair order.
+            let last_tie = if s.count > cap {
+                let above = scores.iter().filter(|&&w| w > s.threshold).count();
+                scores
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &w)| w == s.threshold)
+                    .nth(cap - above - 1)
+                    .map_or(usize::MAX, |(i, _)| i)
+            } else {
+                usize::MAX
+            };
+            let survivors = Survivors::AtLeast {
+                threshold: s.threshold,
+                last_tie,
+            };
+            Ok((survivors, s.count.min(cap)))
         }
         Metric::NegativeCc => Ok((Survivors::Only(winner(scores).unwrap_or(0)), 1)),
     }
@@ -487,6 +520,44 @@ mod tests {
                 assert_eq!(capped.fine_samples, 32);
             },
         );
+    }
+
+    #[test]
+    fn a_flat_posterior_carries_a_bounded_number_of_samples_to_the_fine_pass() {
+        // σ² ten thousand times the signal: every coarse sample weighs about the same.
+        let scenario = SearchScenario {
+            noise_ratio: 1e4,
+            ..SearchScenario::default()
+        };
+        scenario.run(|Scene { search: s, .. }| {
+            let coarse = s.orientations.len() * s.translations.len();
+            assert!(coarse > 2 * DEFAULT_SIGNIFICANT_CAP, "{coarse}");
+            let all = search(
+                &ParticleSearch {
+                    adaptive_fraction: 1.0,
+                    ..s
+                },
+                &CpuScorer,
+            )
+            .unwrap();
+            assert_eq!(all.significant_samples, DEFAULT_SIGNIFICANT_CAP);
+            assert_eq!(all.fine_samples, 32 * DEFAULT_SIGNIFICANT_CAP);
+            let flat = search(&s, &CpuScorer).unwrap();
+            assert!(flat.max_probability < 1e-3, "{}", flat.max_probability);
+            assert_eq!(flat.significant_samples, DEFAULT_SIGNIFICANT_CAP);
+            assert_eq!(flat.fine_samples, 32 * DEFAULT_SIGNIFICANT_CAP);
+            // `--maxsig` caps further, exactly.
+            let capped = ParticleSearch {
+                max_significant: Some(7),
+                ..s
+            };
+            let capped = search(&capped, &CpuScorer).unwrap();
+            assert_eq!(
+                (capped.significant_samples, capped.fine_samples),
+                (7, 7 * 32)
+            );
+        });
+        assert_eq!(significant_cap(Some(5000)), 5000);
     }
 
     #[test]

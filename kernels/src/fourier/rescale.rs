@@ -46,9 +46,14 @@ pub fn rescale_to_pixel_size<const D: usize>(
     pixel_size: f64,
 ) -> Result<RealGrid<D>, GridError> {
     crate::grid::check_pixel_size("target pixel size (Å)", pixel_size)?;
-    let mut new_n = (grid.n() as f64 * grid.pixel_size() / pixel_size).round() as usize;
-    new_n -= new_n % 2;
-    resample(grid, new_n)
+    resample(grid, rescaled_box(grid.n(), grid.pixel_size(), pixel_size))
+}
+
+/// The box (pixels) of [`rescale_to_pixel_size`] for box `n` of pixel size `pixel_size` Å
+/// resampled to about `target_pixel_size` Å: round(n·p/target) made even by rounding down.
+pub fn rescaled_box(n: usize, pixel_size: f64, target_pixel_size: f64) -> usize {
+    let new_n = (n as f64 * pixel_size / target_pixel_size).round() as usize;
+    new_n - new_n % 2
 }
 
 /// Crops or pads a real-space grid to box `new_n` keeping the origin (index n/2 → new_n/2);

@@ -14,7 +14,9 @@
 //! pixels and limited to half the CC grid), refined by a 3-point parabola per axis, scaled
 //! back to frame pixels, and re-referenced so that frame 0 does not move. The frames are then
 //! shifted by the update; iterations stop after `max_iter` or once the RMS update over all
-//! frames falls below 0.5 px.
+//! frames falls below 0.5 px. Only the cropped spectra take part: each frame is cropped to the
+//! CC grid once and its crop is shifted (the phase ramp of a frame-px shift restricted to the
+//! crop's frequencies), so an iteration costs the CC grid, not the frame.
 //!
 //! A shift is the translation that *aligns* a frame: applied to frame f (content moved by
 //! +shift, see [`shift_plane`]) it brings the frame onto frame 0. If the specimen moved by +d
@@ -99,11 +101,12 @@ pub fn cc_grid_size(width: usize, height: usize, bfactor: f64, ccf_downsample: f
 }
 
 /// Aligns `frames` (spectra of equally sized, even-sized frames, from
-/// [`crate::fourier::fft::plane::forward`]) onto frame 0 and leaves them shifted by the
-/// returned shifts (px). Frames are processed in parallel; the result does not depend on the
-/// number of threads.
+/// [`crate::fourier::fft::plane::forward`]) onto frame 0: the shifts (px) that move each frame
+/// onto frame 0. The frames themselves are left as they are (apply the shifts with
+/// [`super::frames::apply_global_shifts`] or sum with [`super::frames::sum_aligned`]). Frames are
+/// processed in parallel; the result does not depend on the number of threads.
 pub fn align_frames(
-    frames: &mut [PlaneSpectrum],
+    frames: &[PlaneSpectrum],
     settings: &AlignSettings,
 ) -> Result<Alignment, GridError> {
     check_settings(settings)?;
@@ -134,16 +137,14 @@ pub fn align_frames(
         });
     }
     let grid = CcGrid::new(width, height, settings);
+    let mut crops: Vec<PlaneSpectrum> = frames.par_iter().map(|f| grid.crop(f)).collect();
     let mut shifts = vec![[0.0; 2]; frames.len()];
     let mut iterations = 0;
     let mut converged = false;
     while iterations < settings.max_iter && !converged {
         iterations += 1;
-        let reference = grid.reference(frames);
-        let peaks: Vec<[f64; 2]> = frames
-            .par_iter()
-            .map(|f| grid.peak(&reference, f))
-            .collect();
+        let reference = grid.reference(&crops);
+        let peaks: Vec<[f64; 2]> = crops.par_iter().map(|f| grid.peak(&reference, f)).collect();
         let update: Vec<[f64; 2]> = peaks
             .iter()
             .map(|p| [p[0] - peaks[0][0], p[1] - peaks[0][1]])
@@ -152,11 +153,11 @@ pub fn align_frames(
             total[0] += u[0];
             total[1] += u[1];
         }
-        frames
+        crops
             .par_iter_mut()
             .zip(&update)
             .skip(1)
-            .for_each(|(f, u)| shift_plane(f, *u));
+            .for_each(|(f, u)| shift_plane(f, grid.to_crop_px(*u)));
         let sum_sq: f64 = update.iter().map(|u| u[0] * u[0] + u[1] * u[1]).sum();
         converged = (sum_sq / frames.len() as f64).sqrt() < settings.tolerance;
     }
@@ -232,34 +233,45 @@ impl CcGrid {
         }
     }
 
-    /// Index in the frame's half array of value `i` of the cropped half array.
-    fn source_index(&self, i: usize) -> usize {
+    /// The frame's spectrum restricted to the CC grid's frequencies (the cropped half array).
+    fn crop(&self, frame: &PlaneSpectrum) -> PlaneSpectrum {
         let columns = PlaneSpectrum::columns_for(self.size[0]);
-        let ky = wrapped_to_logical(i / columns, self.size[1]);
-        let row = ky.rem_euclid(self.frame[1] as i64) as usize;
-        row * PlaneSpectrum::columns_for(self.frame[0]) + i % columns
+        let frame_columns = frame.columns();
+        let mut values = Vec::with_capacity(self.weight.len());
+        for row in 0..self.size[1] {
+            let ky = wrapped_to_logical(row, self.size[1]);
+            let source = ky.rem_euclid(self.frame[1] as i64) as usize * frame_columns;
+            values.extend_from_slice(&frame.data()[source..source + columns]);
+        }
+        PlaneSpectrum::from_vec(self.size[0], self.size[1], values)
+            .unwrap_or_else(|e| unreachable!("{e}"))
     }
 
-    /// The sum of all frames on the cropped grid, summed in frame order.
-    fn reference(&self, frames: &[PlaneSpectrum]) -> Vec<Complex32> {
+    /// A shift in frame px as a shift in CC-grid px: the same phase ramp on the crop.
+    fn to_crop_px(&self, shift: [f64; 2]) -> [f64; 2] {
+        [
+            shift[0] * self.size[0] as f64 / self.frame[0] as f64,
+            shift[1] * self.size[1] as f64 / self.frame[1] as f64,
+        ]
+    }
+
+    /// The sum of all cropped frames, summed in frame order.
+    fn reference(&self, crops: &[PlaneSpectrum]) -> Vec<Complex32> {
         (0..self.weight.len())
             .into_par_iter()
-            .map(|i| {
-                let j = self.source_index(i);
-                frames.iter().map(|f| f.data()[j]).sum()
-            })
+            .map(|i| crops.iter().map(|f| f.data()[i]).sum())
             .collect()
     }
 
-    /// The sub-pixel peak (frame px) of the weighted cross-correlation of `frame` with
+    /// The sub-pixel peak (frame px) of the weighted cross-correlation of a cropped frame with
     /// (reference − frame): the shift that moves the frame onto the others.
-    fn peak(&self, reference: &[Complex32], frame: &PlaneSpectrum) -> [f64; 2] {
+    fn peak(&self, reference: &[Complex32], crop: &PlaneSpectrum) -> [f64; 2] {
         let values = reference
             .iter()
             .zip(&self.weight)
             .enumerate()
             .map(|(i, (r, w))| {
-                let f = frame.data()[self.source_index(i)];
+                let f = crop.data()[i];
                 (r - f) * f.conj() * *w
             })
             .collect();
@@ -337,8 +349,8 @@ mod tests {
     #[test]
     fn recovers_sub_pixel_shifts_under_noise() {
         let movie = Movie::drifting(256, 16, 11, 8.0);
-        let mut frames = movie.spectra();
-        let alignment = align_frames(&mut frames, &AlignSettings::default()).unwrap();
+        let frames = movie.spectra();
+        let alignment = align_frames(&frames, &AlignSettings::default()).unwrap();
         let error = rms_error(&alignment.shifts, &movie.aligning_shifts());
         eprintln!(
             "global alignment 256² × 16, {} iterations: RMS error {error:.4} px",
@@ -357,13 +369,13 @@ mod tests {
         let mut displacements = [[0.0, 0.0]; 6];
         displacements[5] = [3.0, 0.0];
         let movie = Movie::with_displacements(128, &displacements, 3, 0.0);
-        let mut frames = movie.spectra();
+        let frames = movie.spectra();
         let settings = AlignSettings {
             tolerance: 1e-3,
             max_iter: 30,
             ..AlignSettings::default()
         };
-        let alignment = align_frames(&mut frames, &settings).unwrap();
+        let alignment = align_frames(&frames, &settings).unwrap();
         let [x, y] = alignment.shifts[5];
         assert!((x + 3.0).abs() < 0.02 && y.abs() < 0.02, "{x} {y}");
         assert!(
@@ -377,32 +389,30 @@ mod tests {
     #[test]
     fn same_answer_with_one_thread() {
         let movie = Movie::drifting(128, 6, 5, 4.0);
-        let mut many = movie.spectra();
-        let mut one = movie.spectra();
+        let frames = movie.spectra();
         let settings = AlignSettings::default();
-        let a = align_frames(&mut many, &settings).unwrap();
+        let a = align_frames(&frames, &settings).unwrap();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(1)
             .build()
             .unwrap();
-        let b = pool.install(|| align_frames(&mut one, &settings)).unwrap();
+        let b = pool.install(|| align_frames(&frames, &settings)).unwrap();
         assert_eq!(a, b);
-        assert_eq!(many, one);
     }
 
     #[test]
     fn bad_input_is_an_error() {
         let settings = AlignSettings::default();
-        assert!(align_frames(&mut [], &settings).is_err());
-        let mut odd = vec![PlaneSpectrum::zeros(31, 32)];
-        assert!(align_frames(&mut odd, &settings).is_err());
-        let mut mixed = vec![PlaneSpectrum::zeros(32, 32), PlaneSpectrum::zeros(32, 30)];
-        assert!(align_frames(&mut mixed, &settings).is_err());
+        assert!(align_frames(&[], &settings).is_err());
+        let odd = vec![PlaneSpectrum::zeros(31, 32)];
+        assert!(align_frames(&odd, &settings).is_err());
+        let mixed = vec![PlaneSpectrum::zeros(32, 32), PlaneSpectrum::zeros(32, 30)];
+        assert!(align_frames(&mixed, &settings).is_err());
         let negative = AlignSettings {
             bfactor: -1.0,
             ..settings
         };
-        let mut ok = vec![PlaneSpectrum::zeros(32, 32)];
-        assert!(align_frames(&mut ok, &negative).is_err());
+        let ok = vec![PlaneSpectrum::zeros(32, 32)];
+        assert!(align_frames(&ok, &negative).is_err());
     }
 }

@@ -27,6 +27,8 @@ pub struct BadPixelMask {
     width: usize,
     height: usize,
     bad: Vec<bool>,
+    /// The row-major indices of the bad pixels, ascending.
+    indices: Vec<usize>,
 }
 
 impl BadPixelMask {
@@ -36,6 +38,7 @@ impl BadPixelMask {
             width,
             height,
             bad: vec![false; width * height],
+            indices: Vec::new(),
         }
     }
 
@@ -47,31 +50,53 @@ impl BadPixelMask {
         height: usize,
         rectangles: impl IntoIterator<Item = [usize; 4]>,
     ) -> Self {
-        let mut mask = Self::none(width, height);
+        let mut bad = vec![false; width * height];
         for [rx, ry, rw, rh] in rectangles {
             for y in ry..(ry.saturating_add(rh)).min(height) {
                 for x in rx..(rx.saturating_add(rw)).min(width) {
-                    mask.bad[y * width + x] = true;
+                    bad[y * width + x] = true;
                 }
             }
         }
-        mask
+        Self::from_flags(width, height, bad)
     }
 
     /// The pixels of a defect map that are nonzero (RELION: "1 means bad").
     pub fn from_defect_map(map: &Plane) -> Self {
+        let bad = map.data().iter().map(|&v| v != 0.0).collect();
+        Self::from_flags(map.width(), map.height(), bad)
+    }
+
+    /// The mask of row-major flags `bad` (true = bad) of a `width` × `height` frame.
+    fn from_flags(width: usize, height: usize, bad: Vec<bool>) -> Self {
+        let indices = bad
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &b)| b.then_some(i))
+            .collect();
         Self {
-            width: map.width(),
-            height: map.height(),
-            bad: map.data().iter().map(|&v| v != 0.0).collect(),
+            width,
+            height,
+            bad,
+            indices,
         }
     }
 
     /// Marks pixel (x, y) bad; pixels outside the mask are ignored.
     pub fn mark(&mut self, x: usize, y: usize) {
         if x < self.width && y < self.height {
-            self.bad[y * self.width + x] = true;
+            let index = y * self.width + x;
+            if !self.bad[index] {
+                self.bad[index] = true;
+                let at = self.indices.partition_point(|&i| i < index);
+                self.indices.insert(at, index);
+            }
         }
+    }
+
+    /// The row-major indices (y·width + x) of the bad pixels, ascending.
+    pub fn bad_indices(&self) -> &[usize] {
+        &self.indices
     }
 
     /// Whether pixel (x, y) is bad (pixels outside the mask are not).
@@ -81,7 +106,7 @@ impl BadPixelMask {
 
     /// Number of bad pixels.
     pub fn count(&self) -> usize {
-        self.bad.iter().filter(|&&b| b).count()
+        self.indices.len()
     }
 
     /// Width (px).
@@ -146,30 +171,30 @@ pub fn replace_bad_pixels(
 ) -> Result<(), GridError> {
     mask.check_frame(frame)?;
     let (width, height) = (frame.width(), frame.height());
-    let (mean, std) = frame.mean_std();
+    let good_neighbours = |index: usize| {
+        let (x, y) = (index % width, index / width);
+        let xs = x.saturating_sub(NEIGHBOUR_RADIUS)..(x + NEIGHBOUR_RADIUS + 1).min(width);
+        (y.saturating_sub(NEIGHBOUR_RADIUS)..(y + NEIGHBOUR_RADIUS + 1).min(height))
+            .flat_map(move |ny| xs.clone().map(move |nx| ny * width + nx))
+            .filter(|&i| !mask.bad[i])
+    };
+    // The frame's statistics (a full pass) only if some pixel has too few good neighbours.
+    let fallback = mask
+        .indices
+        .iter()
+        .any(|&i| good_neighbours(i).count() < MIN_GOOD_NEIGHBOURS)
+        .then(|| frame.mean_std());
     let mut good = Vec::with_capacity((2 * NEIGHBOUR_RADIUS + 1).pow(2));
-    for y in 0..height {
-        for x in 0..width {
-            if !mask.is_bad(x, y) {
-                continue;
-            }
-            let index = y * width + x;
-            let mut random = SplitMix64::keyed(seed, &[frame_index as u64, index as u64]);
-            good.clear();
-            for ny in y.saturating_sub(NEIGHBOUR_RADIUS)..(y + NEIGHBOUR_RADIUS + 1).min(height) {
-                for nx in x.saturating_sub(NEIGHBOUR_RADIUS)..(x + NEIGHBOUR_RADIUS + 1).min(width)
-                {
-                    if !mask.is_bad(nx, ny) {
-                        good.push(frame.data()[ny * width + nx]);
-                    }
-                }
-            }
-            frame.data_mut()[index] = if good.len() >= MIN_GOOD_NEIGHBOURS {
-                good[random.below(good.len())]
-            } else {
+    for &index in &mask.indices {
+        let mut random = SplitMix64::keyed(seed, &[frame_index as u64, index as u64]);
+        good.clear();
+        good.extend(good_neighbours(index).map(|i| frame.data()[i]));
+        frame.data_mut()[index] = match fallback {
+            Some((mean, std)) if good.len() < MIN_GOOD_NEIGHBOURS => {
                 (mean + std * random.next_normal()) as f32
-            };
-        }
+            }
+            _ => good[random.below(good.len())],
+        };
     }
     Ok(())
 }

@@ -12,7 +12,7 @@
 //! of all weights cancels, so the pre-exposure and the frame offset (f + 1) do not change the
 //! sum; they matter only for [`DoseSettings::weight`] itself.
 
-use crate::grid::{Complex32, GridError, PlaneSpectrum, wrapped_to_logical};
+use crate::grid::{GridError, PlaneSpectrum, wrapped_to_logical};
 use rayon::prelude::*;
 
 /// The exposure of a movie, as RELION's flags.
@@ -84,95 +84,90 @@ impl DoseSettings {
     }
 }
 
-/// The dose-weighted sum of aligned frames' spectra: Σ_f w_f(q)·F_f(k) / √(Σ_f w_f(q)²), with
-/// q = √((kx/w)² + (ky/h)²) / `pixel_size` Å⁻¹. Frames must share one size; `pixel_size` in Å.
-pub fn dose_weighted_sum(
-    frames: &[PlaneSpectrum],
+/// Dose weighting of a movie's frames: their pixel size and exposure, checked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DoseWeighting {
     pixel_size: f64,
-    settings: &DoseSettings,
-) -> Result<PlaneSpectrum, GridError> {
-    crate::grid::check_pixel_size("pixel size for dose weighting (Å)", pixel_size)?;
-    let first = frames.first().ok_or(GridError::Mismatch {
-        what: "frames to dose-weight",
-        expected: "at least one frame".into(),
-        found: "none".into(),
-    })?;
-    let (width, height) = (first.width(), first.height());
-    for (f, frame) in frames.iter().enumerate() {
-        if (frame.width(), frame.height()) != (width, height) {
-            return Err(GridError::Mismatch {
-                what: "frame size for dose weighting",
-                expected: format!("{width} × {height} px like frame 0"),
-                found: format!("frame {f}: {} × {} px", frame.width(), frame.height()),
-            });
+    dose: DoseSettings,
+    voltage_scale: f64,
+}
+
+impl DoseWeighting {
+    /// Frames of `pixel_size` Å (finite, > 0) exposed as `dose` (its voltage one that
+    /// [`DoseSettings::voltage_scale`] accepts).
+    pub fn new(pixel_size: f64, dose: DoseSettings) -> Result<Self, GridError> {
+        crate::grid::check_pixel_size("pixel size for dose weighting (Å)", pixel_size)?;
+        Ok(Self {
+            pixel_size,
+            voltage_scale: dose.voltage_scale()?,
+            dose,
+        })
+    }
+
+    /// The normalised weights of `frames` frames at the frequency (`fx`, `fy`) in cycles per
+    /// pixel.
+    pub fn at(&self, fx: f64, fy: f64, frames: usize) -> FrameWeights {
+        let q = fx.hypot(fy) / self.pixel_size;
+        FrameWeights::new(
+            self.dose.dose_per_frame / (2.0 * self.voltage_scale * critical_exposure(q)),
+            frames,
+        )
+    }
+}
+
+/// Every frame's normalised dose weight at one spatial frequency, w_f / √(Σ_f' w_f'²). With a
+/// constant dose per frame, w_f = w_0·r^f, so the normalised weight of frame f is r^f divided by
+/// √(Σ_f' r^2f'), a geometric sum: the pre-exposure and w_0 cancel, and no weight underflows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameWeights {
+    /// r = exp(−dose per frame / (2·s·N_e(q))): each frame's weight over the previous one's.
+    pub ratio: f64,
+    /// The normalised weight of the first frame, 1 / √(Σ_f r^2f).
+    pub first: f64,
+}
+
+impl FrameWeights {
+    /// The weights of `frames` frames whose damage grows by `rate` = −ln r per frame.
+    fn new(rate: f64, frames: usize) -> Self {
+        let count = frames as f64;
+        let sum_of_squares = if rate > 0.0 {
+            (-2.0 * rate * count).exp_m1() / (-2.0 * rate).exp_m1()
+        } else {
+            count
+        };
+        Self {
+            ratio: (-rate).exp(),
+            first: 1.0 / sum_of_squares.sqrt(),
         }
     }
-    let scale = settings.voltage_scale()?;
-    let doses: Vec<f64> = (0..frames.len())
-        .map(|f| settings.accumulated_dose(f))
-        .collect();
-    let mut out = PlaneSpectrum::zeros(width, height);
-    let columns = out.columns();
-    // Each value depends on its own frequency only: rows in parallel, frames summed in order,
-    // so the result is the same for any number of threads.
-    out.data_mut()
+
+    /// The normalised weight of frame `frame` (0-based).
+    pub fn of(&self, frame: usize) -> f64 {
+        self.first * self.ratio.powi(frame as i32)
+    }
+}
+
+/// Multiplies an aligned frame's spectrum, frame `frame` (0-based) of `frames`, by its
+/// normalised dose weight w_f(q) / √(Σ_f' w_f'(q)²), so that the plain sum of the weighted
+/// frames is the dose-weighted sum ([`super::frames::sum_aligned`]): for sums that move each
+/// frame differently afterwards (a local motion model).
+pub fn dose_weight(
+    spectrum: &mut PlaneSpectrum,
+    frame: usize,
+    frames: usize,
+    weighting: &DoseWeighting,
+) {
+    let (width, height, columns) = (spectrum.width(), spectrum.height(), spectrum.columns());
+    spectrum
+        .data_mut()
         .par_chunks_mut(columns)
         .enumerate()
-        .for_each_init(
-            || vec![0.0; frames.len()],
-            |weights, (row, values)| {
-                let fy = wrapped_to_logical(row, height) as f64 / height as f64;
-                for (kx, value) in values.iter_mut().enumerate() {
-                    let q = (kx as f64 / width as f64).hypot(fy) / pixel_size;
-                    let norm = frame_weights(q, scale, &doses, weights);
-                    let i = row * columns + kx;
-                    let (mut re, mut im) = (0.0f64, 0.0f64);
-                    for (frame, w) in frames.iter().zip(weights.iter()) {
-                        let v = frame.data()[i];
-                        re += w * f64::from(v.re);
-                        im += w * f64::from(v.im);
-                    }
-                    *value = Complex32::new((re / norm) as f32, (im / norm) as f32);
-                }
-            },
-        );
-    Ok(out)
-}
-
-/// Multiplies every aligned frame's spectrum by its own normalised dose weight
-/// w_f(q) / √(Σ_f' w_f'(q)²), so that the plain sum of the frames is [`dose_weighted_sum`]:
-/// for sums that move each frame differently afterwards (a local motion model).
-pub fn dose_weight_each(
-    frames: &mut [PlaneSpectrum],
-    pixel_size: f64,
-    settings: &DoseSettings,
-) -> Result<(), GridError> {
-    crate::grid::check_pixel_size("pixel size for dose weighting (Å)", pixel_size)?;
-    let scale = settings.voltage_scale()?;
-    let count = frames.len();
-    let doses: Vec<f64> = (0..count).map(|f| settings.accumulated_dose(f)).collect();
-    frames.par_iter_mut().enumerate().for_each(|(f, frame)| {
-        let (width, height, columns) = (frame.width(), frame.height(), frame.columns());
-        let mut weights = vec![0.0; count];
-        for (i, value) in frame.data_mut().iter_mut().enumerate() {
-            let fy = wrapped_to_logical(i / columns, height) as f64 / height as f64;
-            let q = ((i % columns) as f64 / width as f64).hypot(fy) / pixel_size;
-            let norm = frame_weights(q, scale, &doses, &mut weights);
-            *value *= (weights[f] / norm) as f32;
-        }
-    });
-    Ok(())
-}
-
-/// Fills `weights` with every frame's dose weight exp(−N_f / (2·s·N_e(q))) at spatial frequency
-/// `q` Å⁻¹ (N_f the frames' accumulated doses in e/Å², s the voltage scale) and returns their
-/// norm √(Σ w²).
-fn frame_weights(q: f64, scale: f64, doses: &[f64], weights: &mut [f64]) -> f64 {
-    let exposure = 2.0 * scale * critical_exposure(q);
-    for (w, dose) in weights.iter_mut().zip(doses) {
-        *w = (-dose / exposure).exp();
-    }
-    weights.iter().map(|w| w * w).sum::<f64>().sqrt()
+        .for_each(|(row, values)| {
+            let fy = wrapped_to_logical(row, height) as f64 / height as f64;
+            for (kx, value) in values.iter_mut().enumerate() {
+                *value *= weighting.at(kx as f64 / width as f64, fy, frames).of(frame) as f32;
+            }
+        });
 }
 
 #[cfg(test)]
@@ -180,7 +175,18 @@ mod tests {
     use super::*;
     use crate::fourier::fft::plane::forward;
     use crate::grid::Plane;
+    use crate::motion::frames::sum_aligned;
     use crate::random::SplitMix64;
+
+    /// The dose-weighted sum of unshifted frames.
+    fn weighted_sum(
+        frames: &[PlaneSpectrum],
+        pixel_size: f64,
+        dose: &DoseSettings,
+    ) -> Result<PlaneSpectrum, GridError> {
+        let weighting = DoseWeighting::new(pixel_size, *dose)?;
+        sum_aligned(frames, &vec![[0.0; 2]; frames.len()], Some(&weighting))
+    }
 
     #[test]
     fn weighting_each_frame_then_summing_is_the_weighted_sum() {
@@ -192,11 +198,14 @@ mod tests {
             })
             .collect();
         let settings = DoseSettings::new(1.5, 0.5, 300.0).unwrap();
-        let summed = dose_weighted_sum(&frames, 1.2, &settings).unwrap();
+        let summed = weighted_sum(&frames, 1.2, &settings).unwrap();
+        let weighting = DoseWeighting::new(1.2, settings).unwrap();
         let mut each = frames.clone();
-        dose_weight_each(&mut each, 1.2, &settings).unwrap();
-        let plain = crate::motion::frames::sum_spectra(&each).unwrap();
-        for (a, b) in summed.data().iter().zip(plain.data()) {
+        for (f, frame) in each.iter_mut().enumerate() {
+            dose_weight(frame, f, frames.len(), &weighting);
+        }
+        for (i, a) in summed.data().iter().enumerate() {
+            let b: crate::grid::Complex32 = each.iter().map(|f| f.data()[i]).sum();
             assert!((a - b).norm() < 1e-5, "{a} vs {b}");
         }
     }
@@ -236,7 +245,7 @@ mod tests {
         let spectrum = forward(&image);
         let frames = vec![spectrum.clone(); 6];
         let dose = DoseSettings::new(2.0, 3.0, 200.0).unwrap();
-        let sum = dose_weighted_sum(&frames, pixel, &dose).unwrap();
+        let sum = weighted_sum(&frames, pixel, &dose).unwrap();
         let mut worst = 0.0f64;
         for (i, (out, input)) in sum.data().iter().zip(spectrum.data()).enumerate() {
             let (fx, fy) = sum.frequency_per_pixel(i);
@@ -265,12 +274,12 @@ mod tests {
             })
             .collect();
         let dose = DoseSettings::new(4.0, 0.0, 300.0).unwrap();
-        let sum = dose_weighted_sum(&spectra, 1.0, &dose).unwrap();
+        let sum = weighted_sum(&spectra, 1.0, &dose).unwrap();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(1)
             .build()
             .unwrap();
-        let one_thread = pool.install(|| dose_weighted_sum(&spectra, 1.0, &dose).unwrap());
+        let one_thread = pool.install(|| weighted_sum(&spectra, 1.0, &dose).unwrap());
         assert_eq!(sum, one_thread);
         // Per Fourier pixel, unit real-space variance gives power 1/(w·h); high frequencies are
         // weighted very unequally (late frames ≈ 0), yet the mean power stays 1/(w·h).
@@ -296,8 +305,8 @@ mod tests {
     fn frames_of_different_sizes_are_refused() {
         let dose = DoseSettings::new(1.0, 0.0, 300.0).unwrap();
         let frames = [PlaneSpectrum::zeros(8, 8), PlaneSpectrum::zeros(8, 6)];
-        let err = dose_weighted_sum(&frames, 1.0, &dose).unwrap_err();
+        let err = weighted_sum(&frames, 1.0, &dose).unwrap_err();
         assert!(err.to_string().contains("frame 1"), "{err}");
-        assert!(dose_weighted_sum(&[], 1.0, &dose).is_err());
+        assert!(weighted_sum(&[], 1.0, &dose).is_err());
     }
 }

@@ -15,9 +15,11 @@
 //! rms ≥ 2). On that ring RELION follows its own edge rule (differences up to 8%), which we do
 //! not reproduce: samples beyond the frame take the nearest edge pixel here.
 
+use super::dose::DoseWeighting;
 use crate::fourier::shift::shift_plane;
-use crate::grid::{GridError, Plane, PlaneSpectrum};
+use crate::grid::{Complex32, Complex64, GridError, Plane, PlaneSpectrum, wrapped_to_logical};
 use rayon::prelude::*;
+use std::f64::consts::PI;
 
 /// Moves the content of each frame's spectrum by its global shift [dx, dy] px. One shift per
 /// frame is required.
@@ -38,15 +40,77 @@ pub fn apply_global_shifts(
     Ok(())
 }
 
-/// The sum of same-sized spectra, added in frame order.
-pub fn sum_spectra(frames: &[PlaneSpectrum]) -> Result<PlaneSpectrum, GridError> {
-    let first = check_same_size(frames.iter().map(|f| (f.width(), f.height())))?;
-    let mut out = PlaneSpectrum::zeros(first.0, first.1);
-    for frame in frames {
-        for (o, v) in out.data_mut().iter_mut().zip(frame.data()) {
-            *o += v;
-        }
+/// The sum of frames each moved by its global shift [dx, dy] px (one per frame), optionally
+/// dose-weighted: Σ_f w_f(q)·e^{−2πi(kx·dx_f/w + ky·dy_f/h)}·F_f(k), with w_f the normalised
+/// dose weights ([`DoseWeighting::at`]) or 1. One pass over the frames, nothing else
+/// allocated: the same as [`apply_global_shifts`] followed by a (weighted) sum, to float
+/// precision. Rows in parallel, frames added in order in f64, so the result does not depend on
+/// the number of threads.
+pub fn sum_aligned(
+    frames: &[PlaneSpectrum],
+    shifts: &[[f64; 2]],
+    dose: Option<&DoseWeighting>,
+) -> Result<PlaneSpectrum, GridError> {
+    let (width, height) = check_same_size(frames.iter().map(|f| (f.width(), f.height())))?;
+    if frames.len() != shifts.len() {
+        return Err(GridError::Mismatch {
+            what: "global shifts",
+            expected: format!("one shift per frame ({} frames)", frames.len()),
+            found: format!("{} shifts", shifts.len()),
+        });
     }
+    let mut out = PlaneSpectrum::zeros(width, height);
+    let columns = out.columns();
+    let ramp = |k: f64, d: f64, n: usize| Complex64::from_polar(1.0, -2.0 * PI * k * d / n as f64);
+    let along_x: Vec<Vec<Complex64>> = shifts
+        .iter()
+        .map(|s| {
+            (0..columns)
+                .map(|kx| ramp(kx as f64, s[0], width))
+                .collect()
+        })
+        .collect();
+    out.data_mut()
+        .par_chunks_mut(columns)
+        .enumerate()
+        .for_each_init(
+            || {
+                (
+                    vec![Complex64::new(0.0, 0.0); columns],
+                    vec![[1.0f64; 2]; columns],
+                )
+            },
+            |(sum, weights), (row, values)| {
+                let ky = wrapped_to_logical(row, height) as f64;
+                sum.fill(Complex64::new(0.0, 0.0));
+                match dose {
+                    // Per column: [weight of the current frame, ratio to the next frame's].
+                    Some(dose) => weights.iter_mut().enumerate().for_each(|(kx, w)| {
+                        let at =
+                            dose.at(kx as f64 / width as f64, ky / height as f64, frames.len());
+                        *w = [at.first, at.ratio];
+                    }),
+                    None => weights.fill([1.0, 1.0]),
+                }
+                for ((frame, shift), along_x) in frames.iter().zip(shifts).zip(&along_x) {
+                    let along_y = ramp(ky, shift[1], height);
+                    let values = &frame.data()[row * columns..(row + 1) * columns];
+                    for (((s, w), v), x) in sum
+                        .iter_mut()
+                        .zip(weights.iter_mut())
+                        .zip(values)
+                        .zip(along_x)
+                    {
+                        let v = Complex64::new(f64::from(v.re), f64::from(v.im));
+                        *s += v * (along_y * x) * w[0];
+                        w[0] *= w[1];
+                    }
+                }
+                for (out, s) in values.iter_mut().zip(sum.iter()) {
+                    *out = Complex32::new(s.re as f32, s.im as f32);
+                }
+            },
+        );
     Ok(out)
 }
 
@@ -163,9 +227,8 @@ mod tests {
         let frames = movie();
         let shifts: Vec<[f64; 2]> = (0..4).map(|f| [0.4 * f as f64, -0.7 * f as f64]).collect();
         let local = sum_with_local_shifts(&frames, |_, _, f| shifts[f]).unwrap();
-        let mut spectra: Vec<PlaneSpectrum> = frames.iter().map(forward).collect();
-        apply_global_shifts(&mut spectra, &shifts).unwrap();
-        let global = inverse(&sum_spectra(&spectra).unwrap());
+        let spectra: Vec<PlaneSpectrum> = frames.iter().map(forward).collect();
+        let global = inverse(&sum_aligned(&spectra, &shifts, None).unwrap());
         // Away from the clamped edges (shifts ≤ 2.1 px), bilinear interpolation of this smooth
         // frame (periods ≥ 27 px) is within ~1% of its amplitude of the exact shift.
         let mut worst = 0.0f32;
@@ -179,15 +242,45 @@ mod tests {
         // Integer shifts are exact for both.
         let whole = |_: f64, _: f64, f: usize| [f as f64, -2.0 * f as f64];
         let a = sum_with_local_shifts(&frames, whole).unwrap();
-        let mut spectra: Vec<PlaneSpectrum> = frames.iter().map(forward).collect();
+        let spectra: Vec<PlaneSpectrum> = frames.iter().map(forward).collect();
         let integer: Vec<[f64; 2]> = (0..4).map(|f| whole(0.0, 0.0, f)).collect();
-        apply_global_shifts(&mut spectra, &integer).unwrap();
-        let b = inverse(&sum_spectra(&spectra).unwrap());
+        let b = inverse(&sum_aligned(&spectra, &integer, None).unwrap());
         for y in 8..72 {
             for x in 8..88 {
                 assert!((a.get(x, y).unwrap() - b.get(x, y).unwrap()).abs() < 1e-4);
             }
         }
+    }
+
+    #[test]
+    fn aligned_sum_is_shifting_each_frame_then_adding() {
+        let frames = movie();
+        let spectra: Vec<PlaneSpectrum> = frames.iter().map(forward).collect();
+        let shifts: Vec<[f64; 2]> = (0..4).map(|f| [1.3 * f as f64, -0.6 * f as f64]).collect();
+        let dose = DoseWeighting::new(
+            1.1,
+            crate::motion::dose::DoseSettings::new(3.0, 2.0, 300.0).unwrap(),
+        )
+        .unwrap();
+        let mut shifted = spectra.clone();
+        apply_global_shifts(&mut shifted, &shifts).unwrap();
+        let mut weighted = shifted.clone();
+        for (f, frame) in weighted.iter_mut().enumerate() {
+            crate::motion::dose::dose_weight(frame, f, 4, &dose);
+        }
+        for (dose, each) in [(None, &shifted), (Some(&dose), &weighted)] {
+            let fused = sum_aligned(&spectra, &shifts, dose).unwrap();
+            for (i, v) in fused.data().iter().enumerate() {
+                let expected: Complex32 = each.iter().map(|f| f.data()[i]).sum();
+                assert!((v - expected).norm() < 1e-5, "{i}: {v} vs {expected}");
+            }
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let one = pool.install(|| sum_aligned(&spectra, &shifts, Some(&dose)).unwrap());
+        assert_eq!(one, sum_aligned(&spectra, &shifts, Some(&dose)).unwrap());
     }
 
     #[test]
@@ -220,6 +313,7 @@ mod tests {
         assert!(err.to_string().contains("frame 1"), "{err}");
         let mut spectra = vec![PlaneSpectrum::zeros(4, 4)];
         assert!(apply_global_shifts(&mut spectra, &[]).is_err());
-        assert!(sum_spectra(&[]).is_err());
+        assert!(sum_aligned(&spectra, &[], None).is_err());
+        assert!(sum_aligned(&[], &[], None).is_err());
     }
 }

@@ -167,7 +167,7 @@ fn align_patch(
     groups: &[Range<usize>],
     settings: &AlignSettings,
 ) -> Result<Vec<PatchObservation>, GridError> {
-    let mut spectra: Vec<_> = groups
+    let spectra: Vec<_> = groups
         .iter()
         .map(|group| {
             let (w, h) = (window.x.len(), window.y.len());
@@ -184,7 +184,7 @@ fn align_patch(
             forward(&sum)
         })
         .collect();
-    let alignment = align_frames(&mut spectra, settings)?;
+    let alignment = align_frames(&spectra, settings)?;
     if !alignment.converged {
         return Ok(Vec::new());
     }
@@ -222,6 +222,7 @@ fn extrapolate_to_zero(times: &[f64], shifts: &[[f64; 2]]) -> [f64; 2] {
 mod tests {
     use super::*;
     use crate::motion::align::align_frames;
+    use crate::motion::frames::apply_global_shifts;
     use crate::motion::polynomial::{PolynomialMotion, fit_polynomial};
     use crate::motion::test_movie::{Movie, rms_error};
 
@@ -278,7 +279,8 @@ mod tests {
             max_iter: 30,
             ..AlignSettings::default()
         };
-        align_frames(&mut spectra, &converged).unwrap();
+        let global = align_frames(&spectra, &converged).unwrap();
+        apply_global_shifts(&mut spectra, &global.shifts).unwrap();
         let aligned: Vec<Plane> = spectra
             .iter()
             .map(crate::fourier::fft::plane::inverse)
@@ -324,7 +326,8 @@ mod tests {
         };
         let movie = Movie::with_field(size, n_frames, 21, 0.35, &field);
         let mut spectra = movie.spectra();
-        let global = align_frames(&mut spectra, &AlignSettings::default()).unwrap();
+        let global = align_frames(&spectra, &AlignSettings::default()).unwrap();
+        apply_global_shifts(&mut spectra, &global.shifts).unwrap();
         let truth_global: Vec<[f64; 2]> = (0..n_frames)
             .map(|f| [-0.9 * f as f64, 0.5 * f as f64])
             .collect();

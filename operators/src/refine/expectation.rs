@@ -54,7 +54,7 @@ pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 
 /// The expectation operator; see the module doc. `layout`: the job's blocks per half set;
 /// `shared`: the projections shared with the other workers of this process; `scorer`: the
-/// E-step's scorer ([`super::scorer::select`]).
+/// E-step's scorer (chosen by [`super::scorer::select`]).
 ///
 /// # Examples
 ///
@@ -77,7 +77,7 @@ pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 ///     let references = job.references.to_stream(scope);
 ///     let progress = Arc::new(|_| {});
 ///     let shared = SharedProjections::new(1);
-///     expectation(particles, references, job.layout, progress, shared, scorer::select())
+///     expectation(particles, references, job.layout, progress, shared, scorer::cpu())
 ///         .capture()
 /// });
 /// let partials = captured(events);
@@ -439,7 +439,7 @@ fn expect_particle(
             coarse_size: settings.coarse_size,
             coarse_bank,
             adaptive_fraction: ADAPTIVE_FRACTION,
-            max_significant: None,
+            max_significant: settings.max_significant,
             metric,
         },
         *scorer,

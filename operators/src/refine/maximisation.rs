@@ -389,6 +389,7 @@ mod tests {
             block_size: 32,
             norm_correction: false,
             scale_correction: false,
+            max_significant: None,
         };
         let map = MapRecord::from_volume(&Volume::zeros(N, PIXEL).unwrap());
         [(1, solvent_mask), (2, None)]

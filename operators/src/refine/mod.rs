@@ -5,7 +5,7 @@
 //! - [`records`]: what flows (particles, per-iteration references, block partial sums, the
 //!   M-step result); [`sums`]: the E-step's sufficient statistics those partials carry;
 //! - [`expectation`]: E-step over a worker's stash of particles for each broadcast reference,
-//!   with the scorer chosen by [`scorer::select`];
+//!   with the scorer chosen once per job by [`scorer::select`] (RELION's `--gpu`);
 //! - [`maximisation`]: reduction of the block partials in a fixed order and the M-step (FSC,
 //!   τ², reconstruction, solvent flattening) on worker 0;
 //! - [`noise`]: the M-step of the noise model (σ² per noise group, intensity scales, mean norm

@@ -96,6 +96,9 @@ pub struct IterationPlan {
     /// Refine each noise group's intensity scale (RELION `--scale`; only with more than one
     /// group).
     pub scale_correction: bool,
+    /// Cap on the significant coarse samples of a particle (RELION `--maxsig`; `None`: the
+    /// E-step's default, `cryoflux_kernels::estep::DEFAULT_SIGNIFICANT_CAP`).
+    pub max_significant: Option<usize>,
 }
 
 /// One half set's reference for one iteration.
@@ -296,6 +299,7 @@ mod tests {
             block_size: 32,
             norm_correction: true,
             scale_correction: true,
+            max_significant: None,
         }
     }
 

@@ -1,11 +1,12 @@
 //! The job's input: a RELION 3.1 micrographs STAR file (`data_optics` + `data_micrographs`),
-//! read into one [`Micrograph`] per row with its optics group's microscope (pixel size in Å,
+//! read by jobkit's reader into one [`Micrograph`] per row with its optics group's microscope (pixel size in Å,
 //! voltage in kV, Cs in mm, amplitude contrast as a fraction).
 
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use cryoflux_formats::star::{DataBlock, StarFile, Table};
+use cryoflux_formats::star::Table;
+use cryoflux_jobkit::micrographs::{self, SetKind};
 use cryoflux_kernels::ctffind::Microscope;
 use serde::{Deserialize, Serialize};
 
@@ -40,119 +41,48 @@ impl Micrograph {
     }
 }
 
-/// The input STAR file: its optics block (copied to the output as is) and its micrographs.
+/// The input STAR file: its optics table (copied to the output as is) and its micrographs.
 #[derive(Debug, Clone)]
 pub struct MicrographSet {
-    /// The `data_optics` block.
-    pub optics: DataBlock,
+    /// The `data_optics` table.
+    pub optics: Table,
     /// One entry per row of `data_micrographs`, in file order.
     pub micrographs: Vec<Micrograph>,
 }
 
-/// The loop of `block`, or an error naming the file and the block.
-fn table_of<'a>(star: &'a StarFile, name: &str, path: &Path) -> anyhow::Result<&'a Table> {
-    star.block(name)
-        .and_then(|b| b.table.as_ref())
-        .with_context(|| {
-            format!(
-                "{}: no data_{name} loop; expected a RELION 3.1 micrographs STAR file (e.g. \
-                 MotionCorr/jobNNN/corrected_micrographs.star)",
-                path.display()
-            )
-        })
-}
-
-/// A float column of `table`, or an error naming the file, block and label.
-fn floats<'a>(
-    table: &'a Table,
-    label: &str,
-    block: &str,
-    path: &Path,
-) -> anyhow::Result<&'a [f64]> {
-    table.floats(label).with_context(|| {
-        format!(
-            "{}: data_{block} has no numeric {label} column (expected one)",
-            path.display()
-        )
-    })
-}
-
-/// An integer column of `table`, or an error naming the file, block and label.
-fn ints<'a>(table: &'a Table, label: &str, block: &str, path: &Path) -> anyhow::Result<&'a [i64]> {
-    table.ints(label).with_context(|| {
-        format!(
-            "{}: data_{block} has no integer {label} column (expected one)",
-            path.display()
-        )
-    })
-}
-
-/// A text column of `table`, or an error naming the file, block and label.
-fn texts<'a>(
-    table: &'a Table,
-    label: &str,
-    block: &str,
-    path: &Path,
-) -> anyhow::Result<&'a [String]> {
-    table.texts(label).with_context(|| {
-        format!(
-            "{}: data_{block} has no {label} column (expected one)",
-            path.display()
-        )
-    })
-}
-
-/// Reads `path`; with `use_no_dw` the micrographs are read from `rlnMicrographNameNoDW`.
+/// Reads `path` through [`cryoflux_jobkit::micrographs::MicrographSet`]; with `use_no_dw` the
+/// micrographs are read from `rlnMicrographNameNoDW`. Every micrograph's optics group must give
+/// `rlnMicrographPixelSize`, `rlnVoltage`, `rlnSphericalAberration` and
+/// `rlnAmplitudeContrast`.
 pub fn read_micrographs(path: &Path, use_no_dw: bool) -> anyhow::Result<MicrographSet> {
-    let star = StarFile::read(path)?;
-    let optics = table_of(&star, "optics", path)?;
-    let groups = ints(optics, "rlnOpticsGroup", "optics", path)?;
-    let pixel = floats(optics, "rlnMicrographPixelSize", "optics", path)?;
-    let voltage = floats(optics, "rlnVoltage", "optics", path)?;
-    let cs = floats(optics, "rlnSphericalAberration", "optics", path)?;
-    let q0 = floats(optics, "rlnAmplitudeContrast", "optics", path)?;
-
-    let table = table_of(&star, "micrographs", path)?;
-    let names = texts(table, "rlnMicrographName", "micrographs", path)?;
+    let set = micrographs::MicrographSet::read(path, SetKind::Micrographs)?;
     let sources = if use_no_dw {
-        texts(table, "rlnMicrographNameNoDW", "micrographs", path)
+        set.texts("rlnMicrographNameNoDW")
             .context("--use_noDW needs the micrographs without dose weighting")?
     } else {
-        names
+        &set.names
     };
-    let member_of = ints(table, "rlnOpticsGroup", "micrographs", path)?;
-    let micrographs = (0..table.rows())
-        .map(|row| {
-            let group = member_of[row];
-            let Some(g) = groups.iter().position(|&id| id == group) else {
-                bail!(
-                    "{}: micrograph {} (row {}) is in optics group {group}, which data_optics \
-                     does not define (expected one of {groups:?})",
-                    path.display(),
-                    names[row],
-                    row + 1
-                );
-            };
-            Ok(Micrograph {
-                name: names[row].clone(),
-                source: sources[row].clone(),
-                optics_group: group,
-                pixel_size: pixel[g],
-                voltage_kv: voltage[g],
-                cs_mm: cs[g],
-                amplitude_contrast: q0[g],
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    if micrographs.is_empty() {
+    if set.names.is_empty() {
         bail!(
             "{}: data_micrographs has no rows (expected at least one micrograph)",
             path.display()
         );
     }
-    let optics = star.block("optics").cloned().context("optics block")?;
+    let micrographs = (0..set.names.len())
+        .map(|row| {
+            Ok(Micrograph {
+                name: set.names[row].clone(),
+                source: sources[row].clone(),
+                optics_group: set.optics_groups[row],
+                pixel_size: set.micrograph_pixel_size(row)?,
+                voltage_kv: set.optics_value(row, "rlnVoltage")?,
+                cs_mm: set.optics_value(row, "rlnSphericalAberration")?,
+                amplitude_contrast: set.optics_value(row, "rlnAmplitudeContrast")?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(MicrographSet {
-        optics,
+        optics: set.optics,
         micrographs,
     })
 }

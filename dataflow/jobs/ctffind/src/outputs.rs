@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use cryoflux_formats::atomic::write_text;
 use cryoflux_formats::mrc::{WriteMode, write_volume};
-use cryoflux_formats::star::{Column, DataBlock, StarFile};
+use cryoflux_formats::star::{Column, DataBlock, StarFile, Table};
 use cryoflux_formats::table::{ParticleTable, table_to_record_batch, write_parquet};
 use cryoflux_kernels::ctffind::CtfFindSettings;
 
@@ -68,7 +68,7 @@ pub struct Row<'a> {
 }
 
 /// `micrographs_ctf.star`'s content: `optics` unchanged, then the micrographs table.
-pub fn micrographs_ctf_star(optics: &DataBlock, rows: &[Row<'_>], phase_shift: bool) -> StarFile {
+pub fn micrographs_ctf_star(optics: &Table, rows: &[Row<'_>], phase_shift: bool) -> StarFile {
     let float = |label: &str, value: fn(&CtfResult) -> f64| {
         Column::floats(label, rows.iter().map(|r| value(&r.result)))
     };
@@ -98,7 +98,11 @@ pub fn micrographs_ctf_star(optics: &DataBlock, rows: &[Row<'_>], phase_shift: b
     }
     StarFile {
         blocks: vec![
-            optics.clone(),
+            DataBlock {
+                name: "optics".into(),
+                pairs: Vec::new(),
+                table: Some(optics.clone()),
+            },
             DataBlock::with_table("micrographs", columns),
         ],
     }
@@ -153,7 +157,7 @@ mod tests {
             result,
             diagnostic: PathBuf::from("CtfFind/job003/m.ctf"),
         }];
-        let optics = DataBlock::with_table("optics", vec![Column::ints("rlnOpticsGroup", [1])]);
+        let optics = Table::from_columns(vec![Column::ints("rlnOpticsGroup", [1])]).unwrap();
         let star = micrographs_ctf_star(&optics, &rows, true);
         let table = star.blocks[1].table.as_ref().unwrap();
         let labels: Vec<&str> = table.columns().iter().map(|c| c.label.as_str()).collect();

@@ -16,7 +16,7 @@ use cryoflux_kernels::random::SplitMix64;
 use crate::micrographs::{Micrograph, MicrographSet};
 use crate::particles::ParticleSource;
 use crate::paths::output_stem;
-use crate::rows::{number, select_rows};
+use crate::rows::select_rows;
 
 /// Seed of the `--white_dust`/`--black_dust` replacement stream; particle p of micrograph m
 /// draws from `SplitMix64::keyed(DUST_SEED, &[m, p])` (0-based input order).
@@ -105,12 +105,16 @@ impl MicrographJob {
         let mut placements = Vec::new();
         for row in 0..particles.rows() {
             let coordinate = [
-                number(&particles, "rlnCoordinateX", row).expect("checked coordinates"),
-                number(&particles, "rlnCoordinateY", row).expect("checked coordinates"),
+                particles
+                    .number("rlnCoordinateX", row)
+                    .expect("checked coordinates"),
+                particles
+                    .number("rlnCoordinateY", row)
+                    .expect("checked coordinates"),
             ];
             let origin = [
-                number(&particles, "rlnOriginXAngst", row).unwrap_or(0.0),
-                number(&particles, "rlnOriginYAngst", row).unwrap_or(0.0),
+                particles.number("rlnOriginXAngst", row).unwrap_or(0.0),
+                particles.number("rlnOriginYAngst", row).unwrap_or(0.0),
             ];
             let (coordinate, origin) =
                 self.offsets

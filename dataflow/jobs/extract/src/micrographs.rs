@@ -4,10 +4,11 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
-use cryoflux_formats::star::{Column, StarFile, Table};
+use anyhow::Context;
+use cryoflux_formats::star::{Column, Table};
+use cryoflux_jobkit::micrographs::{self, SetKind};
 
-use crate::rows::{number, set_float};
+use crate::rows::set_float;
 
 /// RELION 3.1.3's CTF labels of an extracted particle, in the order it writes them, with the
 /// value it writes when the micrographs STAR file lacks the label (None: left out). Written only
@@ -56,58 +57,38 @@ pub struct MicrographSet {
 }
 
 impl MicrographSet {
-    /// Reads and checks `path`: `data_optics` with `rlnOpticsGroup` and a positive
-    /// `rlnMicrographPixelSize` (Å) per group, `data_micrographs` with `rlnMicrographName` and
-    /// optics groups defined in `data_optics`.
+    /// Reads and checks `path` through [`cryoflux_jobkit::micrographs::MicrographSet`]:
+    /// `data_optics` with `rlnOpticsGroup` and a positive `rlnMicrographPixelSize` (Å) per
+    /// group, `data_micrographs` with `rlnMicrographName` and optics groups defined in
+    /// `data_optics`.
     pub fn read(path: &Path) -> anyhow::Result<Self> {
-        let star = StarFile::read(path)
+        let set = micrographs::MicrographSet::read(path, SetKind::Micrographs)
             .with_context(|| format!("cannot read the micrographs STAR file {}", path.display()))?;
-        let table = |name: &str| {
-            star.block(name)
-                .and_then(|b| b.table.clone())
-                .with_context(|| {
-                    format!(
-                        "{}: no data_{name} table (expected a RELION 3.1 micrographs STAR file \
-                         such as corrected_micrographs.star or micrographs_ctf.star)",
-                        path.display()
-                    )
-                })
-        };
-        let optics = table("optics")?;
-        let rows = table("micrographs")?;
-        let Some(names) = rows.texts("rlnMicrographName") else {
-            bail!(
-                "{}: data_micrographs has no rlnMicrographName column",
-                path.display()
-            );
-        };
+        let rows = &set.items;
         let has_ctf = rows.column("rlnDefocusU").is_some();
         let micrographs = (0..rows.rows())
             .map(|row| {
-                let optics_group = number(&rows, "rlnOpticsGroup", row).unwrap_or(1.0) as i64;
-                let pixel_size = micrograph_pixel_size(&optics, optics_group)
-                    .with_context(|| format!("{}: micrograph {}", path.display(), names[row]))?;
                 let ctf = if has_ctf {
                     CTF_LABELS
                         .iter()
                         .filter_map(|&(label, default)| {
-                            number(&rows, label, row).or(default).map(|v| (label, v))
+                            rows.number(label, row).or(default).map(|v| (label, v))
                         })
                         .collect()
                 } else {
                     Vec::new()
                 };
                 Ok(Micrograph {
-                    name: names[row].clone(),
-                    optics_group,
-                    pixel_size,
+                    name: set.names[row].clone(),
+                    optics_group: set.optics_groups[row],
+                    pixel_size: set.micrograph_pixel_size(row)?,
                     ctf,
                 })
             })
             .collect::<anyhow::Result<_>>()?;
         Ok(MicrographSet {
             micrographs,
-            optics,
+            optics: set.optics,
         })
     }
 
@@ -120,12 +101,16 @@ impl MicrographSet {
         particle_pixel_size: impl Fn(f64) -> f64,
     ) -> anyhow::Result<Table> {
         let mut optics = self.optics.clone();
-        let groups = (0..optics.rows())
-            .map(|row| number(&optics, "rlnOpticsGroup", row).unwrap_or(0.0) as i64)
-            .collect::<Vec<_>>();
-        let pixel_sizes = groups
-            .iter()
-            .map(|&g| micrograph_pixel_size(&self.optics, g).map(&particle_pixel_size))
+        let pixel_sizes = (0..optics.rows())
+            .map(|row| {
+                optics
+                    .number("rlnMicrographPixelSize", row)
+                    .map(&particle_pixel_size)
+                    .context(
+                        "data_optics has no rlnMicrographPixelSize (expected the micrographs' \
+                         pixel size in Å, as RELION 3.1 writes it)",
+                    )
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         optics.remove_column("rlnMicrographPixelSize");
         optics.set_column(Column::floats("rlnImagePixelSize", pixel_sizes));
@@ -139,21 +124,6 @@ impl MicrographSet {
             std::iter::repeat_n(2, rows),
         ));
         Ok(optics)
-    }
-}
-
-/// `rlnMicrographPixelSize` (Å) of optics group `group` in `optics`.
-fn micrograph_pixel_size(optics: &Table, group: i64) -> anyhow::Result<f64> {
-    let row = (0..optics.rows())
-        .find(|&r| number(optics, "rlnOpticsGroup", r) == Some(group as f64))
-        .with_context(|| format!("optics group {group} is not defined in data_optics"))?;
-    match number(optics, "rlnMicrographPixelSize", row) {
-        Some(p) if p.is_finite() && p > 0.0 => Ok(p),
-        Some(p) => bail!("optics group {group} has rlnMicrographPixelSize {p} (expected > 0 Å)"),
-        None => bail!(
-            "data_optics has no rlnMicrographPixelSize (expected the micrographs' pixel size in \
-             Å, as RELION 3.1 writes it)"
-        ),
     }
 }
 

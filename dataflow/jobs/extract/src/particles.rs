@@ -8,7 +8,7 @@ use cryoflux_formats::star::{ParticleStar, StarFile, Table};
 
 use crate::micrographs::Micrograph;
 use crate::paths::coordinate_file;
-use crate::rows::{number, select_rows};
+use crate::rows::select_rows;
 
 /// The source of the particles of every micrograph.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,7 +105,7 @@ fn read_coordinates(path: &Path) -> Result<Table, String> {
 fn check_coordinates(table: &Table) -> Result<(), String> {
     for label in ["rlnCoordinateX", "rlnCoordinateY"] {
         for row in 0..table.rows() {
-            match number(table, label, row) {
+            match table.number(label, row) {
                 Some(v) if v.is_finite() => {}
                 Some(v) => return Err(format!("{label} is {v} in row {} (expected px)", row + 1)),
                 None => return Err(format!("no numeric {label} column (expected px)")),

@@ -1,5 +1,5 @@
 //! Row operations on STAR loop tables that the job needs: picking rows, stacking the tables of
-//! several micrographs, reading a cell as a number, and setting a column to one value.
+//! several micrographs, and setting a column to one value.
 
 use cryoflux_formats::star::{Column, ColumnData, Table};
 
@@ -61,16 +61,6 @@ pub fn concatenate(tables: &[Table]) -> Result<Table, String> {
     Ok(Table::from_columns(columns).expect("equal lengths and labels of the first table"))
 }
 
-/// The number in column `label` at `row` (a real or integer cell), if the column exists and is
-/// numeric.
-pub fn number(table: &Table, label: &str, row: usize) -> Option<f64> {
-    match &table.column(label)?.data {
-        ColumnData::Float(v) => Some(v[row]),
-        ColumnData::Int(v) => Some(v[row] as f64),
-        ColumnData::Text(_) => None,
-    }
-}
-
 /// Sets column `label` of `table` to `value` in every row, replacing it in place or appending
 /// it (RELION's set-or-add of a label).
 pub fn set_float(table: &mut Table, label: &str, value: f64) {
@@ -99,8 +89,8 @@ mod tests {
         let both = concatenate(&[picked, table(10)]).unwrap();
         assert_eq!(both.rows(), 5);
         assert_eq!(both.ints("rlnClassNumber"), Some(&[2, 0, 10, 11, 12][..]));
-        assert_eq!(number(&both, "rlnClassNumber", 3), Some(11.0));
-        assert_eq!(number(&both, "rlnMicrographName", 3), None);
+        assert_eq!(both.number("rlnClassNumber", 3), Some(11.0));
+        assert_eq!(both.number("rlnMicrographName", 3), None);
         let mut other = table(0);
         other.remove_column("rlnClassNumber");
         let err = concatenate(&[table(0), other]).unwrap_err();

@@ -14,8 +14,8 @@ use cryoflux_kernels::motion::binning::bin_plane;
 use cryoflux_kernels::motion::defects::{
     BadPixelMask, HOT_PIXEL_SIGMA, detect_hot_pixels, replace_bad_pixels,
 };
-use cryoflux_kernels::motion::dose::{DoseSettings, dose_weight_each, dose_weighted_sum};
-use cryoflux_kernels::motion::frames::{sum_spectra, sum_with_local_shifts};
+use cryoflux_kernels::motion::dose::{DoseSettings, DoseWeighting, dose_weight};
+use cryoflux_kernels::motion::frames::{apply_global_shifts, sum_aligned, sum_with_local_shifts};
 use cryoflux_kernels::motion::gain::apply_gain;
 use cryoflux_kernels::motion::patches::{PatchSettings, align_patches};
 use cryoflux_kernels::motion::polynomial::{
@@ -84,9 +84,9 @@ pub struct CorrectedMovie {
 pub struct StepTimes {
     /// Reading and decoding the frames.
     pub read: f64,
-    /// Gain, defects and hot pixels, early binning.
+    /// Gain, defects and hot pixels, early binning and the forward transforms.
     pub prepare: f64,
-    /// Forward transforms and global alignment.
+    /// Global alignment.
     pub align: f64,
     /// Patch alignment and the polynomial fit.
     pub local: f64,
@@ -99,7 +99,7 @@ impl StepTimes {
     pub fn steps(&self) -> [(&'static str, f64); 5] {
         [
             ("read", self.read),
-            ("gain and defects", self.prepare),
+            ("gain, defects and transforms", self.prepare),
             ("global alignment", self.align),
             ("patch alignment", self.local),
             ("dose weighting and sum", self.sum),
@@ -166,49 +166,49 @@ pub fn correct_movie(item: &MovieItem, detector: &Detector) -> anyhow::Result<Co
             })
         })?;
     }
-    let hot_pixels = repair_defects(&mut frames, detector, item)?;
+    let (bad_pixels, hot_pixels) = bad_pixels(&frames, detector, item)?;
     let bin = s.bin_factor.max(1.0);
     let early = bin > 1.0 && s.early_binning;
-    if early {
-        frames = frames
-            .par_iter()
-            .map(|f| bin_plane(f, bin))
-            .collect::<Result<_, _>>()?;
-    }
+    let seed = mix(s.seed ^ mix(item.index as u64));
+    // Each frame is repaired, binned and transformed, and freed as soon as it is: the real
+    // frames and their spectra are never all in memory together.
+    let mut spectra = frames
+        .into_par_iter()
+        .enumerate()
+        .map(|(f, mut frame)| {
+            if bad_pixels.count() > 0 {
+                replace_bad_pixels(&mut frame, &bad_pixels, seed, f)?;
+            }
+            if early {
+                frame = bin_plane(&frame, bin)?;
+            }
+            Ok(forward(&frame))
+        })
+        .collect::<anyhow::Result<Vec<PlaneSpectrum>>>()?;
     let scale = if early { bin } else { 1.0 };
     times.prepare = lap();
-    let mut spectra: Vec<PlaneSpectrum> = frames.par_iter().map(forward).collect();
-    drop(frames);
     let align = AlignSettings {
         bfactor: s.bfactor / (scale * scale),
         ccf_downsample: s.ccf_downsample,
         max_iter: s.max_iter,
         ..AlignSettings::default()
     };
-    let alignment = align_frames(&mut spectra, &align)
+    let alignment = align_frames(&spectra, &align)
         .with_context(|| format!("{}: global alignment", item.movie))?;
     times.align = lap();
-    // The globally aligned frames in real space, transformed once: the patches align them
-    // and the plain local sum resamples them.
-    let mut aligned: Option<Vec<Plane>> = s
-        .local_alignment()
-        .then(|| spectra.par_iter().map(inverse).collect());
-    let local = match &aligned {
-        Some(frames) => Some(local_motion(frames, s, align.clone(), item)?),
-        None => None,
-    };
-    let plain_wanted = !s.dose_weighting || s.save_nodw;
-    if !plain_wanted {
-        aligned = None;
-    }
-    times.local = lap();
-    let model = local.as_ref().filter(|l| l.accepted).map(|l| l.fit.motion);
     let pixel = item.pixel_size * scale;
-    let dose = DoseSettings::new(
-        s.dose_per_frame,
-        s.preexposure + first as f64 * s.dose_per_frame,
-        item.voltage_kv,
-    )?;
+    let dose = s
+        .dose_weighting
+        .then(|| {
+            let exposure = DoseSettings::new(
+                s.dose_per_frame,
+                s.preexposure + first as f64 * s.dose_per_frame,
+                item.voltage_kv,
+            )?;
+            DoseWeighting::new(pixel, exposure)
+        })
+        .transpose()?;
+    let plain_wanted = !s.dose_weighting || s.save_nodw;
     let late = |plane: Plane| -> anyhow::Result<Plane> {
         Ok(if bin > 1.0 && !early {
             bin_plane(&plane, bin)?
@@ -216,27 +216,21 @@ pub fn correct_movie(item: &MovieItem, detector: &Detector) -> anyhow::Result<Co
             plane
         })
     };
-    let dose_weighted = if s.dose_weighting {
-        Some(late(match &model {
-            None => inverse(&dose_weighted_sum(&spectra, pixel, &dose)?),
-            Some(m) => {
-                let mut weighted = spectra.clone();
-                dose_weight_each(&mut weighted, pixel, &dose)?;
-                let weighted: Vec<Plane> = weighted.par_iter().map(inverse).collect();
-                local_sum(&weighted, m)?
-            }
-        })?)
+    let (local, sums) = if s.local_alignment() {
+        apply_global_shifts(&mut spectra, &alignment.shifts)?;
+        local_sums(spectra, s, align, dose.as_ref(), plain_wanted, item)?
     } else {
-        None
+        let sum = |dose| -> anyhow::Result<Plane> {
+            Ok(inverse(&sum_aligned(&spectra, &alignment.shifts, dose)?))
+        };
+        let sums = Sums {
+            dose_weighted: dose.as_ref().map(|d| sum(Some(d))).transpose()?,
+            plain: plain_wanted.then(|| sum(None)).transpose()?,
+        };
+        (None, sums)
     };
-    let plain = if plain_wanted {
-        Some(late(match (&model, &aligned) {
-            (Some(m), Some(frames)) => local_sum(frames, m)?,
-            _ => inverse(&sum_spectra(&spectra)?),
-        })?)
-    } else {
-        None
-    };
+    let dose_weighted = sums.dose_weighted.map(late).transpose()?;
+    let plain = sums.plain.map(late).transpose()?;
     times.sum = lap();
     Ok(CorrectedMovie {
         times,
@@ -253,17 +247,23 @@ pub fn correct_movie(item: &MovieItem, detector: &Detector) -> anyhow::Result<Co
     })
 }
 
-/// Replaces the detector's known defects and the movie's hot pixels in every frame (unless
-/// `--skip_defect`); returns the hot pixels.
-fn repair_defects(
-    frames: &mut [Plane],
+/// A movie's sums before late binning: dose-weighted and/or plain.
+struct Sums {
+    dose_weighted: Option<Plane>,
+    plain: Option<Plane>,
+}
+
+/// The detector's known defects and the movie's hot pixels (unless `--skip_defect`, then none),
+/// and the hot pixels alone.
+fn bad_pixels(
+    frames: &[Plane],
     detector: &Detector,
     item: &MovieItem,
-) -> anyhow::Result<Vec<(usize, usize)>> {
-    if detector.settings.skip_defect {
-        return Ok(Vec::new());
-    }
+) -> anyhow::Result<(BadPixelMask, Vec<(usize, usize)>)> {
     let (width, height) = (frames[0].width(), frames[0].height());
+    if detector.settings.skip_defect {
+        return Ok((BadPixelMask::none(width, height), Vec::new()));
+    }
     let mut mask = match &detector.defects {
         Some(Defects::Rectangles(rectangles)) => {
             BadPixelMask::from_rectangles(width, height, rectangles.iter().copied())
@@ -285,7 +285,7 @@ fn repair_defects(
         .par_chunks_mut(width)
         .enumerate()
         .for_each(|(y, row)| {
-            for frame in frames.iter() {
+            for frame in frames {
                 for (s, v) in row.iter_mut().zip(frame.row(y)) {
                     *s += v;
                 }
@@ -295,14 +295,55 @@ fn repair_defects(
     for &(x, y) in &hot {
         mask.mark(x, y);
     }
-    if mask.count() > 0 {
-        let seed = mix(detector.settings.seed ^ mix(item.index as u64));
-        frames
-            .par_iter_mut()
-            .enumerate()
-            .try_for_each(|(f, frame)| replace_bad_pixels(frame, &mask, seed, f))?;
-    }
-    Ok(hot)
+    Ok((mask, hot))
+}
+
+/// The local path, from the globally aligned spectra (consumed): patch alignment and the
+/// polynomial fit, then the sums of the frames moved by the model if it was accepted (by the
+/// global shifts alone otherwise).
+fn local_sums(
+    spectra: Vec<PlaneSpectrum>,
+    s: &MotionCorrSettings,
+    align: AlignSettings,
+    dose: Option<&DoseWeighting>,
+    plain_wanted: bool,
+    item: &MovieItem,
+) -> anyhow::Result<(Option<LocalMotion>, Sums)> {
+    // The aligned frames in real space, transformed once: the patches align them and the
+    // plain local sum resamples them.
+    let aligned: Vec<Plane> = spectra.par_iter().map(inverse).collect();
+    let local = local_motion(&aligned, s, align, item)?;
+    let model = local.accepted.then_some(&local.fit.motion);
+    let zero = vec![[0.0; 2]; spectra.len()];
+    let plain = match (plain_wanted, model) {
+        (false, _) => None,
+        (true, Some(m)) => Some(local_sum(&aligned, m)?),
+        (true, None) => Some(inverse(&sum_aligned(&spectra, &zero, None)?)),
+    };
+    drop(aligned);
+    let dose_weighted = match (dose, model) {
+        (None, _) => None,
+        (Some(d), None) => Some(inverse(&sum_aligned(&spectra, &zero, Some(d))?)),
+        (Some(d), Some(m)) => {
+            let count = spectra.len();
+            let weighted: Vec<Plane> = spectra
+                .into_par_iter()
+                .enumerate()
+                .map(|(f, mut spectrum)| {
+                    dose_weight(&mut spectrum, f, count, d);
+                    inverse(&spectrum)
+                })
+                .collect();
+            Some(local_sum(&weighted, m)?)
+        }
+    };
+    Ok((
+        Some(local),
+        Sums {
+            dose_weighted,
+            plain,
+        },
+    ))
 }
 
 /// Patch alignment of the globally aligned frames and the polynomial fit.

@@ -53,23 +53,22 @@ pub fn run(settings: &MotionCorrSettings) -> anyhow::Result<MotionCorrSummary> {
     });
     let items: Vec<MovieItem> = (0..movies.names.len())
         .map(|i| {
-            let group = movies.group_of(i);
-            MovieItem {
+            Ok(MovieItem {
                 index: i,
                 movie: movies.names[i].clone(),
                 pixel_size: if settings.angpix > 0.0 {
                     settings.angpix
                 } else {
-                    group.original_pixel_size
+                    movies.original_pixel_size(i)?
                 },
                 voltage_kv: if settings.voltage > 0.0 {
                     settings.voltage
                 } else {
-                    group.voltage_kv
+                    movies.optics_value(i, "rlnVoltage")?
                 },
-            }
+            })
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
     let outcomes = run_per_movie(
         settings.threads,
         "MotionCorrection",

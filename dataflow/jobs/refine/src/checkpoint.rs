@@ -7,7 +7,9 @@
 //! plan), every particle's pose and norm correction after k, and a [`Fingerprint`] of the
 //! settings and the particles. Half sets and reduction blocks are not stored: they are a
 //! function of the input and the seed, re-derived on loading and checked through the
-//! fingerprint. Worker and process counts may change between runs.
+//! fingerprint. Worker and process counts may change between runs. The checkpoint also keeps
+//! the run's settings, so `--continue` without the original flags runs with them, as
+//! `relion_refine --continue` reads its settings from the optimiser file ([`settings_to_continue`]).
 
 use std::path::{Path, PathBuf};
 
@@ -20,16 +22,16 @@ use cryoflux_operators::refine::records::ParticleRecord;
 use cryoflux_operators::refine::records::ReferenceMsg;
 use serde::{Deserialize, Serialize};
 
-use super::RefineSettings;
+use super::{RefineSettings, ScorerChoice};
 use super::schedule::Schedule;
 
 /// Version of refine's checkpoint payload; a file of another version is refused.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// The fingerprint of a refinement with `settings` whose loaded particles are `records`
 /// (before any pose is replaced): the settings with the paths of the inputs and outputs,
-/// workers, processes, progress bar and normalisation warning blanked out (those may change on
-/// `--continue`), and every particle as loaded (image, CTF, input offsets, half set, block).
+/// workers, scorer, processes, progress bar and normalisation warning blanked out (those may
+/// change on `--continue`), and every particle as loaded (image, CTF, input offsets, half set, block).
 pub fn fingerprint(
     settings: &RefineSettings,
     records: &[ParticleRecord],
@@ -40,6 +42,7 @@ pub fn fingerprint(
         output_root: PathBuf::new(),
         continue_from: None,
         threads: 1,
+        scorer: ScorerChoice::Cpu,
         progress: false,
         check_normalisation: true,
         cluster: ClusterSettings::default(),
@@ -55,6 +58,8 @@ pub struct Checkpoint {
     pub iteration: usize,
     /// Settings and particles of the run that wrote it.
     pub fingerprint: Fingerprint,
+    /// The settings of the run that wrote it (without its multi-process placement).
+    pub settings: RefineSettings,
     /// The schedule after iteration k.
     pub schedule: Schedule,
     /// Both half sets' references of iteration k+1, half 1 first.
@@ -68,16 +73,18 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     /// The checkpoint after the iteration of `m`, with the `schedule` after it and the
-    /// `references` of the next iteration.
+    /// `references` of the next iteration, of a run with `settings`.
     pub fn after(
         m: &Maximised,
         schedule: Schedule,
         references: Vec<ReferenceMsg>,
         fingerprint: Fingerprint,
+        settings: &RefineSettings,
     ) -> Self {
         Self {
             iteration: m.plan.iteration,
             fingerprint,
+            settings: settings.clone(),
             schedule,
             references,
             poses: m.updates.iter().map(|u| u.pose).collect(),
@@ -116,6 +123,13 @@ impl Checkpoint {
         }
         Ok(())
     }
+}
+
+/// The settings of the run whose checkpoint `from` names (an optimiser file, a checkpoint, an
+/// output root or a folder, as for `--continue`), to continue it with: every setting as that
+/// run had it; the caller sets the new output root, threads and processes.
+pub fn settings_to_continue(from: &Path) -> anyhow::Result<RefineSettings> {
+    Ok(Resume::open(from)?.checkpoint.settings)
 }
 
 /// A checkpoint to resume from, found and read before the particles are loaded.
@@ -204,6 +218,7 @@ mod tests {
             block_size: 32,
             norm_correction: true,
             scale_correction: false,
+            max_significant: None,
         }
     }
 
@@ -229,6 +244,7 @@ mod tests {
                 particles: 2,
                 input_hash: 42,
             },
+            settings: RefineSettings::new("p.star", "ref.mrc", "run", 10.0),
             // Infinite "smallest change" fields must survive the round trip.
             schedule: Schedule::new(4, 2.0, 30.0, 10.0, options, 3),
             references: vec![reference(1), reference(2)],

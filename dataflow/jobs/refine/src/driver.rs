@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, anyhow, bail};
 use cryoflux_jobkit::driver::{self, Epoch, EpochJob, Start};
+use cryoflux_jobkit::progress::ProgressLog;
+use cryoflux_kernels::estep::{TranslationGrid, TranslationSearch};
 use cryoflux_kernels::geometry::sampling::OrientationSampling;
 use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 use cryoflux_kernels::random::mix;
@@ -21,14 +23,14 @@ use cryoflux_operators::refine::records::ParticleRecord;
 use cryoflux_operators::refine::records::ReferenceMsg;
 use cryoflux_operators::refine::records::SolventMask;
 use cryoflux_operators::refine::reduction::BlockLayout;
-use cryoflux_operators::refine::scorer;
+use cryoflux_operators::refine::scorer::{self, ScorerChoice, SharedScorer};
 use indicatif::ProgressBar;
 use timely::dataflow::{InputHandleVec, Scope, Stream};
 
 use super::checkpoint::{Checkpoint, Resume, fingerprint};
 use super::groups::SMALL_GROUP;
 use super::initial::{LoadSettings, load_particles, load_reference, load_solvent_mask};
-use super::memory::{FinalIteration, gigabytes};
+use super::memory::{FinalIteration, GlobalSearch, gigabytes};
 use super::outputs::Outputs;
 use super::schedule::{SamplingOptions, Schedule, fine_angular_step_deg, fine_offset_step_angst};
 use super::{IterationSummary, ProcessShared, RefineReport, RefineSettings, build};
@@ -38,6 +40,12 @@ const PERTURBATION_FACTOR: f64 = 0.5;
 
 /// About this many particles estimate the alignment accuracy each iteration (RELION: 100).
 const ACCURACY_PARTICLES: usize = 100;
+
+/// Without a progress bar, an E-step logs its progress this many times per iteration…
+const PROGRESS_LINES_PER_ITERATION: u64 = 4;
+
+/// …and at least this often while particles finish.
+const PROGRESS_LINE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What every worker shares: the settings and what the plans of the iterations need.
 struct Job {
@@ -56,6 +64,7 @@ struct Job {
 /// Runs the whole refinement; see the module doc.
 pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
     check(settings)?;
+    let scorer = select_scorer(&settings.scorer)?;
     let resume = settings
         .continue_from
         .as_deref()
@@ -63,8 +72,6 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         .transpose()?;
     let symmetry = SymmetryGroup::parse(&settings.symmetry)
         .with_context(|| format!("--sym {}", settings.symmetry))?;
-    OrientationSampling::new(settings.healpix_order, &symmetry)
-        .with_context(|| format!("--healpix_order {}", settings.healpix_order))?;
     let initial = load_particles(
         &settings.particles,
         &LoadSettings {
@@ -87,6 +94,17 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         initial.box_size,
         initial.pixel_size,
     )?;
+    let search = check_global_search(settings, &symmetry, initial.pixel_size)?;
+    OrientationSampling::new(settings.healpix_order, &symmetry)
+        .with_context(|| format!("--healpix_order {}", settings.healpix_order))?;
+    if let Some(warning) = diameter_warning(
+        settings.particle_diameter,
+        initial.box_size,
+        initial.pixel_size,
+    ) && settings.cluster.writes_outputs()
+    {
+        eprintln!("cryoflux refine: warning: {warning}");
+    }
     let fingerprint = fingerprint(settings, &initial.records)?;
     if let Some(resume) = &resume {
         resume.check(&fingerprint)?;
@@ -132,8 +150,13 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         }
         let available = available_memory_bytes().map_or("unknown".into(), gigabytes);
         eprintln!(
-            "cryoflux refine: the final iteration (box {}, {} workers) will need about {} of \
-             memory; {available} available now",
+            "cryoflux refine: the global search (HEALPix order {}, {:.3e} orientations × {} \
+             translations) will need about {} and the final iteration (box {}, {} workers) \
+             about {} of memory; {available} available now",
+            search.healpix_order,
+            search.orientations(),
+            search.translations,
+            gigabytes(search.bytes()),
             initial.box_size,
             settings.threads,
             gigabytes(final_memory_bytes)
@@ -177,11 +200,27 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
         ProgressBar::hidden()
     };
     let ticker = bar.clone();
-    let progress: Progress = Arc::new(move |k| ticker.inc(k));
+    // Without a bar (standard error is not a terminal), progress goes to the log.
+    let lines = Arc::new(ProgressLog::new(
+        format!(
+            "iteration {} E-step (particles)",
+            start.messages[0].plan.iteration
+        ),
+        job.particles as u64,
+        (job.particles as u64).div_ceil(PROGRESS_LINES_PER_ITERATION),
+        PROGRESS_LINE_INTERVAL,
+    ));
+    let log_lines = (!settings.progress).then(|| lines.clone());
+    let progress: Progress = Arc::new(move |k| {
+        ticker.inc(k);
+        if let Some(lines) = &log_lines {
+            lines.advance(k);
+        }
+    });
     let process = ProcessShared {
         progress,
         projections: SharedProjections::new(settings.threads),
-        scorer: scorer::select(),
+        scorer,
     };
     let job = Arc::new(job);
     let mut summaries = Vec::new();
@@ -189,14 +228,24 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
     let on_epoch = |epoch: Epoch<Maximised, Schedule>| -> anyhow::Result<()> {
         bar.finish_and_clear();
         let (m, schedule) = (&epoch.output, &epoch.control);
+        lines.restart(format!(
+            "iteration {} E-step (particles)",
+            m.plan.iteration + 1
+        ));
         let summary = summarise(m, schedule, epoch.seconds);
         log(&summary, m, schedule);
         outputs.iteration(m, schedule, summary.resolution_angst)?;
         if !m.plan.final_iteration {
             // Last, so that a checkpoint on disk means the iteration's files are complete.
             let next = job.next_references(m, schedule);
-            Checkpoint::after(m, epoch.control.clone(), next, fingerprint.clone())
-                .write(&settings.output_root)?;
+            Checkpoint::after(
+                m,
+                epoch.control.clone(),
+                next,
+                fingerprint.clone(),
+                settings,
+            )
+            .write(&settings.output_root)?;
         }
         if summary.final_iteration {
             final_resolution = summary.resolution_angst;
@@ -223,6 +272,18 @@ pub fn run(settings: &RefineSettings) -> anyhow::Result<RefineReport> {
     })
 }
 
+/// The E-step's scorer for `choice`, the GPU refused with one message naming `--gpu` (this
+/// build has no GPU scorer).
+fn select_scorer(choice: &ScorerChoice) -> anyhow::Result<SharedScorer> {
+    scorer::select(choice, cryoflux_jobkit::gpu::probe).map_err(|e| {
+        let flag = match choice {
+            ScorerChoice::Gpu(d) if !d.per_process.is_empty() => format!("--gpu {d}"),
+            _ => "--gpu".into(),
+        };
+        anyhow!("{flag}: {e}; run without --gpu")
+    })
+}
+
 /// Says how many noise groups there are, and warns (as RELION does) about small ones, whose
 /// noise spectra are poorly determined.
 fn report_groups(sizes: &[usize]) {
@@ -241,6 +302,69 @@ fn report_groups(sizes: &[usize]) {
              rlnGroupName (e.g. micrographs of similar defocus or ice)"
         );
     }
+}
+
+/// The first iterations' global search, refused (before any work) when its orientation grid
+/// and per-particle scores do not fit in the memory available, naming the largest order that
+/// does.
+fn check_global_search(
+    settings: &RefineSettings,
+    symmetry: &SymmetryGroup,
+    pixel_size: f64,
+) -> anyhow::Result<GlobalSearch> {
+    let translations = TranslationGrid::new(
+        &TranslationSearch {
+            range_angst: settings.offset_range,
+            step_angst: settings.offset_step,
+            perturbation_angst: 0.0,
+            sigma_offset_angst: settings.offset_range.max(settings.offset_step),
+            prior_centre_angst: [0.0, 0.0],
+        },
+        1,
+        [0, 0],
+        pixel_size,
+    )
+    .context("--offset_range/--offset_step")?;
+    let search = GlobalSearch {
+        healpix_order: settings.healpix_order,
+        symmetry_order: symmetry.order(),
+        translations: translations.len(),
+        workers: settings.threads,
+    };
+    if let Some(available) = available_memory_bytes()
+        && search.bytes() > available
+    {
+        let fits = search
+            .largest_order_within(available, settings.healpix_order)
+            .map_or("no order fits".into(), |o| format!("orders up to {o} fit"));
+        bail!(
+            "--healpix_order {}: a global search over {:.3e} orientations × {} translations \
+             needs about {} of memory (the orientation grid and every particle's scores, for \
+             {} workers) but {} is available; {fits} (each order has 8× the orientations of \
+             the one before; RELION's auto-refine starts at order 2, 7.5°, and goes local \
+             from order 4)",
+            settings.healpix_order,
+            search.orientations(),
+            search.translations,
+            gigabytes(search.bytes()),
+            settings.threads,
+            gigabytes(available)
+        );
+    }
+    Ok(search)
+}
+
+/// A warning when the particle diameter (Å) exceeds the box (`box_size` px of `pixel_size`
+/// Å): the alignment and solvent masks then cover the whole box.
+fn diameter_warning(diameter_angst: f64, box_size: usize, pixel_size: f64) -> Option<String> {
+    let box_angst = box_size as f64 * pixel_size;
+    (diameter_angst > box_angst).then(|| {
+        format!(
+            "--particle_diameter {diameter_angst} Å exceeds the box ({box_size} px × \
+             {pixel_size} Å = {box_angst} Å): the masks cover the whole box, so noise around the \
+             particle is aligned too; give the particle's real diameter"
+        )
+    })
 }
 
 fn check(s: &RefineSettings) -> anyhow::Result<()> {
@@ -305,6 +429,7 @@ impl Job {
             block_size: self.block_size,
             norm_correction: self.settings.norm_correction,
             scale_correction: self.settings.scale_correction,
+            max_significant: self.settings.max_significant,
         }
     }
 
@@ -474,5 +599,20 @@ fn log(s: &IterationSummary, m: &Maximised, next: &Schedule) {
             next.offset_range_angst,
             next.fine_offset_step_angst(),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_diameter_beyond_the_box_is_warned_about() {
+        let warning = diameter_warning(10000.0, 48, 1.8).unwrap();
+        assert!(
+            warning.contains("10000") && warning.contains("86.4"),
+            "{warning}"
+        );
+        assert_eq!(diameter_warning(70.0, 48, 1.8), None);
     }
 }

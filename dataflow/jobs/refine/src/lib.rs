@@ -40,12 +40,13 @@ use cryoflux_operators::refine::records::ParticleRecord;
 use cryoflux_operators::refine::records::ReferenceMsg;
 use cryoflux_operators::refine::reduction::BlockLayout;
 use cryoflux_operators::refine::scorer::SharedScorer;
+pub use cryoflux_operators::refine::scorer::{GpuDevices, ScorerChoice};
 use timely::dataflow::operators::Input;
 use timely::dataflow::operators::vec::Broadcast;
 use timely::dataflow::{InputHandleVec, Scope, Stream};
 
 /// Everything a refinement job needs, in the units of the CLI flags.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RefineSettings {
     /// Particle table (.star or .parquet).
     pub particles: PathBuf,
@@ -78,6 +79,9 @@ pub struct RefineSettings {
     pub norm_correction: bool,
     /// Refine an intensity scale per noise group (RELION `--scale`).
     pub scale_correction: bool,
+    /// At most this many significant coarse samples per particle (RELION `--maxsig`; `None`,
+    /// RELION's −1: the E-step's default cap, `cryoflux_kernels::estep::DEFAULT_SIGNIFICANT_CAP`).
+    pub max_significant: Option<usize>,
     /// Warn when the particles' background is not normalised (mean 0, standard deviation 1);
     /// RELION's `--dont_check_norm` turns it off.
     pub check_normalisation: bool,
@@ -105,11 +109,17 @@ pub struct RefineSettings {
     pub continue_from: Option<PathBuf>,
     /// Timely worker threads.
     pub threads: usize,
+    /// The E-step's scorer: the CPU's, or a GPU's (RELION `--gpu [ids]`), which a build
+    /// without one refuses at start-up.
+    #[serde(skip)]
+    pub scorer: ScorerChoice,
     /// Seed of the half split and of the grid perturbations.
     pub seed: u64,
     /// Show a progress bar over particles (only drawn on a terminal).
     pub progress: bool,
-    /// This process's place in a multi-process run (default: one process).
+    /// This process's place in a multi-process run (default: one process); not kept in
+    /// checkpoints.
+    #[serde(skip)]
     pub cluster: ClusterSettings,
 }
 
@@ -118,9 +128,9 @@ impl RefineSettings {
     /// `particle_diameter` Å, with every other setting at its `cryoflux refine` default (RELION's
     /// where RELION has one): 60 Å initial low-pass, C1, no CTF correction, HEALPix order 2,
     /// translations within 5 Å in steps of 1 Å, at most 25 iterations, local searches from
-    /// order 4, halves joined below 40 Å, no norm or scale correction, a warning for
-    /// unnormalised particles, spherical solvent mask, one thread, seed 1, one process, no
-    /// progress bar.
+    /// order 4, halves joined below 40 Å, no norm or scale correction, no `--maxsig`, a warning
+    /// for unnormalised particles, spherical solvent mask, one thread, the CPU scorer, seed 1,
+    /// one process, no progress bar.
     pub fn new(
         particles: impl Into<PathBuf>,
         reference: impl Into<PathBuf>,
@@ -143,6 +153,7 @@ impl RefineSettings {
             ctf_intact_first_peak: false,
             norm_correction: false,
             scale_correction: false,
+            max_significant: None,
             check_normalisation: true,
             auto_local_healpix_order: 4,
             auto_resol_angles: false,
@@ -153,6 +164,7 @@ impl RefineSettings {
             rescale_reference: false,
             continue_from: None,
             threads: 1,
+            scorer: ScorerChoice::Cpu,
             seed: 1,
             progress: false,
             cluster: ClusterSettings::default(),
@@ -218,7 +230,8 @@ pub struct ProcessShared {
     pub progress: Progress,
     /// The iteration's projectors and coarse-slice banks, built once per process.
     pub projections: SharedProjections,
-    /// The E-step's scorer, chosen once by [`cryoflux_operators::refine::scorer::select`].
+    /// The E-step's scorer, chosen once at start-up by
+    /// [`cryoflux_operators::refine::scorer::select`] from [`RefineSettings::scorer`].
     pub scorer: SharedScorer,
 }
 

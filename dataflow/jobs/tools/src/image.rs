@@ -16,11 +16,12 @@ use cryoflux_kernels::fourier::fft;
 use cryoflux_kernels::fourier::filter::{
     apply_bfactor, apply_radial, high_pass_angstrom, low_pass_angstrom,
 };
-use cryoflux_kernels::fourier::rescale::{rescale_to_pixel_size, window_real};
+use cryoflux_kernels::fourier::rescale::{rescale_to_pixel_size, rescaled_box, window_real};
 use cryoflux_kernels::grid::RealGrid;
 use cryoflux_kernels::resolution::fsc::{fsc_real, resolution_shell, shell_to_angstrom};
 
 use cryoflux_jobkit::maps::{Grids, read_grids, write_grids};
+use cryoflux_jobkit::memory::{ensure_available, float32_grid_bytes};
 
 /// What `cryoflux image` does to a file (its flags).
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +58,31 @@ impl ImageSettings {
             || self.lowpass.is_some()
             || self.highpass.is_some()
             || self.bfactor.is_some()
+    }
+
+    /// Refuses, before any work, an output larger than the memory available (the largest
+    /// box the rescaling or `--new_box` makes, float32, times the images of a stack).
+    fn check_memory(&self, input: &Grids) -> anyhow::Result<()> {
+        let n = input.box_size();
+        let rescaled = self
+            .rescale_angpix
+            .map_or(n, |p| rescaled_box(n, input.pixel_size(), p));
+        let largest = rescaled.max(self.new_box.unwrap_or(0));
+        let (dimensions, count) = match input {
+            Grids::Volume(_) => (3, 1),
+            Grids::Image(_) => (2, 1),
+            Grids::Stack(images) => (2, images.len()),
+        };
+        let what = match dimensions {
+            3 => format!("a {largest}³ float32 map"),
+            _ => format!("{count} float32 image(s) of {largest}²"),
+        };
+        ensure_available(
+            &what,
+            float32_grid_bytes(largest, dimensions, count),
+            "choose a smaller --new_box or a larger --rescale_angpix",
+        )?;
+        Ok(())
     }
 
     /// The input grid after the filters, the rescaling and the re-boxing.
@@ -118,6 +144,7 @@ pub fn run(args: &ImageSettings) -> anyhow::Result<String> {
         text += &fsc_table(&curve, input.box_size(), input.pixel_size());
     }
     if let Some(output) = &args.output {
+        args.check_memory(&input)?;
         let result = match input {
             Grids::Volume(v) => Grids::Volume(args.process(v)?),
             Grids::Image(i) => Grids::Image(args.process(i)?),

@@ -15,6 +15,7 @@ use cryoflux_kernels::grid::Volume;
 use cryoflux_kernels::mask::{mask_from_map, soft_sphere};
 
 use cryoflux_jobkit::maps::{Grids, read_volume, write_grids};
+use cryoflux_jobkit::memory::{ensure_available, float32_grid_bytes};
 
 /// Edge width of the input low-pass filter in shells (RELION's default).
 const LOWPASS_EDGE_SHELLS: f64 = 2.0;
@@ -55,7 +56,14 @@ pub fn run(args: &MaskSettings) -> anyhow::Result<()> {
         (Some(radius), _) => {
             let (n, pixel) = match (&map, args.box_size) {
                 (Some(map), _) => (map.n(), map.pixel_size()),
-                (None, Some(n)) => (n, args.angpix.unwrap_or(1.0)),
+                (None, Some(n)) => {
+                    ensure_available(
+                        &format!("a {n}³ float32 mask"),
+                        float32_grid_bytes(n, 3, 1),
+                        "choose a smaller --box",
+                    )?;
+                    (n, args.angpix.unwrap_or(1.0))
+                }
                 (None, None) => {
                     bail!("a sphere mask needs a box: give --box N (or a map with --i)")
                 }
@@ -65,6 +73,14 @@ pub fn run(args: &MaskSettings) -> anyhow::Result<()> {
         (None, Some(map)) => threshold_mask(map, args)?,
         (None, None) => bail!("give a map to threshold (--i) or a sphere radius (--sphere_radius)"),
     };
+    if mask.data().iter().all(|&v| v <= 0.0) {
+        bail!(
+            "refusing to write an all-zero mask to {}: nothing is left inside it (check \
+             --extend_inimask {} and --sphere_radius)",
+            args.output.display(),
+            args.extend_inimask
+        );
+    }
     if args.invert {
         mask.data_mut().iter_mut().for_each(|v| *v = 1.0 - *v);
     }
@@ -90,6 +106,24 @@ fn threshold_mask(map: &Volume, args: &MaskSettings) -> anyhow::Result<Volume> {
         }
         None => map,
     };
+    let max = source
+        .data()
+        .iter()
+        .copied()
+        .fold(f32::NEG_INFINITY, f32::max);
+    if max.is_nan() || f64::from(max) < args.ini_threshold {
+        bail!(
+            "refusing to write an all-zero mask to {}: no voxel of the map{} reaches \
+             --ini_threshold {} (its maximum is {max}); choose a threshold below the maximum",
+            args.output.display(),
+            if args.lowpass.is_some() {
+                " after --lowpass"
+            } else {
+                ""
+            },
+            args.ini_threshold
+        );
+    }
     Ok(mask_from_map(
         source,
         args.ini_threshold,

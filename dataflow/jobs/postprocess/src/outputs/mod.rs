@@ -17,6 +17,19 @@ use super::Postprocessed;
 use cryoflux_jobkit::plots::{LineChart, NamedCurve, Plot, fsc_plot, guinier_plot};
 pub use star::InputNames;
 
+/// Every ending [`write_all`] may append to the output root (`R.mrc`, `R_masked.mrc`, …), for
+/// checks made before the run (no output may land on an input).
+pub const OUTPUT_SUFFIXES: [&str; 8] = [
+    ".mrc",
+    "_masked.mrc",
+    ".star",
+    "_fsc.xml",
+    "_fsc.png",
+    "_fsc.svg",
+    "_guinier.png",
+    "_guinier.svg",
+];
+
 /// Writes every output of `run` under `root` (its directory is created if missing) and returns
 /// the paths written.
 pub fn write_all(

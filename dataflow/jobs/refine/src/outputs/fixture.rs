@@ -54,6 +54,7 @@ pub fn maximised(local_sigma_deg: Option<f64>) -> Maximised {
             block_size: 2,
             norm_correction: true,
             scale_correction: true,
+            max_significant: None,
         },
         maps: [map.clone(), map],
         noise: [
