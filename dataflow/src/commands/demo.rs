@@ -8,13 +8,6 @@ use cryoflux_demo::from_movies::MovieSizes;
 use cryoflux_demo::{DemoSettings, Source};
 use cryoflux_jobkit::job_directory::JobFiles;
 
-/// Default SNR from movies: CTF estimation misses the Thon rings of 125 particles per 1024²
-/// micrograph at 0.3 on some micrographs and finds them at 0.5 (measured).
-const MOVIE_SNR: f64 = 0.5;
-
-/// Default SNR of directly simulated particles (the particle demo's).
-const PARTICLE_SNR: f64 = 0.1;
-
 /// Arguments of `cryoflux demo`.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -29,11 +22,9 @@ pub struct DemoArgs {
     #[arg(long = "n", default_value_t = 500)]
     pub count: usize,
     /// Signal-to-noise ratio of the particles (signal variance / noise variance; from movies,
-    /// measured in the dose-summed movie). Default: 0.5 from movies (the lowest at which CTF
-    /// estimation finds the Thon rings of 125 particles on a 1024² micrograph), 0.1 from
-    /// particles.
-    #[arg(long)]
-    pub snr: Option<f64>,
+    /// measured in the dose-summed movie against the counting noise).
+    #[arg(long, default_value_t = 0.1)]
+    pub snr: f64,
     /// Number of movies (with --from movies).
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub movies: usize,
@@ -59,22 +50,19 @@ pub struct DemoArgs {
 impl DemoArgs {
     /// What the flags ask for.
     fn settings(&self) -> anyhow::Result<DemoSettings> {
-        let (source, snr) = match self.from.as_str() {
-            "movies" => (
-                Source::Movies(MovieSizes {
-                    movies: self.movies,
-                    movie_size: self.movie_size,
-                    frames: self.frames,
-                }),
-                MOVIE_SNR,
-            ),
-            "particles" => (Source::Particles, PARTICLE_SNR),
+        let source = match self.from.as_str() {
+            "movies" => Source::Movies(MovieSizes {
+                movies: self.movies,
+                movie_size: self.movie_size,
+                frames: self.frames,
+            }),
+            "particles" => Source::Particles,
             other => bail!("--from {other}: expected movies or particles"),
         };
         Ok(DemoSettings {
             output: self.output.clone(),
             count: self.count,
-            snr: self.snr.unwrap_or(snr),
+            snr: self.snr,
             seed: self.seed,
             iter: self.iter,
             threads: self.threads,
