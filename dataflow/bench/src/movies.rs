@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use cryoflux_formats::star::StarFile;
+use cryoflux_reporting::assess::global_shift_error;
 use cryoflux_simulate::assets::default_map;
 use cryoflux_simulate::movies::{MovieSimulation, simulate_movies};
 
@@ -139,30 +139,14 @@ fn report(
 
 /// RMS distance (px) of a job's global shifts from the truth, over every frame of every movie.
 fn shift_error(dir: &Path, job: &str, movies: usize) -> anyhow::Result<f64> {
-    let shifts = |path: PathBuf| -> anyhow::Result<Vec<[f64; 2]>> {
-        let star = StarFile::read(&path)?;
-        let table = star
-            .block("global_shift")
-            .and_then(|b| b.table.as_ref())
-            .with_context(|| format!("{}: no data_global_shift", path.display()))?;
-        let (x, y) = (
-            table.floats("rlnMicrographShiftX"),
-            table.floats("rlnMicrographShiftY"),
-        );
-        let (Some(x), Some(y)) = (x, y) else {
-            anyhow::bail!("{}: no shifts", path.display())
-        };
-        Ok(x.iter().zip(y).map(|(&x, &y)| [x, y]).collect())
-    };
-    let (mut sum, mut count) = (0.0, 0);
-    for m in 1..=movies {
-        let name = format!("movie{m:03}.star");
-        let ours = shifts(dir.join(job).join("movies").join(&name))?;
-        let truth = shifts(dir.join("truth/motion").join(&name))?;
-        for (a, b) in ours.iter().zip(&truth) {
-            sum += (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2);
-            count += 1;
-        }
-    }
-    Ok((sum / count.max(1) as f64).sqrt())
+    let pairs: Vec<(PathBuf, PathBuf)> = (1..=movies)
+        .map(|m| {
+            let name = format!("movie{m:03}.star");
+            (
+                dir.join(job).join("movies").join(&name),
+                dir.join("truth/motion").join(&name),
+            )
+        })
+        .collect();
+    Ok(global_shift_error(&pairs)?.rms_px)
 }

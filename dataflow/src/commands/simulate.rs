@@ -133,6 +133,10 @@ pub struct MovieArgs {
     /// Correlation length of the ice-thickness variations in Å.
     #[arg(long = "ice_length", value_name = "Å", default_value_t = 50.0)]
     pub ice_length: f64,
+    /// Mean ice thickness in Å: the amorphous ice's granularity, imaged through the CTF, gives
+    /// the micrographs their Thon rings (0: Thon rings from the particles only).
+    #[arg(long = "ice_thickness", value_name = "Å", default_value_t = 300.0)]
+    pub ice_thickness: f64,
     /// Movie file format: tiff (LZW 8/16-bit counts, as counting cameras write) or mrc
     /// (float32 stacks).
     #[arg(long = "movie_format", value_name = "tiff|mrc", default_value = "tiff")]
@@ -161,6 +165,7 @@ impl MovieArgs {
             ice: IceModel {
                 contrast: self.ice_contrast,
                 length: self.ice_length,
+                thickness: self.ice_thickness,
             },
             format: match self.movie_format.to_ascii_lowercase().as_str() {
                 "tiff" | "tif" => MovieFormat::Tiff,

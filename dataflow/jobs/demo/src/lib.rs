@@ -1,48 +1,58 @@
-//! The main job on the embedded default, start to finish. Simulates particles
-//! from the bundled heat-labile enterotoxin map (PDB 1TII, asymmetric; see
-//! [`cryoflux_simulate::assets`]) at random poses, refines them with `cryoflux refine` from the
-//! map low-passed to 30 Å (gold-standard halves, cross-correlation first iteration, norm and
-//! scale corrections, auto-sampling with RELION's "finer angular sampling faster" options),
-//! post-processes the half maps with a soft spherical mask, and reports the gold-standard
-//! resolution, the resolution against the truth and the angular and offset errors against the
-//! true poses.
+//! The main job on the embedded default, start to finish, from movies to a map. Simulates
+//! counting movies of the bundled heat-labile enterotoxin map (PDB 1TII, asymmetric, box 48,
+//! 3.0 Å/px; see [`cryoflux_simulate::assets`]) with particles at known positions and poses,
+//! motion-corrects them, estimates their CTFs, extracts the particles at the simulator's picks
+//! ([`from_movies`]), refines them with `cryoflux refine` from the map low-passed to 30 Å
+//! (gold-standard halves, cross-correlation first iteration, norm and scale corrections,
+//! auto-sampling with RELION's "finer angular sampling faster" options), post-processes the half
+//! maps with a soft spherical mask ([`refinement`]), and reports against the truth: the global
+//! shifts' RMS error (px), the defocus errors (Å, degrees), the gold-standard and post-processed
+//! resolutions, the resolution against the true map and the angular and offset errors against
+//! the true poses. With [`Source::Particles`] the first half is a direct particle simulation
+//! ([`from_particles`]) instead.
 //!
-//! Folders under `--o`: `Simulate/` (particles.star, particles.mrcs, truth.star),
-//! `Reference/reference_lp30.mrc`, `Refine3D/run_*` (RELION's layout), `PostProcess/`,
-//! `MaskCreate/sphere.mrc` and `assess.json`.
+//! The output directory is a RELION project ([`project`]): jobs in `<Kind>/jobNNN/` folders
+//! numbered in order, the simulator's raw data (`movies/`, `gain.mrc`, `coordinates/`) and its
+//! truth (`truth/`) at the top, the demo's maps in `Reference/`, all numbers in `assess.json`.
 
-use std::io::IsTerminal;
+pub mod extracted_truth;
+pub mod from_movies;
+pub mod from_particles;
+pub mod project;
+pub mod refinement;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
-use cryoflux_kernels::fourier::fft;
-use cryoflux_kernels::fourier::filter::low_pass;
-use cryoflux_kernels::mask::soft_sphere;
-
-use cryoflux_jobkit::maps::{Grids, write_grids};
-use cryoflux_postprocess::outputs::{InputNames, write_all};
-use cryoflux_postprocess::settings::Settings;
-use cryoflux_postprocess::{HalfMaps, postprocess};
-use cryoflux_refine::{RefineSettings, refine};
-use cryoflux_reporting::assess::{AssessInputs, Assessment, assess};
+use cryoflux_formats::atomic::write_text;
+use cryoflux_reporting::assess::PreprocessingErrors;
 use cryoflux_simulate::assets::demo_map;
-use cryoflux_simulate::{SimulationConfig, simulate};
 
-/// Resolution (Å) of the low-passed truth the refinement starts from.
-const START_RESOLUTION_ANGST: f64 = 30.0;
+use from_movies::{MovieSizes, preprocess};
+use from_particles::simulate_particles;
+use project::Project;
+use refinement::{RefinementInput, RefinementOutcome, START_RESOLUTION_ANGST, refine_and_assess};
 
-/// Particle diameter (Å) of the demo map's protein (its longest extent is ≈ 110 Å).
-const PARTICLE_DIAMETER_ANGST: f64 = 110.0;
+/// Where the particles come from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Source {
+    /// Simulated movies, motion-corrected, CTF-estimated and extracted (the default).
+    Movies(MovieSizes),
+    /// Particle images simulated directly (`--from particles`).
+    Particles,
+}
 
 /// What `cryoflux demo` runs (its flags).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemoSettings {
-    /// Output directory (created; its subfolders are overwritten).
+    /// Output directory (created; its contents are overwritten).
     pub output: PathBuf,
-    /// Number of particles to simulate.
+    /// Number of particles to simulate (from movies: spread evenly over the movies, fewer when
+    /// they do not fit one box apart).
     pub count: usize,
-    /// Signal-to-noise ratio of the simulated images (signal variance / noise variance).
+    /// Signal-to-noise ratio of the particles (signal variance / noise variance; from movies,
+    /// in the dose-summed movie).
     pub snr: f64,
     /// Seed of the simulation and the refinement (results are identical for a seed whatever
     /// the thread count).
@@ -52,9 +62,11 @@ pub struct DemoSettings {
     pub iter: usize,
     /// Worker threads (default: all cores).
     pub threads: Option<usize>,
+    /// Where the particles come from.
+    pub source: Source,
 }
 
-/// Simulates, refines, post-processes and assesses; prints the report.
+/// Runs the demo in `args.output` and prints the report.
 pub fn run(args: &DemoSettings) -> anyhow::Result<()> {
     let threads = args
         .threads
@@ -64,22 +76,122 @@ pub fn run(args: &DemoSettings) -> anyhow::Result<()> {
         .build()
         .context("cannot start the worker threads")?;
     let start = Instant::now();
-    let (assessment, (resolution, bfactor)) = pool.install(|| demo(args, threads))?;
+    let (count, preprocessing, outcome) = {
+        let mut project = Project::enter(&args.output)?;
+        pool.install(|| demo(&mut project, args, threads))?
+    };
+    print_report(args, count, preprocessing.as_ref(), &outcome, start);
+    Ok(())
+}
+
+/// The whole job inside the project: the particles' count, the preprocessing errors (from
+/// movies) and the refinement's outcome; writes `assess.json`.
+fn demo(
+    project: &mut Project,
+    args: &DemoSettings,
+    threads: usize,
+) -> anyhow::Result<(usize, Option<PreprocessingErrors>, RefinementOutcome)> {
+    let truth = demo_map()?;
+    let (particles, preprocessing) = match &args.source {
+        Source::Movies(sizes) => {
+            let done = preprocess(
+                project, &truth, sizes, args.count, args.snr, args.seed, threads,
+            )?;
+            (done.particles, Some(done.errors))
+        }
+        Source::Particles => (
+            simulate_particles(project, &truth, args.count, args.snr, args.seed)?,
+            None,
+        ),
+    };
+    let outcome = refine_and_assess(
+        project,
+        &RefinementInput {
+            particles: &particles,
+            truth: &truth,
+            seed: args.seed,
+            iter: args.iter,
+            threads,
+        },
+    )?;
+    write_text(
+        Path::new("assess.json"),
+        &assess_json(preprocessing.as_ref(), &outcome),
+    )?;
+    Ok((particles.count, preprocessing, outcome))
+}
+
+/// All the numbers as one JSON object: `preprocessing` (null without movies),
+/// `postprocessed_resolution_angst`, `bfactor_angst2` (null without a Guinier fit) and
+/// `refinement` (the assessment against the truth).
+fn assess_json(preprocessing: Option<&PreprocessingErrors>, outcome: &RefinementOutcome) -> String {
+    let number = |v: Option<f64>| {
+        v.filter(|v| v.is_finite())
+            .map_or("null".into(), |v| format!("{v:?}"))
+    };
+    format!(
+        "{{\n  \"preprocessing\": {},\n  \"postprocessed_resolution_angst\": {},\n  \
+         \"bfactor_angst2\": {},\n  \"refinement\": {}\n}}\n",
+        preprocessing.map_or("null".into(), PreprocessingErrors::to_json),
+        number(Some(outcome.postprocessed_angst)),
+        number(outcome.bfactor.map(|(b, _)| b)),
+        outcome
+            .assessment
+            .to_json()
+            .trim_end()
+            .replace('\n', "\n  "),
+    )
+}
+
+/// Prints what the demo ran and reached.
+fn print_report(
+    args: &DemoSettings,
+    count: usize,
+    preprocessing: Option<&PreprocessingErrors>,
+    outcome: &RefinementOutcome,
+    start: Instant,
+) {
+    let origin = match &args.source {
+        Source::Movies(s) => format!(
+            "extracted from {} simulated counting movies ({}² px, {} frames at 1 e/Å²)",
+            s.movies, s.movie_size, s.frames
+        ),
+        Source::Particles => "simulated".to_string(),
+    };
     println!(
-        "cryoflux demo: {} particles of the bundled 1TII map (box 48, 3.0 Å/px) at SNR {}, \
-         refined from the map low-passed to {START_RESOLUTION_ANGST} Å in {:.0} s",
-        args.count,
+        "cryoflux demo: {count} particles {origin} of the bundled 1TII map (box 48, 3.0 Å/px) \
+         at SNR {}, refined from the map low-passed to {START_RESOLUTION_ANGST} Å in {:.0} s",
         args.snr,
         start.elapsed().as_secs_f64()
     );
+    if let Some(p) = preprocessing {
+        println!(
+            "  motion correction: global-shift RMS error against the truth {:.3} px ({} frames)",
+            p.shifts.rms_px, p.shifts.frames
+        );
+        println!(
+            "  CTF estimation: mean |ΔU| {:.0} Å, |ΔV| {:.0} Å, astigmatism angle error {:.1}° \
+             ({} micrographs)",
+            p.defocus.mean_abs_u_angst,
+            p.defocus.mean_abs_v_angst,
+            p.defocus.mean_angle_deg,
+            p.defocus.micrographs
+        );
+    }
+    let assessment = &outcome.assessment;
     if let Some(gold) = &assessment.gold_standard {
         println!(
             "  gold-standard resolution (unmasked half maps, FSC 0.143): {:.2} Å",
             gold.at_0_143
         );
     }
+    let bfactor = match outcome.bfactor {
+        Some((b, shells)) => format!("B-factor {b:.0} Å² (Guinier fit over {shells} shells)"),
+        None => "no B-factor: fewer than 3 shells between 10 Å and the resolution".to_string(),
+    };
     println!(
-        "  post-processed (soft spherical mask, FSC 0.143):        {resolution:.2} Å, {bfactor}"
+        "  post-processed (soft spherical mask, FSC 0.143):        {:.2} Å, {bfactor}",
+        outcome.postprocessed_angst
     );
     if let Some(truth) = &assessment.against_truth {
         println!(
@@ -97,111 +209,11 @@ pub fn run(args: &DemoSettings) -> anyhow::Result<()> {
         "  offset error: median {:.2} Å, mean {:.2} Å",
         assessment.offset_error_angst.median, assessment.offset_error_angst.mean
     );
+    let refine_dir = args.output.join(&outcome.refine_dir);
     println!(
-        "  outputs in {} (Refine3D/run_class001.mrc, PostProcess/postprocess.mrc; \
-         `cryoflux report {}` draws the run)",
+        "  outputs in {} ({}run_class001.mrc, assess.json; `cryoflux report {}` draws the run)",
         args.output.display(),
-        args.output.join("Refine3D").display()
+        outcome.refine_dir.display(),
+        refine_dir.display()
     );
-    Ok(())
-}
-
-/// The whole job; returns the assessment and the post-processed resolution (Å) with a
-/// sentence on its B-factor.
-fn demo(args: &DemoSettings, threads: usize) -> anyhow::Result<(Assessment, (f64, String))> {
-    let truth = demo_map()?;
-    let out = &args.output;
-    let config = SimulationConfig::typical(args.count, args.seed, args.snr);
-    let simulated = simulate(&truth, &config, &out.join("Simulate"))?;
-    eprintln!(
-        "cryoflux demo: simulated {} particles in {:.1} s",
-        simulated.particles, simulated.seconds
-    );
-
-    let truth_path = out.join("Reference/truth.mrc");
-    let reference_path = out.join("Reference/reference_lp30.mrc");
-    write_map(&truth_path, truth.clone())?;
-    let mut f = fft::forward(&truth);
-    low_pass(
-        &mut f,
-        truth.n() as f64 * truth.pixel_size() / START_RESOLUTION_ANGST,
-        2.0,
-    )?;
-    write_map(&reference_path, fft::inverse(&f))?;
-
-    let root = out.join("Refine3D/run");
-    let settings = RefineSettings {
-        ini_high: START_RESOLUTION_ANGST,
-        ctf: true,
-        offset_step: 2.0,
-        iterations: args.iter,
-        firstiter_cc: true,
-        norm_correction: true,
-        scale_correction: true,
-        auto_ignore_angles: true,
-        auto_resol_angles: true,
-        threads,
-        seed: args.seed,
-        progress: std::io::stderr().is_terminal(),
-        ..RefineSettings::new(
-            &simulated.particles_star,
-            reference_path,
-            &root,
-            PARTICLE_DIAMETER_ANGST,
-        )
-    };
-    refine(&settings)?;
-
-    let suffix = |s: &str| PathBuf::from(format!("{}{s}", root.display()));
-    let (half1, half2) = (
-        suffix("_half1_class001_unfil.mrc"),
-        suffix("_half2_class001_unfil.mrc"),
-    );
-    let mask = soft_sphere::<3>(
-        truth.n(),
-        truth.pixel_size(),
-        PARTICLE_DIAMETER_ANGST / (2.0 * truth.pixel_size()),
-        5.0,
-    )?;
-    let mask_path = out.join("MaskCreate/sphere.mrc");
-    write_map(&mask_path, mask.clone())?;
-    let maps = HalfMaps::new(
-        cryoflux_jobkit::maps::read_volume(&half1, None)?,
-        cryoflux_jobkit::maps::read_volume(&half2, None)?,
-        Some(mask),
-    )?;
-    let result = postprocess(&maps, &Settings::default())?;
-    let names = InputNames {
-        half1: half1.display().to_string(),
-        half2: half2.display().to_string(),
-        mask: Some(mask_path.display().to_string()),
-    };
-    write_all(&out.join("PostProcess/postprocess"), &result, &names)
-        .context("cannot write the post-processing outputs")?;
-
-    let assessment = assess(&AssessInputs {
-        data: suffix("_data.star"),
-        truth: simulated.truth_star.clone(),
-        symmetry: "C1".into(),
-        map_and_truth: Some((suffix("_class001.mrc"), truth_path)),
-        half_maps: Some((half1, half2)),
-    })?;
-    assessment.write_json(&out.join("assess.json"))?;
-    let bfactor = match &result.sharpened.fit {
-        Some(fit) if fit.points >= 3 => format!(
-            "B-factor {:.0} Å² (Guinier fit over {} shells)",
-            result.sharpened.bfactor, fit.points
-        ),
-        _ => "no B-factor: fewer than 3 shells between 10 Å and the resolution".to_string(),
-    };
-    Ok((assessment, (result.fsc.resolution, bfactor)))
-}
-
-/// Writes `map` at `path`, creating its folder.
-fn write_map(path: &Path, map: cryoflux_kernels::grid::Volume) -> anyhow::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
-    }
-    write_grids(path, &Grids::Volume(map))
 }

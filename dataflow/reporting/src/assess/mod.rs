@@ -15,6 +15,7 @@
 
 pub mod frame;
 mod poses;
+pub mod preprocessing;
 mod report;
 mod resolution;
 mod stats;
@@ -26,6 +27,9 @@ use cryoflux_kernels::geometry::symmetry::SymmetryGroup;
 
 pub use frame::{FRAME_TOLERANCE_DEG, Frame, estimate_frame, map_in_frame, poses_in_frame};
 pub use poses::{Matching, Pose, PoseTable, match_by_image, pose_errors};
+pub use preprocessing::{
+    DefocusErrors, PreprocessingErrors, ShiftError, defocus_errors, global_shift_error,
+};
 pub use resolution::{FscResolution, fsc_resolution, map_fsc, read_pair};
 pub use stats::ErrorStats;
 

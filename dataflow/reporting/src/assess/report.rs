@@ -139,7 +139,7 @@ fn fsc_json(f: Option<&FscResolution>) -> String {
 }
 
 /// A JSON number (Rust's shortest round-trip form), or `null` when not finite.
-fn number(v: f64) -> String {
+pub(crate) fn number(v: f64) -> String {
     if v.is_finite() {
         format!("{v:?}")
     } else {

@@ -6,7 +6,9 @@
 //! from the edges), uniform random orientations, the micrograph's astigmatic CTF (each particle
 //! at its own defocus within `defocus_spread` of the micrograph's), tracks = global drift + local
 //! motion from the polishing prior ([`motion`]), dose-dependent damage and counting noise
-//! ([`render`]), smooth ice-thickness variations that move with the global drift ([`ice`]),
+//! ([`render`]), vitreous ice that moves with the global drift ([`ice`]: smooth thickness
+//! variations, and the amorphous ice's granularity imaged through the CTF, the main source of
+//! the micrograph's Thon rings),
 //! a detector gain the raw frames must be multiplied by, and a few hot pixels.
 //!
 //! **SNR** means what it means for `cryoflux simulate`'s particles, measured on the
@@ -72,7 +74,7 @@ pub struct MovieSimulation {
     pub gain_spread: f64,
     /// Number of hot pixels on the detector.
     pub hot_pixels: usize,
-    /// Ice-thickness variations (see [`ice`]).
+    /// The vitreous ice: thickness variations and granularity (see [`ice`]).
     pub ice: ice::IceModel,
     /// File format of the movies.
     pub format: MovieFormat,
@@ -102,7 +104,7 @@ impl MovieFormat {
 impl MovieSimulation {
     /// A small counting data set: `movies` movies of 512² px and 24 frames at 1 e/Å² per frame,
     /// 30 particles each at SNR 0.05, 10 Å of drift and RELION's default local prior, typical
-    /// defoci, 5 % gain variation and 4 hot pixels.
+    /// defoci, 300 Å of ice, 5 % gain variation and 4 hot pixels.
     pub fn typical(movies: usize, seed: u64) -> Self {
         Self {
             movies,
@@ -207,20 +209,20 @@ pub fn simulate_movies(
             .par_iter()
             .map(|p| RenderedParticle::new(&former.image(&p.pose, None)?, &p.ctf))
             .collect::<Result<Vec<_>, _>>()?;
-        let thickness = ice::IceField::new(
+        let ice = ice::IceField::new(
             &config.ice,
-            config.width,
-            config.height,
+            (config.width, config.height),
             pixel,
+            &truth.ctf,
             config.seed,
             m,
-        );
+        )?;
         let frames: Vec<Plane> = (0..config.frames)
             .into_par_iter()
             .map(|f| {
                 let drift = [truth.drift[f][0] / pixel, truth.drift[f][1] / pixel];
-                let mut canvas = thickness.at(drift, contrast);
                 let exposure = config.dose_per_frame * (f as f64 + 0.5);
+                let mut canvas = ice.at(drift, exposure, contrast);
                 for (particle, image) in truth.particles.iter().zip(&rendered) {
                     let centre = [
                         particle.coordinate[0] + particle.track[f][0] / pixel,
@@ -287,6 +289,11 @@ fn check(config: &MovieSimulation, box_size: usize) -> anyhow::Result<()> {
         "ice contrast {} and length {} Å; expected 0 ≤ contrast < 0.5 and length > 0",
         config.ice.contrast,
         config.ice.length
+    );
+    ensure!(
+        config.ice.thickness.is_finite() && (0.0..=5000.0).contains(&config.ice.thickness),
+        "ice thickness {} Å; expected 0 … 5000 Å",
+        config.ice.thickness
     );
     Ok(())
 }
