@@ -186,7 +186,10 @@ mod tests {
         let model = IceModel::default();
         let expected = 6.526e-4 * 3.5 * (0.1f64 * 300.0 / (0.0308 * 9.0)).sqrt();
         let got = model.phase_std(3.0, 300.0);
-        assert!((got - expected).abs() < 1e-3 * expected, "{got} vs {expected}");
+        assert!(
+            (got - expected).abs() < 1e-3 * expected,
+            "{got} vs {expected}"
+        );
         let thin = IceModel {
             thickness: 75.0,
             ..model
