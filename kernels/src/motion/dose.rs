@@ -84,11 +84,12 @@ impl DoseSettings {
     }
 }
 
-/// Dose weighting of a movie's frames: their pixel size and exposure, checked.
+/// Dose weighting of a movie's frames: their pixel size and exposure, checked. (The
+/// pre-exposure cancels in the normalised weights, so only the dose per frame is kept.)
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DoseWeighting {
     pixel_size: f64,
-    dose: DoseSettings,
+    dose_per_frame: f64,
     voltage_scale: f64,
 }
 
@@ -99,8 +100,8 @@ impl DoseWeighting {
         crate::grid::check_pixel_size("pixel size for dose weighting (Å)", pixel_size)?;
         Ok(Self {
             pixel_size,
+            dose_per_frame: dose.dose_per_frame,
             voltage_scale: dose.voltage_scale()?,
-            dose,
         })
     }
 
@@ -109,7 +110,7 @@ impl DoseWeighting {
     pub fn at(&self, fx: f64, fy: f64, frames: usize) -> FrameWeights {
         let q = fx.hypot(fy) / self.pixel_size;
         FrameWeights::new(
-            self.dose.dose_per_frame / (2.0 * self.voltage_scale * critical_exposure(q)),
+            self.dose_per_frame / (2.0 * self.voltage_scale * critical_exposure(q)),
             frames,
         )
     }

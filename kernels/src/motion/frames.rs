@@ -27,13 +27,7 @@ pub fn apply_global_shifts(
     frames: &mut [PlaneSpectrum],
     shifts: &[[f64; 2]],
 ) -> Result<(), GridError> {
-    if frames.len() != shifts.len() {
-        return Err(GridError::Mismatch {
-            what: "global shifts",
-            expected: format!("one shift per frame ({} frames)", frames.len()),
-            found: format!("{} shifts", shifts.len()),
-        });
-    }
+    check_one_shift_per_frame(frames.len(), shifts.len())?;
     for (frame, shift) in frames.iter_mut().zip(shifts) {
         shift_plane(frame, *shift);
     }
@@ -52,13 +46,7 @@ pub fn sum_aligned(
     dose: Option<&DoseWeighting>,
 ) -> Result<PlaneSpectrum, GridError> {
     let (width, height) = check_same_size(frames.iter().map(|f| (f.width(), f.height())))?;
-    if frames.len() != shifts.len() {
-        return Err(GridError::Mismatch {
-            what: "global shifts",
-            expected: format!("one shift per frame ({} frames)", frames.len()),
-            found: format!("{} shifts", shifts.len()),
-        });
-    }
+    check_one_shift_per_frame(frames.len(), shifts.len())?;
     let mut out = PlaneSpectrum::zeros(width, height);
     let columns = out.columns();
     let ramp = |k: f64, d: f64, n: usize| Complex64::from_polar(1.0, -2.0 * PI * k * d / n as f64);
@@ -169,6 +157,18 @@ fn bilinear_clamped(plane: &Plane, x: f64, y: f64) -> f32 {
     let top = at(x0, y0) * (1.0 - tx) + at(x1, y0) * tx;
     let bottom = at(x0, y1) * (1.0 - tx) + at(x1, y1) * tx;
     top * (1.0 - ty) + bottom * ty
+}
+
+/// An error unless there are as many shifts as frames.
+fn check_one_shift_per_frame(frames: usize, shifts: usize) -> Result<(), GridError> {
+    if frames == shifts {
+        return Ok(());
+    }
+    Err(GridError::Mismatch {
+        what: "global shifts",
+        expected: format!("one shift per frame ({frames} frames)"),
+        found: format!("{shifts} shifts"),
+    })
 }
 
 /// The common (width, height) of a non-empty list of frame sizes, or an error naming the first
